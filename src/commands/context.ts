@@ -1,0 +1,18 @@
+import type { Command } from 'commander';
+import type { Reporter } from '../report/reporter.js';
+
+/** What a command's action gets from the CLI: where events go, and the Ctrl-C / SIGTERM signal. */
+export interface RunContext {
+  reporter: Reporter;
+  /** Aborted on SIGINT or SIGTERM; `signal.reason` is the signal's name. */
+  signal: AbortSignal;
+}
+
+/** Runs an action with output and signals set up, and turns its outcome into the exit code. */
+export type Execute = (command: Command, action: (context: RunContext) => Promise<void>) => Promise<void>;
+
+/** Resolves when the run is interrupted. */
+export function interrupted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}

@@ -1,0 +1,105 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { parseHost, parsePort } from '../core/address.js';
+import { NetnoteError } from '../core/errors.js';
+import { NOTE_PAYLOAD, parseHex, type PayloadSpec } from '../core/payload.js';
+import type { ReplyRule } from '../core/reply.js';
+
+// Options are parsed once, here, into typed values; commander reports a bad one as a usage error.
+
+/** Wraps a parser that throws NetnoteError so commander prints its message and exits 2. */
+export function arg<T>(parse: (input: string) => T): (input: string) => T {
+  return (input) => {
+    try {
+      return parse(input);
+    } catch (err) {
+      throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+    }
+  };
+}
+
+export const hostArg = arg(parseHost);
+export const portArg = arg(parsePort);
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `500ms`, `1s`, `1.5s`, `2m`, `1h`; a bare number is seconds, as for nc -w and ping -i. */
+export function parseDuration(input: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i.exec(input.trim());
+  if (!match) throw new NetnoteError('usage', `invalid duration '${input}': use e.g. 500ms, 1s, 2m`);
+  return Math.round(Number(match[1]) * UNITS[(match[2] ?? 's').toLowerCase()]!);
+}
+
+export function parseCount(input: string): number {
+  if (!/^\d+$/.test(input.trim()) || Number(input) < 1 || !Number.isSafeInteger(Number(input))) {
+    throw new NetnoteError('usage', `invalid number '${input}': expected a whole number of at least 1`);
+  }
+  return Number(input);
+}
+
+export const durationArg = arg(parseDuration);
+export const countArg = arg(parseCount);
+
+export interface PayloadOptions {
+  data?: string;
+  hex?: Buffer;
+  file?: string;
+  size?: number;
+}
+
+export function addPayloadOptions(command: Command): Command {
+  const others = (self: string) => ['data', 'hex', 'file', 'size'].filter((name) => name !== self);
+  return command
+    .addOption(new Option('--data <text>', `payload as text (default: the note's ${NOTE_PAYLOAD})`).conflicts(others('data')))
+    .addOption(new Option('--hex <hex>', "payload as hex bytes, e.g. '01 03 00 00'").argParser(arg(parseHex)).conflicts(others('hex')))
+    .addOption(new Option('--file <path>', 'payload from a file (- for stdin)').conflicts(others('file')))
+    .addOption(new Option('--size <bytes>', 'generated payload of this many bytes').argParser(countArg).conflicts(others('size')));
+}
+
+export function payloadSpec(options: PayloadOptions): PayloadSpec {
+  if (options.hex !== undefined) return { kind: 'bytes', bytes: options.hex };
+  if (options.file !== undefined) return { kind: 'file', path: options.file };
+  if (options.size !== undefined) return { kind: 'size', size: options.size };
+  return { kind: 'bytes', bytes: Buffer.from(options.data ?? NOTE_PAYLOAD, 'utf8') };
+}
+
+export interface ExchangeOptions {
+  count?: number;
+  interval: number;
+  timeout?: number;
+  wait: boolean;
+  expect?: string;
+  expectHex?: Buffer;
+  expectRegex?: RegExp;
+  verifyEcho?: boolean;
+}
+
+export function addExchangeOptions(command: Command): Command {
+  const checks = (self: string) => ['expect', 'expectHex', 'expectRegex', 'verifyEcho'].filter((name) => name !== self);
+  return command
+    .addOption(new Option('-c, --count <n>', 'messages to send (default: until the peer closes)').argParser(countArg))
+    .addOption(new Option('-i, --interval <duration>', 'pause before each next message; 0 = back to back').argParser(durationArg).default(1000, '1s'))
+    .addOption(new Option('-w, --timeout <duration>', 'connect timeout and per-reply timeout').argParser(durationArg))
+    .addOption(new Option('--no-wait', 'send on schedule without waiting for replies'))
+    .addOption(new Option('--expect <text>', 'each reply must be exactly this text (exit 1 if not)').conflicts(checks('expect')))
+    .addOption(new Option('--expect-hex <hex>', 'each reply must be exactly these bytes').argParser(arg(parseHex)).conflicts(checks('expectHex')))
+    .addOption(new Option('--expect-regex <re>', 'each reply must match this regular expression').argParser(arg(parseRegex)).conflicts(checks('expectRegex')))
+    .addOption(new Option('--verify-echo', 'each reply must equal what was sent').conflicts(checks('verifyEcho')));
+}
+
+function parseRegex(input: string): RegExp {
+  try {
+    return new RegExp(input);
+  } catch (err) {
+    throw new NetnoteError('usage', `invalid --expect-regex: ${(err as Error).message}`);
+  }
+}
+
+export function replyRule(options: ExchangeOptions): ReplyRule {
+  if (options.expect !== undefined) return { kind: 'bytes', expected: Buffer.from(options.expect, 'utf8') };
+  if (options.expectHex !== undefined) return { kind: 'bytes', expected: options.expectHex };
+  if (options.expectRegex !== undefined) {
+    if (!options.wait) throw new NetnoteError('usage', '--expect-regex needs each reply matched to its message: drop --no-wait');
+    return { kind: 'regex', pattern: options.expectRegex };
+  }
+  return { kind: 'echo', verify: options.verifyEcho === true };
+}

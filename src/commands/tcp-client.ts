@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { NetnoteError } from '../core/errors.js';
+import { loadPayload } from '../core/payload.js';
+import { runTcpClient } from '../core/tcp-client.js';
+import type { Execute } from './context.js';
+import {
+  addExchangeOptions, addPayloadOptions, hostArg, payloadSpec, portArg, replyRule,
+  type ExchangeOptions, type PayloadOptions,
+} from './options.js';
+
+export function registerTcpClient(program: Command, execute: Execute): void {
+  const command = program
+    .command('tcp-client')
+    .description("the note's TCP client: connect, send a message every interval, print each reply")
+    .argument('<host>', 'server name or address (IPv6 as ::1 or [::1])', hostArg)
+    .argument('<port>', 'port number or service name (http, echo…)', portArg);
+  addPayloadOptions(command);
+  addExchangeOptions(command);
+  command
+    .addHelpText('after', `
+Each reply is framed by length: as many bytes as were sent (an echo), or as --expect holds.
+
+Examples:
+  $ netnote tcp-client 127.0.0.1 8080                      the note's loop, until the server closes
+  $ netnote tcp-client localhost 8080 -c 5 --verify-echo   5 rounds, exit 1 if an echo differs
+  $ netnote tcp-client ::1 7 --hex '01 03 00 00 00 0a' --expect-hex '01 03 14' -w 2s
+  $ netnote tcp-client 127.0.0.1 8080 --size 65536 -i 0 -c 1000 --quiet --json`)
+    .action((host: string, port: number, options: PayloadOptions & ExchangeOptions, cmd: Command) =>
+      execute(cmd, async ({ reporter, signal }) => {
+        const reply = replyRule(options);
+        const payload = await loadPayload(payloadSpec(options));
+        if (payload.length === 0) throw new NetnoteError('usage', 'the payload is empty: TCP cannot send 0 bytes');
+        const result = await runTcpClient({
+          host, port, payload, reply,
+          count: options.count ?? null,
+          intervalMs: options.interval,
+          timeoutMs: options.timeout ?? null,
+          wait: options.wait,
+        }, reporter, signal);
+        reporter.emit({ event: 'summary', role: 'client', summary: result.summary, exitCode: result.error?.exitCode ?? 0 });
+        if (result.error) throw result.error;
+      }));
+}

@@ -1,0 +1,55 @@
+import { isIP } from 'node:net';
+import { NetnoteError } from './errors.js';
+
+export type Family = 'IPv4' | 'IPv6';
+
+/** One side of a socket, as the kernel reports it. */
+export interface Endpoint {
+  address: string;
+  port: number;
+  family: Family;
+}
+
+// The note's port tables (TCP and UDP), plus the ports device people meet most often.
+// A fixed table rather than /etc/services: minimal images and the standalone binary lack it.
+const SERVICES: Record<string, number> = {
+  echo: 7, 'ftp-data': 20, ftp: 21, ssh: 22, telnet: 23, smtp: 25, dns: 53, domain: 53,
+  bootps: 67, bootpc: 68, tftp: 69, http: 80, pop3: 110, ntp: 123, snmp: 161, https: 443,
+  socks: 1080, mqtt: 1883, coap: 5683, 'http-alt': 8080, mqtts: 8883,
+};
+
+/** A port given as a number or a service name (`http`, `dns`, `ntp`…). */
+export function parsePort(input: string): number {
+  const text = input.trim().toLowerCase();
+  if (/^\d+$/.test(text)) {
+    const port = Number(text);
+    if (port <= 65535) return port;
+  } else if (Object.hasOwn(SERVICES, text)) {
+    return SERVICES[text]!;
+  }
+  throw new NetnoteError('usage', `invalid port '${input}': use 0-65535 or a service name (${Object.keys(SERVICES).slice(0, 6).join(', ')}…)`);
+}
+
+/** A host as a name, an IPv4 address or an IPv6 address with or without brackets. */
+export function parseHost(input: string): string {
+  let host = input.trim();
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  if (host === '') throw new NetnoteError('usage', 'missing host');
+  if (isIP(host) === 0 && !/^[A-Za-z0-9_.-]+$/.test(host)) {
+    throw new NetnoteError('usage', `invalid host '${input}': expected a name, an IPv4 or an IPv6 address`);
+  }
+  return host;
+}
+
+export function isAddress(host: string): boolean {
+  return isIP(host) !== 0;
+}
+
+export function familyOf(address: string): Family {
+  return isIP(address) === 6 ? 'IPv6' : 'IPv4';
+}
+
+/** `127.0.0.1:80`, `[::1]:80`. */
+export function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}

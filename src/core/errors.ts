@@ -1,0 +1,87 @@
+import { hostPort } from './address.js';
+
+// One error type for everything a user can cause or meet on the network. Its code is stable
+// (scripts read it from --json) and maps to the documented exit code.
+
+export const EXIT_CODES = {
+  assertion: 1,
+  usage: 2,
+  resolve: 3,
+  unreachable: 4,
+  timeout: 5,
+  lost: 6,
+  bind: 7,
+  interrupted: 130,
+} as const;
+
+export type ErrorCode = keyof typeof EXIT_CODES;
+
+export class NetnoteError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, hint?: string) {
+    super(message);
+    this.name = 'NetnoteError';
+    this.code = code;
+    this.hint = hint;
+  }
+
+  get exitCode(): number {
+    return EXIT_CODES[this.code];
+  }
+}
+
+/** Where a system error happened, so the message can name it. */
+export interface ErrorPlace {
+  host: string;
+  port: number;
+  /** What we were doing: shapes the wording for errors that can happen at several steps. */
+  doing: 'connect' | 'bind' | 'listen' | 'io';
+}
+
+/** Turns a Node system error (errno codes) into a NetnoteError a person can act on. */
+export function fromSystemError(err: unknown, place: ErrorPlace): NetnoteError {
+  if (err instanceof NetnoteError) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
+  const where = hostPort(place.host, place.port);
+  switch (code) {
+    case 'ECONNREFUSED':
+      return new NetnoteError('unreachable', `nothing listening on ${where} (connection refused)`,
+        'check the port, or start a server there: netnote tcp-server HOST PORT');
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EHOSTDOWN':
+    case 'ENETDOWN':
+      return new NetnoteError('unreachable', `${where} is unreachable (${code})`,
+        'check the route to the host: netnote interfaces');
+    case 'ETIMEDOUT':
+      return new NetnoteError('timeout', `${where} timed out (${code})`);
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ECONNABORTED':
+      return new NetnoteError('lost', `connection to ${where} lost (${code === 'EPIPE' ? 'broken pipe' : 'reset by peer'})`);
+    case 'EADDRINUSE':
+      return new NetnoteError('bind', `${where} is already in use`,
+        place.doing === 'listen' ? 'pick another port, or stop the program holding it (ss -ltnp)' : undefined);
+    case 'EADDRNOTAVAIL':
+      return new NetnoteError('bind', `${place.host} is not an address of this host`,
+        'bind an address this host has (see ip addr), or 127.0.0.1');
+    case 'EACCES':
+    case 'EPERM':
+      return new NetnoteError(place.doing === 'connect' ? 'unreachable' : 'bind',
+        `permission denied for ${where} (${code})`,
+        place.port < 1024 && place.doing !== 'connect' ? 'ports below 1024 need root or CAP_NET_BIND_SERVICE' : undefined);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+    case 'EAI_NONAME':
+    case 'EAI_NODATA':
+      return new NetnoteError('resolve', `cannot resolve ${place.host} (${code})`,
+        'check the name and the DNS server in use');
+    default: {
+      const message = err instanceof Error ? err.message : String(err);
+      return new NetnoteError('lost', `${place.doing} ${where} failed: ${message}`);
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import type { Endpoint } from './address.js';
+import type { ErrorCode } from './errors.js';
+import type { ClientSummary, ServerSummary } from './stats.js';
+
+export type Role = 'client' | 'server';
+export type Proto = 'tcp' | 'udp';
+
+/** Why a connection or a run ended; the words scripts see in --json. */
+export type EndReason =
+  | 'completed'     // every round done
+  | 'peer-closed'   // the peer closed cleanly (FIN)
+  | 'reset'         // the peer reset the connection
+  | 'timeout'       // connect or reply timeout
+  | 'idle'          // --idle-timeout on the server
+  | 'mismatch'      // an assertion failed
+  | 'interrupted'   // SIGINT / SIGTERM
+  | 'rejected'      // over --max-clients
+  | 'failed';       // never connected
+
+/**
+ * Everything the core reports, one variant per log line of the note (and a few of ours).
+ * Reporters turn these into text or JSON; the core never formats.
+ */
+export type NetEvent =
+  | { event: 'created'; role: Role; proto: Proto }
+  | { event: 'resolved'; role: Role; host: string; address: string; family: Endpoint['family'] }
+  | { event: 'bound'; role: Role; local: Endpoint }
+  | { event: 'listening'; role: Role; local: Endpoint; backlog: number }
+  | { event: 'connecting'; role: Role; remote: Endpoint }
+  | { event: 'connected'; role: Role; local: Endpoint; remote: Endpoint; ms: number }
+  | { event: 'accepted'; role: 'server'; client: number; remote: Endpoint; local: Endpoint; active: number }
+  | { event: 'rejected'; role: 'server'; remote: Endpoint; limit: number }
+  | { event: 'send'; role: Role; seq: number; data: Buffer; remote?: Endpoint }
+  | { event: 'recv'; role: Role; seq?: number; data: Buffer; remote?: Endpoint; client?: number; rttMs?: number }
+  | { event: 'round'; role: Role; seq: number }
+  | { event: 'mismatch'; role: Role; seq: number; check: 'echo' | 'expect' | 'expect-regex'; expected: Buffer | RegExp; got: Buffer }
+  | { event: 'closed'; role: Role; reason: EndReason; remote?: Endpoint; client?: number; bytesIn: number; bytesOut: number; ms: number }
+  | { event: 'warning'; role: Role; message: string }
+  | { event: 'error'; role: Role; code: ErrorCode; message: string; hint?: string; exitCode: number }
+  | { event: 'summary'; role: 'client'; summary: ClientSummary; exitCode: number }
+  | { event: 'summary'; role: 'server'; summary: ServerSummary; exitCode: number };
+
+export type EventName = NetEvent['event'];
+
+/** Where the core sends events. `messages` is false when nobody reads per-message events (--quiet). */
+export interface EventSink {
+  emit(event: NetEvent): void;
+  readonly messages: boolean;
+}

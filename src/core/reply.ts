@@ -1,0 +1,48 @@
+/**
+ * What counts as the reply to one message, and whether it passes. TCP is a byte stream, so a
+ * reply is framed by length: as many bytes as were sent (an echo) or as --expect holds; with
+ * --expect-regex the reply is complete as soon as the bytes received so far match.
+ */
+export type ReplyRule =
+  | { kind: 'echo'; verify: boolean }
+  | { kind: 'bytes'; expected: Buffer }
+  | { kind: 'regex'; pattern: RegExp };
+
+/** A reply that never matches a regex stops growing here and fails. */
+export const MAX_REGEX_REPLY = 1 << 20;
+
+/** Bytes a complete reply takes, or null when only a regex match completes it. */
+export function replyLength(rule: ReplyRule, sent: Buffer): number | null {
+  switch (rule.kind) {
+    case 'echo': return sent.length;
+    case 'bytes': return rule.expected.length;
+    case 'regex': return null;
+  }
+}
+
+/** Whether the reply must be kept to be checked (an unchecked echo is only counted). */
+export function keepsReply(rule: ReplyRule): boolean {
+  return rule.kind !== 'echo' || rule.verify;
+}
+
+export function regexComplete(rule: ReplyRule, reply: Buffer): boolean {
+  // latin1 maps each byte to one code point, so a regex sees the bytes as they are.
+  return rule.kind === 'regex' && rule.pattern.test(reply.toString('latin1'));
+}
+
+export function replyPasses(rule: ReplyRule, reply: Buffer, sent: Buffer): boolean {
+  switch (rule.kind) {
+    case 'echo': return !rule.verify || reply.equals(sent);
+    case 'bytes': return reply.equals(rule.expected);
+    case 'regex': return rule.pattern.test(reply.toString('latin1'));
+  }
+}
+
+/** How the expectation reads in a mismatch line. */
+export function describeRule(rule: ReplyRule, sent: Buffer): { check: 'echo' | 'expect' | 'expect-regex'; expected: Buffer | RegExp } {
+  switch (rule.kind) {
+    case 'echo': return { check: 'echo', expected: sent };
+    case 'bytes': return { check: 'expect', expected: rule.expected };
+    case 'regex': return { check: 'expect-regex', expected: rule.pattern };
+  }
+}

@@ -1,0 +1,91 @@
+import * as hdr from 'hdr-histogram-js';
+import type { Endpoint } from './address.js';
+import type { EndReason, Proto } from './events.js';
+
+export interface Counter {
+  messages: number;
+  bytes: number;
+}
+
+export interface RttSummary {
+  count: number;
+  min: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+  stddev: number;
+}
+
+/** Round-trip times in an HDR histogram: nanosecond input, millisecond output, 3 significant digits. */
+export class RttRecorder {
+  private readonly histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 2, numberOfSignificantValueDigits: 3, autoResize: true });
+  // Exact extremes: the histogram rounds to its buckets, and a p99 above the max reads as a bug.
+  private min = Infinity;
+  private max = 0;
+
+  record(nanoseconds: number): void {
+    const value = Math.max(1, Math.round(nanoseconds));
+    this.histogram.recordValue(value);
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
+  }
+
+  summary(): RttSummary | null {
+    const h = this.histogram;
+    if (h.totalCount === 0) return null;
+    const ms = (ns: number) => Math.round(ns / 1000) / 1000;
+    const at = (percentile: number) => ms(Math.min(this.max, Math.max(this.min, h.getValueAtPercentile(percentile))));
+    return {
+      count: h.totalCount,
+      min: ms(this.min),
+      p50: at(50),
+      p90: at(90),
+      p99: at(99),
+      max: ms(this.max),
+      mean: ms(h.mean),
+      stddev: ms(h.stdDeviation),
+    };
+  }
+}
+
+export interface ClientSummary {
+  proto: Proto;
+  remote: Endpoint | null;
+  local: Endpoint | null;
+  connected: boolean;
+  /** Rounds asked for with --count; null when the run had no bound. */
+  rounds: number | null;
+  sent: Counter;
+  received: Counter;
+  rttMs: RttSummary | null;
+  durationMs: number;
+  ended: EndReason;
+}
+
+export interface ClientRecord {
+  client: number;
+  remote: Endpoint;
+  bytesIn: number;
+  bytesOut: number;
+  ms: number;
+  reason: EndReason;
+}
+
+export interface ServerSummary {
+  proto: Proto;
+  local: Endpoint | null;
+  clients: { served: number; rejected: number; active: number };
+  bytesIn: number;
+  bytesOut: number;
+  durationMs: number;
+  /** The most recent clients, newest last; `olderClients` counts the ones dropped from the list. */
+  perClient: ClientRecord[];
+  olderClients: number;
+}
+
+/** Milliseconds since `start` (from performance.now()), rounded to microseconds. */
+export function elapsedMs(start: number): number {
+  return Math.round((performance.now() - start) * 1000) / 1000;
+}

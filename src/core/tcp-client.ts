@@ -1,0 +1,249 @@
+import type net from 'node:net';
+import { hostPort } from './address.js';
+import { NetnoteError, fromSystemError } from './errors.js';
+import type { EndReason, EventSink } from './events.js';
+import { MAX_REGEX_REPLY, describeRule, keepsReply, regexComplete, replyLength, replyPasses, type ReplyRule } from './reply.js';
+import { RttRecorder, elapsedMs, type ClientSummary, type Counter } from './stats.js';
+import { connectTcp, localEndpoint, remoteEndpoint } from './transport.js';
+
+export interface TcpClientConfig {
+  host: string;
+  port: number;
+  payload: Buffer;
+  /** Messages to send; null sends until the peer closes or the run is interrupted. */
+  count: number | null;
+  /** The note's sleep: pause after a reply (or after a send with wait off) before the next send. */
+  intervalMs: number;
+  /** Connect timeout, and the per-reply timeout; null waits forever, as the note does. */
+  timeoutMs: number | null;
+  /** false (--no-wait): send on schedule without waiting for each reply. */
+  wait: boolean;
+  reply: ReplyRule;
+}
+
+export interface ClientResult {
+  summary: ClientSummary;
+  error: NetnoteError | null;
+}
+
+/** How long --no-wait lingers for outstanding replies after the last send when no --timeout is given. */
+export const NO_WAIT_LINGER_MS = 1000;
+
+/** A message whose reply is still coming in. */
+interface Outstanding {
+  seq: number;
+  sentAt: number;
+  /** Bytes still to come; null when a regex decides. */
+  need: number | null;
+  parts: Buffer[] | null;
+  size: number;
+}
+
+/** The note's TCP client loop: connect, then send, wait for the reply, sleep, again. */
+export async function runTcpClient(config: TcpClientConfig, sink: EventSink, signal: AbortSignal): Promise<ClientResult> {
+  const started = performance.now();
+  let socket: net.Socket;
+  try {
+    socket = await connectTcp({ host: config.host, port: config.port, timeoutMs: config.timeoutMs, signal }, sink);
+  } catch (err) {
+    const error = fromSystemError(err, { host: config.host, port: config.port, doing: 'connect' });
+    const ended: EndReason = error.code === 'interrupted' ? 'interrupted' : error.code === 'timeout' ? 'timeout' : 'failed';
+    return { summary: emptySummary(config, ended, elapsedMs(started)), error };
+  }
+  return new TcpClientRun(config, sink, socket, started).run(signal);
+}
+
+function emptySummary(config: TcpClientConfig, ended: EndReason, durationMs: number): ClientSummary {
+  return {
+    proto: 'tcp', remote: null, local: null, connected: false, rounds: config.count,
+    sent: { messages: 0, bytes: 0 }, received: { messages: 0, bytes: 0 }, rttMs: null, durationMs, ended,
+  };
+}
+
+class TcpClientRun {
+  private readonly sent: Counter = { messages: 0, bytes: 0 };
+  private readonly received: Counter = { messages: 0, bytes: 0 };
+  private readonly rtt = new RttRecorder();
+  private readonly pending: Outstanding[] = [];
+  private readonly keepReplies: boolean;
+  private ended: { reason: EndReason; error: NetnoteError | null } | null = null;
+  private blocked = false;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly config: TcpClientConfig,
+    private readonly sink: EventSink,
+    private readonly socket: net.Socket,
+    private readonly started: number,
+  ) {
+    this.keepReplies = keepsReply(config.reply);
+    socket.on('data', this.onData);
+    socket.on('end', () => this.end('peer-closed', null));
+    socket.on('error', (err) => {
+      const error = fromSystemError(err, { host: config.host, port: config.port, doing: 'io' });
+      this.end(error.code === 'lost' ? 'reset' : 'failed', error);
+    });
+    socket.on('close', () => this.end('peer-closed', null));
+  }
+
+  async run(signal: AbortSignal): Promise<ClientResult> {
+    const onAbort = () => this.end('interrupted', new NetnoteError('interrupted', 'interrupted'));
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.loop();
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    const { reason, error } = this.verdict();
+    const remote = remoteEndpoint(this.socket);
+    const local = localEndpoint(this.socket);
+    this.socket.off('data', this.onData);
+    this.socket.end();
+    this.socket.destroySoon();
+    const durationMs = elapsedMs(this.started);
+    this.sink.emit({ event: 'closed', role: 'client', reason, remote, bytesIn: this.received.bytes, bytesOut: this.sent.bytes, ms: durationMs });
+    return {
+      summary: {
+        proto: 'tcp', remote, local, connected: true, rounds: this.config.count,
+        sent: { ...this.sent }, received: { ...this.received }, rttMs: this.rtt.summary(),
+        durationMs, ended: reason,
+      },
+      error,
+    };
+  }
+
+  private async loop(): Promise<void> {
+    const { count, intervalMs, timeoutMs, wait } = this.config;
+    for (let seq = 1; count === null || seq <= count; seq++) {
+      if (seq > 1 && intervalMs > 0) await this.until(() => false, intervalMs);
+      if (this.ended) return;
+      await this.send(seq);
+      if (this.ended) return;
+      if (!wait) continue;
+      if (!(await this.until(() => this.pending.length === 0, timeoutMs))) {
+        if (!this.ended) {
+          this.end('timeout', new NetnoteError('timeout', `no reply to message ${seq} from ${this.where()} within ${timeoutMs} ms (reply timeout)`,
+            'the peer may not echo: use --expect to say what it answers, or --no-wait'));
+        }
+        return;
+      }
+      this.sink.emit({ event: 'round', role: 'client', seq });
+    }
+    if (!wait) await this.until(() => this.pending.length === 0, timeoutMs ?? NO_WAIT_LINGER_MS);
+  }
+
+  /** Turns how the loop stopped into the run's end reason and the error that sets the exit code. */
+  private verdict(): { reason: EndReason; error: NetnoteError | null } {
+    const { count, wait } = this.config;
+    const missing = this.sent.messages - this.received.messages;
+    if (this.ended && this.ended.reason !== 'peer-closed') return this.ended;
+    const allSent = count !== null && this.sent.messages >= count;
+    if (this.ended) {
+      // A peer closing is how an unbounded run ends (as in the note); with --count it is early.
+      if (count === null || (allSent && (!wait || missing === 0))) return { reason: 'peer-closed', error: null };
+      return {
+        reason: 'peer-closed',
+        error: new NetnoteError('lost', `${this.where()} closed the connection after ${this.received.messages} of ${count} replies`),
+      };
+    }
+    if (this.keepReplies && missing > 0) {
+      return {
+        reason: 'mismatch',
+        error: new NetnoteError('assertion', `only ${this.received.messages} of ${this.sent.messages} replies arrived`),
+      };
+    }
+    return { reason: 'completed', error: null };
+  }
+
+  private async send(seq: number): Promise<void> {
+    const { payload } = this.config;
+    const need = replyLength(this.config.reply, payload);
+    this.pending.push({ seq, sentAt: performance.now(), need, parts: this.keepReplies ? [] : null, size: 0 });
+    const flushed = this.socket.write(payload);
+    this.sent.messages++;
+    this.sent.bytes += payload.length;
+    if (this.sink.messages) this.sink.emit({ event: 'send', role: 'client', seq, data: payload });
+    if (!flushed) {
+      this.blocked = true;
+      this.socket.once('drain', () => {
+        this.blocked = false;
+        this.wake?.();
+      });
+      await this.until(() => !this.blocked, null);
+    }
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.received.bytes += chunk.length;
+    let rttMs: number | undefined;
+    let failed: { seq: number; reply: Buffer } | undefined;
+    let offset = 0;
+    while (offset < chunk.length && this.pending.length > 0) {
+      const head = this.pending[0]!;
+      let complete: boolean;
+      if (head.need === null) {
+        head.parts!.push(offset === 0 ? chunk : chunk.subarray(offset));
+        head.size += chunk.length - offset;
+        offset = chunk.length;
+        const reply = Buffer.concat(head.parts!);
+        head.parts = [reply];
+        complete = regexComplete(this.config.reply, reply) || head.size > MAX_REGEX_REPLY;
+      } else {
+        const take = Math.min(head.need, chunk.length - offset);
+        head.parts?.push(chunk.subarray(offset, offset + take));
+        head.need -= take;
+        offset += take;
+        complete = head.need === 0;
+      }
+      if (!complete) break;
+      this.pending.shift();
+      const now = performance.now();
+      this.rtt.record((now - head.sentAt) * 1e6);
+      rttMs = Math.round((now - head.sentAt) * 1000) / 1000;
+      this.received.messages++;
+      if (head.parts) {
+        const reply = head.parts.length === 1 ? head.parts[0]! : Buffer.concat(head.parts);
+        if (!failed && !replyPasses(this.config.reply, reply, this.config.payload)) failed = { seq: head.seq, reply };
+      }
+    }
+    if (this.sink.messages) this.sink.emit({ event: 'recv', role: 'client', data: chunk, ...(rttMs === undefined ? {} : { rttMs }) });
+    if (failed) this.mismatch(failed.seq, failed.reply);
+    this.wake?.();
+  };
+
+  private mismatch(seq: number, got: Buffer): void {
+    const { check, expected } = describeRule(this.config.reply, this.config.payload);
+    this.sink.emit({ event: 'mismatch', role: 'client', seq, check, expected, got });
+    const what = check === 'echo' ? 'is not the echo of what was sent' : `does not match --${check}`;
+    this.end('mismatch', new NetnoteError('assertion', `reply to message ${seq} ${what}`));
+  }
+
+  private end(reason: EndReason, error: NetnoteError | null): void {
+    if (!this.ended) this.ended = { reason, error };
+    this.wake?.();
+  }
+
+  /** Waits until `done()` holds (true), or the time runs out or the run ends (false). */
+  private async until(done: () => boolean, timeoutMs: number | null): Promise<boolean> {
+    const deadline = timeoutMs === null ? Infinity : performance.now() + timeoutMs;
+    while (!done()) {
+      if (this.ended) return false;
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const timer = left === Infinity ? undefined : setTimeout(resolve, left);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+    return true;
+  }
+
+  private where(): string {
+    return hostPort(this.socket.remoteAddress ?? this.config.host, this.config.port);
+  }
+}

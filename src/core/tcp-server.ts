@@ -1,0 +1,143 @@
+import type net from 'node:net';
+import type { Endpoint } from './address.js';
+import type { EndReason, EventSink } from './events.js';
+import { elapsedMs, type ClientRecord, type ServerSummary } from './stats.js';
+import { listenTcp, localEndpoint, remoteEndpoint } from './transport.js';
+
+export interface TcpServerConfig {
+  host: string;
+  port: number;
+  /** The note's listen(10). */
+  backlog: number;
+  /** Beyond this many clients at once new ones are closed at once: the module's socket limit (FAQ 5). */
+  maxClients: number | null;
+  idleTimeoutMs: number | null;
+  /** 'sink' reads and counts, echoing nothing. */
+  mode: 'echo' | 'sink';
+}
+
+/** Per-client lines kept for the summary; older clients are only counted. */
+const SUMMARY_CLIENTS = 100;
+
+interface Client {
+  id: number;
+  socket: net.Socket;
+  remote: Endpoint;
+  started: number;
+  reason: EndReason;
+}
+
+/**
+ * The note's TCP echo server: every client is served concurrently and independently; nothing a
+ * client sends or does to its connection can stop the server. Echo goes through pipe(), so a
+ * client that sends and never reads stalls only itself (backpressure), never the server's memory.
+ */
+export class TcpServer {
+  private readonly clients = new Map<number, Client>();
+  private readonly records: ClientRecord[] = [];
+  private olderClients = 0;
+  private served = 0;
+  private rejected = 0;
+  private bytesIn = 0;
+  private bytesOut = 0;
+  private readonly started = performance.now();
+  private server: net.Server | null = null;
+  private idleWaiters: Array<() => void> = [];
+  local: Endpoint | null = null;
+
+  private constructor(private readonly config: TcpServerConfig, private readonly sink: EventSink) {}
+
+  static async start(config: TcpServerConfig, sink: EventSink): Promise<TcpServer> {
+    const server = new TcpServer(config, sink);
+    const { listener, local } = await listenTcp(config, sink, (socket) => server.accept(socket));
+    server.server = listener;
+    server.local = local;
+    listener.on('error', (err: NodeJS.ErrnoException) => {
+      // accept() failures (EMFILE when out of file descriptors) must not end the server.
+      sink.emit({ event: 'warning', role: 'server', message: `accept failed: ${err.code ?? err.message}` });
+    });
+    return server;
+  }
+
+  private accept(socket: net.Socket): void {
+    const remote = remoteEndpoint(socket);
+    const { maxClients, idleTimeoutMs, mode } = this.config;
+    if (maxClients !== null && this.clients.size >= maxClients) {
+      this.rejected++;
+      this.sink.emit({ event: 'rejected', role: 'server', remote, limit: maxClients });
+      socket.destroy();
+      return;
+    }
+    const client: Client = { id: ++this.served, socket, remote, started: performance.now(), reason: 'peer-closed' };
+    this.clients.set(client.id, client);
+    this.sink.emit({ event: 'accepted', role: 'server', client: client.id, remote, local: localEndpoint(socket), active: this.clients.size });
+
+    socket.on('error', () => {
+      if (client.reason === 'peer-closed') client.reason = 'reset';
+    });
+    if (idleTimeoutMs !== null) {
+      socket.setTimeout(idleTimeoutMs, () => {
+        client.reason = 'idle';
+        socket.destroy();
+      });
+    }
+    if (this.sink.messages) {
+      // Registered before pipe() so a received line is reported before its echo is written.
+      socket.on('data', (data: Buffer) => this.sink.emit({ event: 'recv', role: 'server', client: client.id, remote, data }));
+    }
+    if (mode === 'echo') socket.pipe(socket);
+    else socket.resume();
+    socket.on('close', () => this.closed(client));
+  }
+
+  private closed(client: Client): void {
+    const { socket } = client;
+    this.clients.delete(client.id);
+    this.bytesIn += socket.bytesRead;
+    this.bytesOut += socket.bytesWritten;
+    const ms = elapsedMs(client.started);
+    this.sink.emit({
+      event: 'closed', role: 'server', reason: client.reason, remote: client.remote, client: client.id,
+      bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten, ms,
+    });
+    this.records.push({ client: client.id, remote: client.remote, bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten, ms, reason: client.reason });
+    if (this.records.length > SUMMARY_CLIENTS) {
+      this.records.shift();
+      this.olderClients++;
+    }
+    if (this.clients.size === 0) {
+      for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+
+  /** Resolves once no client is connected. */
+  whenIdle(): Promise<void> {
+    if (this.clients.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops accepting and closes every client (their reason: interrupted). */
+  async close(): Promise<void> {
+    const stopped = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    for (const client of this.clients.values()) {
+      client.reason = 'interrupted';
+      client.socket.destroy();
+    }
+    await stopped;
+  }
+
+  summary(): ServerSummary {
+    let bytesIn = this.bytesIn;
+    let bytesOut = this.bytesOut;
+    for (const { socket } of this.clients.values()) {
+      bytesIn += socket.bytesRead;
+      bytesOut += socket.bytesWritten;
+    }
+    return {
+      proto: 'tcp', local: this.local,
+      clients: { served: this.served, rejected: this.rejected, active: this.clients.size },
+      bytesIn, bytesOut, durationMs: elapsedMs(this.started),
+      perClient: [...this.records], olderClients: this.olderClients,
+    };
+  }
+}

@@ -1,0 +1,108 @@
+import net from 'node:net';
+import { familyOf, isAddress, type Endpoint, type Family } from './address.js';
+import { NetnoteError, fromSystemError } from './errors.js';
+import type { EventSink, Role } from './events.js';
+import { resolveHost, type ResolvedAddress } from './resolve.js';
+import { elapsedMs } from './stats.js';
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  /** Per address tried; null waits as long as the kernel does. */
+  timeoutMs: number | null;
+  signal: AbortSignal;
+  role?: Role;
+}
+
+export function localEndpoint(socket: net.Socket): Endpoint {
+  return endpoint(socket.localAddress, socket.localPort, socket.localFamily);
+}
+
+export function remoteEndpoint(socket: net.Socket): Endpoint {
+  return endpoint(socket.remoteAddress, socket.remotePort, socket.remoteFamily);
+}
+
+function endpoint(address: string | undefined, port: number | undefined, family: string | undefined): Endpoint {
+  const addr = address ?? '';
+  return { address: addr, port: port ?? 0, family: family === 'IPv6' || family === 'IPv4' ? family as Family : familyOf(addr) };
+}
+
+/**
+ * The note's TCP client steps: socket created, getaddrinfo, connect. Every address the resolver
+ * gives is tried in order (a `localhost` that answers ::1 first must still reach 127.0.0.1).
+ */
+export async function connectTcp(options: ConnectOptions, sink: EventSink): Promise<net.Socket> {
+  const role = options.role ?? 'client';
+  sink.emit({ event: 'created', role, proto: 'tcp' });
+  const addresses = await resolveHost(options.host);
+  if (!isAddress(options.host)) {
+    sink.emit({ event: 'resolved', role, host: options.host, address: addresses[0]!.address, family: addresses[0]!.family });
+  }
+  let lastError: NetnoteError | undefined;
+  for (const [i, target] of addresses.entries()) {
+    if (i > 0) sink.emit({ event: 'created', role, proto: 'tcp' });
+    try {
+      return await connectOne(target, options, sink);
+    } catch (err) {
+      lastError = err as NetnoteError;
+      if (lastError.code === 'interrupted') break;
+    }
+  }
+  throw lastError!;
+}
+
+function connectOne(target: ResolvedAddress, options: ConnectOptions, sink: EventSink): Promise<net.Socket> {
+  const role = options.role ?? 'client';
+  const remote: Endpoint = { address: target.address, port: options.port, family: target.family };
+  sink.emit({ event: 'connecting', role, remote });
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const socket = new net.Socket();
+    const fail = (error: NetnoteError) => {
+      cleanup();
+      socket.destroy();
+      reject(error);
+    };
+    const onError = (err: Error) => fail(fromSystemError(err, { host: target.address, port: options.port, doing: 'connect' }));
+    const onAbort = () => fail(new NetnoteError('interrupted', 'interrupted while connecting'));
+    const timer = options.timeoutMs === null ? undefined : setTimeout(() => fail(new NetnoteError('timeout',
+      `no answer from ${target.address} port ${options.port} within ${options.timeoutMs} ms (connect timeout)`,
+      'the host may drop packets to this port (firewall), or be down')), options.timeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      options.signal.removeEventListener('abort', onAbort);
+    };
+    if (options.signal.aborted) return onAbort();
+    options.signal.addEventListener('abort', onAbort, { once: true });
+    socket.once('error', onError);
+    socket.connect({ host: target.address, port: options.port }, () => {
+      cleanup();
+      socket.setNoDelay(true);
+      sink.emit({ event: 'connected', role, local: localEndpoint(socket), remote: remoteEndpoint(socket), ms: elapsedMs(started) });
+      resolve(socket);
+    });
+  });
+}
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  backlog: number;
+}
+
+/** The note's TCP server steps: socket created, bind, listen. Node binds and listens in one call. */
+export async function listenTcp(options: ListenOptions, sink: EventSink, onConnection: (socket: net.Socket) => void): Promise<{ listener: net.Server; local: Endpoint }> {
+  sink.emit({ event: 'created', role: 'server', proto: 'tcp' });
+  const [target] = await resolveHost(options.host);
+  const server = net.createServer({ noDelay: true }, onConnection);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(fromSystemError(err, { host: target!.address, port: options.port, doing: 'listen' })));
+    server.listen({ host: target!.address, port: options.port, backlog: options.backlog }, () => resolve());
+  });
+  const address = server.address() as net.AddressInfo;
+  const local: Endpoint = { address: address.address, port: address.port, family: familyOf(address.address) };
+  sink.emit({ event: 'bound', role: 'server', local });
+  sink.emit({ event: 'listening', role: 'server', local, backlog: options.backlog });
+  return { listener: server, local };
+}

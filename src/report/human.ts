@@ -1,0 +1,159 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+import ora, { type Ora } from 'ora';
+import { hostPort, type Endpoint } from '../core/address.js';
+import type { EndReason, NetEvent, Role } from '../core/events.js';
+import type { ClientSummary, ServerSummary } from '../core/stats.js';
+import { hexDump, pythonBytes } from './bytes.js';
+import type { Reporter } from './reporter.js';
+import type { LineWriter } from './writer.js';
+
+export interface HumanOptions {
+  out: LineWriter;
+  err: LineWriter;
+  color: boolean;
+  quiet: boolean;
+  hexDump: boolean;
+  /** An ora spinner on stderr while connecting; only on a real terminal. */
+  spinner: boolean;
+}
+
+const REASONS: Record<EndReason, string> = {
+  completed: 'completed',
+  'peer-closed': 'closed by peer',
+  reset: 'reset by peer',
+  timeout: 'timed out',
+  idle: 'idle timeout',
+  mismatch: 'assertion failed',
+  interrupted: 'interrupted',
+  rejected: 'rejected',
+  failed: 'failed',
+};
+
+/** The note's log lines. Where netnote adds to a line the note has, the addition follows it. */
+export class HumanReporter implements Reporter {
+  readonly messages: boolean;
+  private readonly c: ChalkInstance;
+  private spinning: Ora | null = null;
+
+  constructor(private readonly options: HumanOptions) {
+    this.messages = !options.quiet;
+    this.c = new Chalk({ level: options.color ? 1 : 0 });
+  }
+
+  emit(e: NetEvent): void {
+    this.stopSpinner();
+    switch (e.event) {
+      case 'created': return this.line(e.role, 'socket object created.');
+      case 'resolved': return this.line(e.role, `DNS for ${e.host}: ${e.address}`);
+      case 'bound': return this.line(e.role, `bind address: ${pair(e.local)}`);
+      case 'listening': return this.line(e.role, 'started, listening ...');
+      case 'connecting':
+        this.line(e.role, `connecting: ${pair(e.remote)}`);
+        return this.startSpinner(`connecting to ${hostPort(e.remote.address, e.remote.port)}`);
+      case 'connected': return this.line(e.role, `connected.${this.extra(`local ${pair(e.local)}, ${ms(e.ms)}`)}`);
+      case 'accepted': return this.line('server', `accept a client: ${pair(e.remote)}`);
+      case 'rejected': return this.line('server', `reject a client: ${pair(e.remote)}${this.extra(`max clients ${e.limit} reached`)}`);
+      case 'send': return this.payload(e.role, 'send data:', e.data, '');
+      case 'recv': {
+        const prefix = e.role === 'server' && e.remote ? `[client addr: ${pair(e.remote)}] recv data:` : 'recv data:';
+        return this.payload(e.role, prefix, e.data, e.rttMs === undefined ? '' : this.extra(ms(e.rttMs)));
+      }
+      case 'round': return this.line(e.role, '-------------------------');
+      case 'mismatch': {
+        const expected = e.expected instanceof RegExp ? `/${e.expected.source}/` : pythonBytes(e.expected);
+        return this.line(e.role, this.c.red(`mismatch on reply ${e.seq}: expected ${expected} (${e.check}), got ${pythonBytes(e.got)}`));
+      }
+      case 'closed': {
+        const detail = `${REASONS[e.reason]}; in ${bytes(e.bytesIn)}, out ${bytes(e.bytesOut)}, ${seconds(e.ms)}`;
+        if (e.role === 'server' && e.remote) return this.line('server', `[client addr: ${pair(e.remote)}] disconnected${this.extra(detail)}`);
+        return this.line(e.role, `disconnected.${this.extra(detail)}`);
+      }
+      case 'warning': return this.options.err.write(`${this.tag(e.role)} ${this.c.yellow(`warning: ${e.message}`)}`);
+      case 'error': return; // the CLI prints the final error on stderr, once, for every output mode
+      case 'summary': return e.role === 'client' ? this.clientSummary(e.summary) : this.serverSummary(e.summary);
+    }
+  }
+
+  close(): void {
+    this.stopSpinner();
+    this.options.out.flush();
+    this.options.err.flush();
+  }
+
+  private clientSummary(s: ClientSummary): void {
+    if (!s.connected) return;
+    const missing = s.sent.messages - s.received.messages;
+    this.line('client', this.c.bold(`--- ${s.proto} ${s.remote ? hostPort(s.remote.address, s.remote.port) : ''} summary ---`));
+    this.line('client', `sent ${s.sent.messages} (${bytes(s.sent.bytes)}), received ${s.received.messages} (${bytes(s.received.bytes)}), ${missing} without reply`);
+    if (s.rttMs) {
+      const r = s.rttMs;
+      this.line('client', `rtt min/p50/p90/p99/max = ${[r.min, r.p50, r.p90, r.p99, r.max].map((v) => v.toFixed(3)).join('/')} ms`);
+    }
+    this.line('client', `ended: ${REASONS[s.ended]} after ${seconds(s.durationMs)}`);
+  }
+
+  private serverSummary(s: ServerSummary): void {
+    const where = s.local ? ` ${hostPort(s.local.address, s.local.port)}` : '';
+    this.line('server', this.c.bold(`--- ${s.proto}${where} summary ---`));
+    const { served, rejected, active } = s.clients;
+    this.line('server', `${served} clients served, ${rejected} rejected, ${active} still connected; in ${bytes(s.bytesIn)}, out ${bytes(s.bytesOut)}; up ${seconds(s.durationMs)}`);
+    if (s.olderClients > 0) this.line('server', `(${s.olderClients} earlier clients not listed)`);
+    for (const r of s.perClient) {
+      this.line('server', `[client addr: ${pair(r.remote)}] in ${bytes(r.bytesIn)}, out ${bytes(r.bytesOut)}, ${seconds(r.ms)}, ${REASONS[r.reason]}`);
+    }
+  }
+
+  private payload(role: Role, prefix: string, data: Buffer, suffix: string): void {
+    if (!this.options.hexDump) return this.line(role, `${prefix} ${pythonBytes(data)}${suffix}`);
+    this.line(role, `${prefix} ${data.length} bytes${suffix}`);
+    for (const row of hexDump(data)) this.options.out.write(`  ${row}`);
+  }
+
+  private line(role: Role, text: string): void {
+    this.options.out.write(`${this.tag(role)} ${text}`);
+  }
+
+  private tag(role: Role): string {
+    return role === 'client' ? this.c.cyan('[client]') : this.c.magenta('[server]');
+  }
+
+  private extra(text: string): string {
+    return this.c.dim(`  (${text})`);
+  }
+
+  private startSpinner(text: string): void {
+    if (!this.options.spinner) return;
+    this.spinning = ora({ text, stream: process.stderr, discardStdin: false }).start();
+  }
+
+  private stopSpinner(): void {
+    if (!this.spinning) return;
+    this.spinning.stop();
+    this.spinning = null;
+  }
+}
+
+/** The note's `host, port` pair. */
+function pair(endpoint: Endpoint): string {
+  return `${endpoint.address}, ${endpoint.port}`;
+}
+
+function ms(value: number): string {
+  return `${value.toFixed(value < 10 ? 2 : 1)} ms`;
+}
+
+function seconds(milliseconds: number): string {
+  return `${(milliseconds / 1000).toFixed(2)} s`;
+}
+
+function bytes(count: number): string {
+  if (count < 1024) return `${count} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = count;
+  let unit = -1;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(2)} ${units[unit]}`;
+}

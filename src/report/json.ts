@@ -1,0 +1,32 @@
+import type { NetEvent } from '../core/events.js';
+import { pythonBytes } from './bytes.js';
+import type { Reporter } from './reporter.js';
+import type { LineWriter } from './writer.js';
+
+/** Version of the event schema documented in docs/json.md. */
+export const SCHEMA_VERSION = 1;
+
+/** NDJSON: one object per event, as it happens, on stdout. */
+export class JsonReporter implements Reporter {
+  readonly messages: boolean;
+
+  constructor(private readonly out: LineWriter, quiet: boolean) {
+    this.messages = !quiet;
+  }
+
+  emit(e: NetEvent): void {
+    this.out.write(JSON.stringify({ v: SCHEMA_VERSION, time: new Date().toISOString(), ...e }, encode));
+  }
+
+  close(): void {
+    this.out.flush();
+  }
+}
+
+// Payloads travel as base64 with the note's text form beside it; regexes as their source.
+function encode(this: unknown, key: string, value: unknown): unknown {
+  const raw = (this as Record<string, unknown>)[key];
+  if (Buffer.isBuffer(raw)) return { bytes: raw.length, base64: raw.toString('base64'), text: pythonBytes(raw) };
+  if (raw instanceof RegExp) return raw.source;
+  return value;
+}

@@ -1,0 +1,44 @@
+/**
+ * Lines to a stream. A terminal gets each line at once; a pipe or a file gets them in batches
+ * (Node writes to those synchronously, so a line each would cost a syscall per message).
+ */
+export class LineWriter {
+  private buffered: string[] = [];
+  private size = 0;
+  private scheduled = false;
+  private broken = false;
+  private readonly immediate: boolean;
+
+  constructor(private readonly stream: NodeJS.WritableStream & { isTTY?: boolean }) {
+    this.immediate = stream.isTTY === true;
+    // `netnote … | head` closes the pipe early: stop writing rather than crash on EPIPE.
+    stream.on('error', () => {
+      this.broken = true;
+    });
+  }
+
+  write(line: string): void {
+    if (this.broken) return;
+    if (this.immediate) {
+      this.stream.write(`${line}\n`);
+      return;
+    }
+    this.buffered.push(line);
+    this.size += line.length + 1;
+    if (this.size >= 65536) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  readonly flush = (): void => {
+    this.scheduled = false;
+    if (this.buffered.length === 0 || this.broken) return;
+    this.buffered.push('');
+    const text = this.buffered.join('\n');
+    this.buffered = [];
+    this.size = 0;
+    this.stream.write(text);
+  };
+}

@@ -1,0 +1,114 @@
+// Spawns the built CLI exactly as a user or a CI script would, and reads what it prints.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const NETNOTE = fileURLToPath(new URL('../../bin/netnote', import.meta.url));
+
+export interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  input?: string | Buffer;
+  env?: NodeJS.ProcessEnv;
+  /** Kill the process after this long (the test then sees the signal). */
+  timeoutMs?: number;
+}
+
+/** Runs `netnote ARGS` to completion. */
+export function runCli(args: string[], options: RunOptions = {}): Promise<Finished> {
+  const running = startCli(args, options);
+  if (options.input !== undefined) running.proc.stdin.end(options.input);
+  else running.proc.stdin.end();
+  return running.finished;
+}
+
+export interface Running {
+  proc: ChildProcessWithoutNullStreams;
+  /** stdout so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the first match of `pattern` in stdout, waiting for it to appear. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  finished: Promise<Finished>;
+  /** Sends a signal and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<Finished>;
+}
+
+export function startCli(args: string[], options: RunOptions = {}): Running {
+  const proc = spawn(process.execPath, [NETNOTE, ...args], {
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  const watchers = new Set<() => void>();
+  proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+    for (const check of watchers) check();
+  });
+  proc.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    err += chunk;
+  });
+  const killer = options.timeoutMs ? setTimeout(() => proc.kill('SIGKILL'), options.timeoutMs) : undefined;
+  const finished = new Promise<Finished>((resolve) => {
+    proc.on('close', (code, signal) => {
+      clearTimeout(killer);
+      for (const check of watchers) check();
+      resolve({ code, signal, stdout: out, stderr: err });
+    });
+  });
+  let exited = false;
+  void finished.then(() => (exited = true));
+
+  const waitFor = (pattern: RegExp, timeoutMs = 10_000) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        watchers.delete(check);
+        reject(new Error(`timed out waiting for ${pattern} in stdout:\n${out}\nstderr:\n${err}`));
+      }, timeoutMs);
+      function check() {
+        const match = out.match(pattern);
+        if (match) {
+          clearTimeout(timer);
+          watchers.delete(check);
+          resolve(match);
+        } else if (exited) {
+          clearTimeout(timer);
+          watchers.delete(check);
+          reject(new Error(`exited before ${pattern} appeared; stdout:\n${out}\nstderr:\n${err}`));
+        }
+      }
+      watchers.add(check);
+      check();
+    });
+
+  return {
+    proc,
+    stdout: () => out,
+    stderr: () => err,
+    waitFor,
+    finished,
+    stop(signal = 'SIGINT') {
+      if (!exited) proc.kill(signal);
+      return finished;
+    },
+  };
+}
+
+/** A netnote server on 127.0.0.1 and a free port; resolves once it listens. */
+export async function startServer(command: 'tcp-server', extra: string[] = [], host = '127.0.0.1'): Promise<Running & { port: number }> {
+  const running = startCli([command, host, '0', ...extra]);
+  const match = await running.waitFor(/bind address: \S+, (\d+)\n/);
+  return Object.assign(running, { port: Number(match[1]) });
+}
+
+/** Replaces port numbers in the note's `host, port` pairs and `host:port` forms with PORT. */
+export function maskPorts(text: string): string {
+  return text
+    .replace(/(\d+\.\d+\.\d+\.\d+|::1|\[::1\]), \d+/g, '$1, PORT')
+    .replace(/(\d+\.\d+\.\d+\.\d+|\[::1\]):\d+/g, '$1:PORT');
+}

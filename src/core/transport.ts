@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { familyOf, isAddress, type Endpoint, type Family } from './address.js';
+import { familyOf, hostPort, isAddress, type Endpoint, type Family } from './address.js';
 import { NetnoteError, fromSystemError } from './errors.js';
 import type { EventSink, Role } from './events.js';
 import { resolveHost, type ResolvedAddress } from './resolve.js';
@@ -66,7 +66,7 @@ function connectOne(target: ResolvedAddress, options: ConnectOptions, sink: Even
     const onError = (err: Error) => fail(fromSystemError(err, { host: target.address, port: options.port, doing: 'connect' }));
     const onAbort = () => fail(new NetnoteError('interrupted', 'interrupted while connecting'));
     const timer = options.timeoutMs === null ? undefined : setTimeout(() => fail(new NetnoteError('timeout',
-      `no answer from ${target.address} port ${options.port} within ${options.timeoutMs} ms (connect timeout)`,
+      `no answer from ${hostPort(target.address, options.port)} within ${options.timeoutMs} ms (connect timeout)`,
       'the host may drop packets to this port (firewall), or be down')), options.timeoutMs);
     const cleanup = () => {
       clearTimeout(timer);

@@ -16,6 +16,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Kill the process after this long (the test then sees the signal). */
   timeoutMs?: number;
+  /** Runs the CLI through this command, e.g. `ip netns exec NAME`. */
+  prefix?: string[];
 }
 
 /** Runs `netnote ARGS` to completion. */
@@ -39,7 +41,8 @@ export interface Running {
 }
 
 export function startCli(args: string[], options: RunOptions = {}): Running {
-  const proc = spawn(process.execPath, [NETNOTE, ...args], {
+  const [command, ...rest] = [...(options.prefix ?? []), process.execPath, NETNOTE, ...args];
+  const proc = spawn(command!, rest, {
     env: { ...process.env, NO_COLOR: '1', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -1,0 +1,42 @@
+import { execFileSync } from 'node:child_process';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { hexDump, pythonBytes } from '../src/report/bytes.js';
+
+/** Python's own repr() of many byte strings at once: one python3 process for a whole batch. */
+function pythonRepr(samples: Uint8Array[]): string[] {
+  const input = samples.map((s) => Buffer.from(s).toString('hex')).join('\n');
+  const script = 'import sys\nfor line in sys.stdin.read().split("\\n"):\n    print(repr(bytes.fromhex(line)))';
+  return execFileSync('python3', ['-c', script], { input, encoding: 'latin1' }).split('\n').slice(0, samples.length);
+}
+
+// Bytes the rules single out: quotes, backslash, the three named escapes, DEL and the high half.
+const tricky = fc.constantFrom(0x27, 0x22, 0x5c, 0x09, 0x0a, 0x0d, 0x00, 0x7f, 0x80, 0xff, 0x20, 0x7e, 0x1f);
+const bytesLike = fc.array(fc.oneof(fc.integer({ min: 0, max: 255 }), tricky), { maxLength: 64 }).map((a) => Uint8Array.from(a));
+
+describe("payloads render as Python's repr(bytes)", () => {
+  it('matches python3 on thousands of random byte strings, empty data included', () => {
+    const samples = [new Uint8Array(0), ...fc.sample(bytesLike, { numRuns: 5000, seed: 20261125 })];
+    const expected = pythonRepr(samples);
+    samples.forEach((sample, i) => expect(pythonBytes(sample), `sample ${i}`).toBe(expected[i]));
+  });
+
+  it('picks double quotes only for data with a single quote and no double quote', () => {
+    expect(pythonBytes(Buffer.from("it's"))).toBe('b"it\'s"');
+    expect(pythonBytes(Buffer.from('say "it\'s"'))).toBe("b'say \"it\\'s\"'");
+    expect(pythonBytes(Buffer.from('a\\b'))).toBe("b'a\\\\b'");
+  });
+
+  it('renders a subarray without its neighbours', () => {
+    const buffer = Buffer.from('xx1234567890yy');
+    expect(pythonBytes(buffer.subarray(2, 12))).toBe("b'1234567890'");
+  });
+});
+
+describe('hex dump', () => {
+  it('lays out 16 bytes a row with offsets and printable ASCII, as hexdump -C does', () => {
+    const data = Buffer.from('1234567890abcdefXYZ\x00');
+    const expected = execFileSync('hexdump', ['-C'], { input: data, encoding: 'latin1' }).trimEnd().split('\n').slice(0, -1);
+    expect(hexDump(data)).toEqual(expected);
+  });
+});

@@ -1,0 +1,273 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createNamespace, netnsUnavailable, nft } from './support/netns.js';
+import { maskPorts, runCli, startCli, startServer } from './support/cli.js';
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const clean of cleanups.splice(0)) clean();
+});
+
+/** A raw loopback server on a free port whose behaviour the test writes; closed after the test. */
+async function rawServer(onConnection: (socket: net.Socket) => void): Promise<number> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => sockets.delete(socket));
+    onConnection(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  return (server.address() as net.AddressInfo).port;
+}
+
+/** A port nothing listens on: bound then released. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Starts a real peer (socat, ncat) and waits until it accepts connections on `port`. */
+async function startPeer(command: string, args: string[], port: number): Promise<ChildProcess> {
+  const child = spawn(command, args, { stdio: 'ignore' });
+  cleanups.push(() => child.kill('SIGKILL'));
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const probe = net.connect(port, '127.0.0.1', () => {
+        probe.destroy();
+        resolve(true);
+      });
+      probe.on('error', () => resolve(false));
+    });
+    if (up) return child;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${command} did not start listening on ${port}`);
+}
+
+function hasCommand(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
+}
+
+describe('tcp-client with no options is the note client loop', () => {
+  it('sends 1234567890, prints send/recv with the RTT and the separator, against a netnote server', async () => {
+    const server = await startServer('tcp-server');
+    cleanups.push(() => server.proc.kill('SIGKILL'));
+    const { code, stdout, stderr } = await runCli(['tcp-client', '127.0.0.1', String(server.port), '-c', '2', '-i', '100ms']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const lines = maskPorts(stdout).split('\n');
+    expect(lines.slice(0, 3)).toEqual(['[client] socket object created.', '[client] connecting: 127.0.0.1, PORT', expect.stringMatching(/^\[client\] connected\.( {2}\(.*\))?$/)]);
+    expect(lines[3]).toBe("[client] send data: b'1234567890'");
+    expect(lines[4]).toMatch(/^\[client\] recv data: b'1234567890' {2}\(\d+\.\d+ ms\)$/);
+    expect(lines[5]).toBe('[client] -------------------------');
+    expect(stdout).toMatch(/sent 2 \(20 B\), received 2 \(20 B\), 0 without reply/);
+    expect(stdout).toMatch(/ended: completed/);
+  });
+
+  it('resolves a name first and prints the note DNS line', async () => {
+    const port = await rawServer((s) => s.pipe(s));
+    const { code, stdout } = await runCli(['tcp-client', 'localhost', String(port), '-c', '1']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^\[client\] socket object created\.\n\[client\] DNS for localhost: (127\.0\.0\.1|::1)\n/);
+    // Whatever order the resolver gives, the client reaches the IPv4 listener.
+    expect(maskPorts(stdout)).toContain('[client] connecting: 127.0.0.1, PORT');
+  });
+
+  it('runs until the server closes when no --count is given, and that is a success', async () => {
+    let seen = 0;
+    const port = await rawServer((socket) => socket.on('data', (d) => {
+      socket.write(d);
+      if (++seen === 3) socket.end();
+    }));
+    const { code, stdout } = await runCli(['tcp-client', '127.0.0.1', String(port), '-i', '0']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/ended: closed by peer/);
+  });
+
+  it('accepts service names for ports', async () => {
+    const { code, stderr } = await runCli(['tcp-client', '127.0.0.1', 'echo', '-c', '1']);
+    expect(code).toBe(4);
+    expect(stderr).toContain('nothing listening on 127.0.0.1:7');
+  });
+});
+
+describe('tcp-client against real peers', () => {
+  it.skipIf(!hasCommand('socat'))('verifies a 1 MiB binary payload echoed by socat (socat missing: install it)', async () => {
+    const port = await freePort();
+    await startPeer('socat', [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, 'EXEC:cat'], port);
+    const file = join(mkdtempSync(join(tmpdir(), 'netnote-')), 'payload.bin');
+    writeFileSync(file, randomBytes(1 << 20));
+    const { code, stdout, stderr } = await runCli(['--quiet', 'tcp-client', '127.0.0.1', String(port), '--file', file, '-c', '2', '-i', '0', '--verify-echo']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/sent 2 \(2\.00 MiB\), received 2 \(2\.00 MiB\), 0 without reply/);
+  });
+
+  it.skipIf(!hasCommand('ncat'))('pipelines 200 messages with --no-wait through ncat --sh-exec cat (ncat missing: install it)', async () => {
+    const port = await freePort();
+    await startPeer('ncat', ['-l', '-k', '--sh-exec', 'cat', '127.0.0.1', String(port)], port);
+    const { code, stdout } = await runCli(['--json', '--quiet', 'tcp-client', '127.0.0.1', String(port), '-c', '200', '-i', '0', '--no-wait', '--verify-echo', '-w', '5s']);
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout.trim().split('\n').at(-1)!);
+    expect(summary.event).toBe('summary');
+    expect(summary.summary.sent).toEqual({ messages: 200, bytes: 2000 });
+    expect(summary.summary.received).toEqual({ messages: 200, bytes: 2000 });
+    expect(summary.summary.rttMs.count).toBe(200);
+  });
+});
+
+describe('payloads and assertions', () => {
+  it('sends hex bytes and matches a device-style reply with --expect-hex; --hex-dump shows the bytes', async () => {
+    const port = await rawServer((socket) => socket.on('data', () => socket.write(Buffer.from([0x01, 0x03, 0x02, 0x00, 0x2a]))));
+    const { code, stdout } = await runCli(['--hex-dump', 'tcp-client', '127.0.0.1', String(port), '--hex', '01 03 00 00 00 01', '--expect-hex', '0103:02:002a', '-c', '2', '-i', '0']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('[client] send data: 6 bytes\n  00000000  01 03 00 00 00 01                                 |......|\n');
+    expect(stdout).toMatch(/\[client\] recv data: 5 bytes {2}\(.* ms\)\n {2}00000000 {2}01 03 02 00 2a/);
+  });
+
+  it('exits 1 and shows both sides when a reply differs from --expect', async () => {
+    const port = await rawServer((socket) => socket.on('data', () => socket.write('ERR\n')));
+    const { code, stdout, stderr } = await runCli(['tcp-client', '127.0.0.1', String(port), '--data', 'AT\r\n', '--expect', 'OK\r\n', '-c', '3', '-i', '0']);
+    expect(code).toBe(1);
+    expect(stdout).toContain("[client] mismatch on reply 1: expected b'OK\\r\\n' (expect), got b'ERR\\n'");
+    expect(stderr).toMatch(/^netnote: reply to message 1 does not match --expect\n$/);
+  });
+
+  it('--expect-regex completes a reply as soon as it matches', async () => {
+    const port = await rawServer((socket) => socket.on('data', () => {
+      socket.write('+CSQ: ');
+      setTimeout(() => socket.write('23,99\r\nOK\r\n'), 30);
+    }));
+    const { code, stdout } = await runCli(['tcp-client', '127.0.0.1', String(port), '--data', 'AT+CSQ\r\n', '--expect-regex', 'OK\\r\\n$', '-c', '2', '-i', '0', '-w', '2s']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/received 2/);
+  });
+
+  it('--verify-echo catches a peer that corrupts the echo', async () => {
+    const port = await rawServer((socket) => socket.on('data', (d: Buffer) => socket.write(Buffer.from(d.toString().toUpperCase()))));
+    const { code, stdout } = await runCli(['tcp-client', '127.0.0.1', String(port), '--data', 'abc', '--verify-echo', '-c', '1']);
+    expect(code).toBe(1);
+    expect(stdout).toContain("mismatch on reply 1: expected b'abc' (echo), got b'ABC'");
+  });
+
+  it('reads the payload from stdin with --file -', async () => {
+    const port = await rawServer((s) => s.pipe(s));
+    const { code, stdout } = await runCli(['tcp-client', '127.0.0.1', String(port), '--file', '-', '-c', '1'], { input: Buffer.from([0x00, 0x27, 0xff]) });
+    expect(code).toBe(0);
+    expect(stdout).toContain("[client] send data: b\"\\x00'\\xff\"");
+  });
+});
+
+describe('failures end with one stderr line, a hint, and the documented exit code', () => {
+  const noStack = (stderr: string) => expect(stderr).not.toMatch(/^\s+at /m);
+
+  it.each([
+    [['tcp-client', '127.0.0.1', '70000'], /invalid port '70000'/],
+    [['tcp-client', '127.0.0.1', 'abc'], /invalid port 'abc'/],
+    [['tcp-client', '127.0.0.1', '-1'], /unknown option '-1'|invalid port/],
+    [['tcp-client'], /missing required argument 'host'/],
+    [['tcp-client', '127.0.0.1'], /missing required argument 'port'/],
+    [['tcp-client', '127.0.0.1', '80', '--bogus'], /unknown option '--bogus'/],
+    [['tcp-client', '127.0.0.1', '80', '--hex', '31 3'], /invalid hex/],
+    [['tcp-client', '127.0.0.1', '80', '--interval', 'soon'], /invalid duration 'soon'/],
+    [['tcp-client', '127.0.0.1', '80', '--count', '0'], /at least 1/],
+    [['tcp-client', '127.0.0.1', '80', '--data', 'a', '--hex', '61'], /cannot be used with/],
+    [['tcp-client', '127.0.0.1', '80', '--expect-regex', 'x', '--no-wait'], /drop --no-wait/],
+    [['tcp-client', '127.0.0.1', '80', '--expect-regex', '('], /invalid --expect-regex/],
+    [['tcp-client', '127.0.0.1', '80', '--data', ''], /payload is empty/],
+    [['tcp-client', 'bad host!', '80'], /invalid host/],
+  ])('usage error %j → 2', async (args, message) => {
+    const { code, stderr } = await runCli(args);
+    expect(stderr).toMatch(message);
+    expect(code).toBe(2);
+    noStack(stderr);
+  });
+
+  it('unknown host → 3', async () => {
+    const { code, stderr } = await runCli(['tcp-client', 'no-such-host.invalid', '80', '-c', '1']);
+    expect(code).toBe(3);
+    expect(stderr).toMatch(/^netnote: cannot resolve no-such-host\.invalid: .+\nnetnote: hint: /);
+  });
+
+  it('refused → 4, "nothing listening on H:P"', async () => {
+    const port = await freePort();
+    const { code, stderr, stdout } = await runCli(['tcp-client', '127.0.0.1', String(port)]);
+    expect(code).toBe(4);
+    expect(stderr).toContain(`netnote: nothing listening on 127.0.0.1:${port} (connection refused)`);
+    expect(stdout).toBe(`[client] socket object created.\n[client] connecting: 127.0.0.1, ${port}\n`);
+  });
+
+  it('refused on IPv6 → 4 with the address in brackets', async () => {
+    const port = await freePort();
+    const { code, stderr } = await runCli(['tcp-client', '[::1]', String(port)]);
+    expect(code).toBe(4);
+    expect(stderr).toContain(`nothing listening on [::1]:${port}`);
+  });
+
+  it('reply timeout → 5 when the server never answers', async () => {
+    const port = await rawServer(() => {});
+    const { code, stderr } = await runCli(['tcp-client', '127.0.0.1', String(port), '-w', '300ms', '-c', '1']);
+    expect(code).toBe(5);
+    expect(stderr).toContain('no reply to message 1');
+  });
+
+  it.skipIf(netnsUnavailable !== null)(`connect timeout → 5 when SYNs are dropped (nft, in a namespace)${netnsUnavailable ? `: skipped, ${netnsUnavailable}` : ''}`, async () => {
+    const ns = createNamespace();
+    cleanups.push(ns.remove);
+    nft(ns, 'table inet netnote {\n chain input {\n  type filter hook input priority 0; policy accept;\n  tcp dport 9 drop\n }\n}\n');
+    const started = Date.now();
+    const { code, stderr } = await runCli(['tcp-client', '127.0.0.1', '9', '-w', '400ms'], { prefix: ns.prefix });
+    expect(code).toBe(5);
+    expect(stderr).toContain('no answer from 127.0.0.1:9 within 400 ms (connect timeout)');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('reset mid-run → 6', async () => {
+    const port = await rawServer((socket) => socket.once('data', () => socket.resetAndDestroy()));
+    const { code, stderr, stdout } = await runCli(['tcp-client', '127.0.0.1', String(port), '-c', '3', '-i', '0']);
+    expect(code).toBe(6);
+    expect(stderr).toContain('reset by peer');
+    expect(stdout).toMatch(/ended: reset by peer/);
+  });
+
+  it('closed before --count replies → 6', async () => {
+    const port = await rawServer((socket) => socket.once('data', (d) => socket.end(d)));
+    const { code, stderr } = await runCli(['tcp-client', '127.0.0.1', String(port), '-c', '3', '-i', '0']);
+    expect(code).toBe(6);
+    expect(stderr).toContain('closed the connection after 1 of 3 replies');
+  });
+
+  it('Ctrl-C prints the summary and exits 130', async () => {
+    const port = await rawServer((s) => s.pipe(s));
+    const client = startCli(['tcp-client', '127.0.0.1', String(port), '-i', '50ms']);
+    await client.waitFor(/recv data:[^\n]*\n[^\n]*-----\n[\s\S]*recv data/);
+    const { code, stdout, stderr } = await client.stop('SIGINT');
+    expect(code).toBe(130);
+    expect(stdout).toMatch(/--- tcp 127\.0\.0\.1:\d+ summary ---/);
+    expect(stdout).toMatch(/ended: interrupted/);
+    expect(stderr).toBe('netnote: interrupted\n');
+  });
+
+  it('--json reports the error as an event and the exit code in the summary', async () => {
+    const port = await freePort();
+    const { code, stdout } = await runCli(['--json', 'tcp-client', '127.0.0.1', String(port)]);
+    expect(code).toBe(4);
+    const events = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.map((e) => e.event)).toEqual(['created', 'connecting', 'summary', 'error']);
+    expect(events[2].exitCode).toBe(4);
+    expect(events[3]).toMatchObject({ code: 'unreachable', exitCode: 4 });
+  });
+});

@@ -26,7 +26,7 @@ const program = new Command('netnote')
 Exit codes: 0 ok, 1 assertion failed, 2 usage, 3 name resolution, 4 refused/unreachable,
 5 timeout, 6 connection lost, 7 local bind failed, 130 interrupted.`);
 
-const execute: Execute = async (command, action) => {
+const execute: Execute = async (command, role, action) => {
   const globals = command.optsWithGlobals() as { json?: boolean; quiet?: boolean; color: boolean; hexDump?: boolean };
   const output: OutputOptions = { json: globals.json === true, quiet: globals.quiet === true, color: globals.color, hexDump: globals.hexDump === true };
   const reporter = createReporter(output);
@@ -38,6 +38,7 @@ const execute: Execute = async (command, action) => {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const context: RunContext = { reporter, signal: controller.signal };
+  let failure = '';
   let exitCode = 0;
   try {
     await action(context);
@@ -45,10 +46,12 @@ const execute: Execute = async (command, action) => {
     const error = err instanceof NetnoteError ? err : null;
     exitCode = error?.exitCode ?? INTERNAL_ERROR;
     const message = error?.message ?? `internal error: ${err instanceof Error ? err.stack : String(err)}`;
-    reporter.emit({ event: 'error', role: 'client', code: error?.code ?? 'lost', message, ...(error?.hint ? { hint: error.hint } : {}), exitCode });
-    process.stderr.write(`netnote: ${message}\n${error?.hint ? `netnote: hint: ${error.hint}\n` : ''}`);
+    reporter.emit({ event: 'error', role, code: error?.code ?? 'lost', message, ...(error?.hint ? { hint: error.hint } : {}), exitCode });
+    failure = `netnote: ${message}\n${error?.hint ? `netnote: hint: ${error.hint}\n` : ''}`;
   }
+  // stdout first, so a terminal or a 2>&1 log shows the summary before the final error line.
   reporter.close();
+  process.stderr.write(failure);
   process.exit(exitCode);
 };
 

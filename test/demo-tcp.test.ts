@@ -38,7 +38,7 @@ describe('demo tcp: the note experiment', () => {
     expect(client.slice(3, 12)).toEqual([...NOTE_CLIENT.slice(3), ...NOTE_CLIENT.slice(3), ...NOTE_CLIENT.slice(3)]);
     expect(stdout).toMatch(/\[client\] sent 3 \(30 B\), received 3 \(30 B\), 0 without reply/);
     expect(stdout).toMatch(/\[client\] rtt min\/p50\/p90\/p99\/max = [\d.]+\/[\d.]+\/[\d.]+\/[\d.]+\/[\d.]+ ms/);
-    expect(stdout).toMatch(/\[server\] 1 clients served, 0 rejected, 0 still connected; in 30 B, out 30 B/);
+    expect(stdout).toMatch(/\[server\] 1 client served, 0 rejected, 0 still connected; in 30 B, out 30 B/);
   });
 
   it('runs over IPv6 loopback too', async () => {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { Role } from '../core/events.js';
 import type { Reporter } from '../report/reporter.js';
 
 /** What a command's action gets from the CLI: where events go, and the Ctrl-C / SIGTERM signal. */
@@ -8,8 +9,11 @@ export interface RunContext {
   signal: AbortSignal;
 }
 
-/** Runs an action with output and signals set up, and turns its outcome into the exit code. */
-export type Execute = (command: Command, action: (context: RunContext) => Promise<void>) => Promise<void>;
+/**
+ * Runs an action with output and signals set up, and turns its outcome into the exit code.
+ * `role` tags the final error event.
+ */
+export type Execute = (command: Command, role: Role, action: (context: RunContext) => Promise<void>) => Promise<void>;
 
 /** Resolves when the run is interrupted. */
 export function interrupted(signal: AbortSignal): Promise<void> {

@@ -30,7 +30,7 @@ Examples:
   $ netnote demo                     5 rounds of 1234567890 over 127.0.0.1, one per second
   $ netnote demo tcp --host ::1 -c 3 -i 200ms`)
     .action((_proto: string, options: DemoOptions, cmd: Command) =>
-      execute(cmd, async ({ reporter, signal }) => {
+      execute(cmd, 'client', async ({ reporter, signal }) => {
         const server = await TcpServer.start({
           host: options.host, port: options.port, backlog: 10, maxClients: null, idleTimeoutMs: null, mode: 'echo',
         }, reporter);

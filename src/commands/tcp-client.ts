@@ -26,7 +26,7 @@ Examples:
   $ netnote tcp-client ::1 7 --hex '01 03 00 00 00 0a' --expect-hex '01 03 14' -w 2s
   $ netnote tcp-client 127.0.0.1 8080 --size 65536 -i 0 -c 1000 --quiet --json`)
     .action((host: string, port: number, options: PayloadOptions & ExchangeOptions, cmd: Command) =>
-      execute(cmd, async ({ reporter, signal }) => {
+      execute(cmd, 'client', async ({ reporter, signal }) => {
         const reply = replyRule(options);
         const payload = await loadPayload(payloadSpec(options));
         if (payload.length === 0) throw new NetnoteError('usage', 'the payload is empty: TCP cannot send 0 bytes');

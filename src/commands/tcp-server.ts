@@ -30,7 +30,7 @@ Examples:
   $ netnote tcp-server :: 0                     any IPv6/IPv4 address, a free port
   $ netnote tcp-server 127.0.0.1 9000 --sink --quiet`)
     .action((host: string, port: number, options: ServerOptions, cmd: Command) =>
-      execute(cmd, async ({ reporter, signal }) => {
+      execute(cmd, 'server', async ({ reporter, signal }) => {
         const server = await TcpServer.start({
           host, port,
           backlog: options.backlog,

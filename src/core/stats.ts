@@ -18,34 +18,43 @@ export interface RttSummary {
   stddev: number;
 }
 
-/** Round-trip times in an HDR histogram: nanosecond input, millisecond output, 3 significant digits. */
+/**
+ * Round-trip times: percentiles from an HDR histogram (nanosecond input, 3 significant digits),
+ * exact min/max/mean/stddev alongside (the histogram's own mean walks every bucket: tens of ms).
+ */
 export class RttRecorder {
   private readonly histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 2, numberOfSignificantValueDigits: 3, autoResize: true });
-  // Exact extremes: the histogram rounds to its buckets, and a p99 above the max reads as a bug.
+  private count = 0;
   private min = Infinity;
   private max = 0;
+  private mean = 0;
+  private squares = 0; // Welford's running sum of squared deviations
 
   record(nanoseconds: number): void {
     const value = Math.max(1, Math.round(nanoseconds));
     this.histogram.recordValue(value);
+    this.count++;
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
+    const delta = value - this.mean;
+    this.mean += delta / this.count;
+    this.squares += delta * (value - this.mean);
   }
 
   summary(): RttSummary | null {
-    const h = this.histogram;
-    if (h.totalCount === 0) return null;
+    if (this.count === 0) return null;
     const ms = (ns: number) => Math.round(ns / 1000) / 1000;
-    const at = (percentile: number) => ms(Math.min(this.max, Math.max(this.min, h.getValueAtPercentile(percentile))));
+    // Bucket values can sit just outside the exact extremes; a p99 above the max reads as a bug.
+    const at = (percentile: number) => ms(Math.min(this.max, Math.max(this.min, this.histogram.getValueAtPercentile(percentile))));
     return {
-      count: h.totalCount,
+      count: this.count,
       min: ms(this.min),
       p50: at(50),
       p90: at(90),
       p99: at(99),
       max: ms(this.max),
-      mean: ms(h.mean),
-      stddev: ms(h.stdDeviation),
+      mean: ms(this.mean),
+      stddev: ms(Math.sqrt(this.squares / this.count)),
     };
   }
 }

@@ -96,7 +96,7 @@ export class HumanReporter implements Reporter {
     const where = s.local ? ` ${hostPort(s.local.address, s.local.port)}` : '';
     this.line('server', this.c.bold(`--- ${s.proto}${where} summary ---`));
     const { served, rejected, active } = s.clients;
-    this.line('server', `${served} clients served, ${rejected} rejected, ${active} still connected; in ${bytes(s.bytesIn)}, out ${bytes(s.bytesOut)}; up ${seconds(s.durationMs)}`);
+    this.line('server', `${served} ${served === 1 ? 'client' : 'clients'} served, ${rejected} rejected, ${active} still connected; in ${bytes(s.bytesIn)}, out ${bytes(s.bytesOut)}; up ${seconds(s.durationMs)}`);
     if (s.olderClients > 0) this.line('server', `(${s.olderClients} earlier clients not listed)`);
     for (const r of s.perClient) {
       this.line('server', `[client addr: ${pair(r.remote)}] in ${bytes(r.bytesIn)}, out ${bytes(r.bytesOut)}, ${seconds(r.ms)}, ${REASONS[r.reason]}`);

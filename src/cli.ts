@@ -1,20 +1,19 @@
 import { Command, CommanderError } from 'commander';
-import { createRequire } from 'node:module';
 import { NetnoteError } from './core/errors.js';
 import type { Execute, RunContext } from './commands/context.js';
 import { registerDemo } from './commands/demo.js';
 import { registerTcpClient } from './commands/tcp-client.js';
 import { registerTcpServer } from './commands/tcp-server.js';
 import { createReporter, type OutputOptions } from './report/reporter.js';
+import { VERSION } from './version.js';
 
-const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 /** Exit code for a bug: not in the documented table on purpose. */
 const INTERNAL_ERROR = 70;
 
 const program = new Command('netnote')
   .description("TCP/UDP test tool: the note's experiments as commands, with exit codes and JSON for scripts")
-  .version(version, '-V, --version')
+  .version(VERSION, '-V, --version')
   .option('--json', 'one JSON object per event on stdout (NDJSON, schema in docs/json.md)')
   .option('-q, --quiet', 'no per-message lines: connection events and the summary only')
   .option('--no-color', 'no colour, even on a terminal (NO_COLOR works too)')

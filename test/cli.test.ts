@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { runCli, startCli } from './support/cli.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+describe('the command line', () => {
+  it('--version prints the package version', async () => {
+    const { code, stdout } = await runCli(['--version']);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe(version);
+  });
+
+  it('--help lists the commands and the exit codes', async () => {
+    const { code, stdout } = await runCli(['--help']);
+    expect(code).toBe(0);
+    for (const command of ['tcp-server', 'tcp-client', 'demo']) expect(stdout).toContain(command);
+    expect(stdout).toContain('130 interrupted');
+  });
+
+  it.each(['tcp-server', 'tcp-client', 'demo'])('%s --help shows examples', async (command) => {
+    const { code, stdout } = await runCli([command, '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Examples:\n {2}\$ netnote /);
+  });
+
+  it('an unknown command is a usage error', async () => {
+    const { code, stderr } = await runCli(['tcp-clinet']);
+    expect(code).toBe(2);
+    expect(stderr).toContain("netnote: unknown command 'tcp-clinet'");
+  });
+
+  it('prints no colour codes when stdout is not a terminal, even with FORCE_COLOR', async () => {
+    const { stdout } = await runCli(['demo', '-c', '1', '-i', '0'], { env: { FORCE_COLOR: '1', NO_COLOR: '' } });
+    expect(stdout).not.toContain('\u001b[');
+  });
+
+  it('stops writing quietly when the reader of stdout goes away (| head)', async () => {
+    const running = startCli(['demo', '-c', '3000', '-i', '0']);
+    await running.waitFor(/recv data/);
+    running.proc.stdout.destroy();
+    const { code, stderr } = await running.finished;
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+});

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli, startCli } from './support/cli.js';
@@ -33,6 +34,17 @@ describe('the command line', () => {
   it('prints no colour codes when stdout is not a terminal, even with FORCE_COLOR', async () => {
     const { stdout } = await runCli(['demo', '-c', '1', '-i', '0'], { env: { FORCE_COLOR: '1', NO_COLOR: '' } });
     expect(stdout).not.toContain('\u001b[');
+  });
+
+  it('colours the tags on a terminal, and not with NO_COLOR or --no-color', () => {
+    // script(1) gives the CLI a real pseudo-terminal, as a person's shell would.
+    const onTerminal = (command: string, env: NodeJS.ProcessEnv = {}) => execFileSync('script', ['-qec', `stty cols 100 rows 30; ${command}`, '/dev/null'], {
+      encoding: 'utf8', env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...env },
+    });
+    const cli = `"${process.execPath}" bin/netnote demo -c 1 -i 0`;
+    expect(onTerminal(cli)).toContain('\u001b[35m[server]\u001b[39m socket object created.');
+    expect(onTerminal(cli, { NO_COLOR: '1' })).not.toContain('\u001b[3');
+    expect(onTerminal(`${cli} --no-color`)).not.toContain('\u001b[3');
   });
 
   it('stops writing quietly when the reader of stdout goes away (| head)', async () => {

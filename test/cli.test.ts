@@ -38,8 +38,9 @@ describe('the command line', () => {
 
   it('colours the tags on a terminal, and not with NO_COLOR or --no-color', () => {
     // script(1) gives the CLI a real pseudo-terminal, as a person's shell would.
+    const { NO_COLOR, FORCE_COLOR, ...plain } = process.env;
     const onTerminal = (command: string, env: NodeJS.ProcessEnv = {}) => execFileSync('script', ['-qec', `stty cols 100 rows 30; ${command}`, '/dev/null'], {
-      encoding: 'utf8', env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...env },
+      encoding: 'utf8', env: { ...plain, ...env },
     });
     const cli = `"${process.execPath}" bin/netnote demo -c 1 -i 0`;
     expect(onTerminal(cli)).toContain('\u001b[35m[server]\u001b[39m socket object created.');

@@ -17,6 +17,8 @@ export interface HumanOptions {
   spinner: boolean;
 }
 
+const SPINNER_DELAY_MS = 200;
+
 const REASONS: Record<EndReason, string> = {
   completed: 'completed',
   'peer-closed': 'closed by peer',
@@ -34,6 +36,7 @@ export class HumanReporter implements Reporter {
   readonly messages: boolean;
   private readonly c: ChalkInstance;
   private spinning: Ora | null = null;
+  private spinnerDelay: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: HumanOptions) {
     this.messages = !options.quiet;
@@ -123,12 +126,15 @@ export class HumanReporter implements Reporter {
 
   private startSpinner(text: string): void {
     if (!this.options.spinner) return;
-    this.spinning = ora({ text, stream: process.stderr, discardStdin: false }).start();
+    // Only a connect that takes a while gets a spinner: a quick one would just flicker.
+    this.spinnerDelay = setTimeout(() => {
+      this.spinning = ora({ text, stream: process.stderr, discardStdin: false, color: this.options.color ? 'cyan' : false }).start();
+    }, SPINNER_DELAY_MS);
   }
 
   private stopSpinner(): void {
-    if (!this.spinning) return;
-    this.spinning.stop();
+    clearTimeout(this.spinnerDelay);
+    this.spinning?.stop();
     this.spinning = null;
   }
 }

@@ -36,7 +36,16 @@ const execute: Execute = async (command, role, action) => {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const context: RunContext = { reporter, signal: controller.signal };
+  let summarized = false;
+  const context: RunContext = {
+    reporter,
+    signal: controller.signal,
+    finish(summaries, error) {
+      summarized = true;
+      for (const summary of summaries) reporter.emit({ event: 'summary', ...summary, exitCode: error?.exitCode ?? 0, error: error?.info ?? null });
+      if (error) throw error;
+    },
+  };
   let failure = '';
   let exitCode = 0;
   try {
@@ -45,7 +54,7 @@ const execute: Execute = async (command, role, action) => {
     const error = err instanceof NetnoteError ? err : null;
     exitCode = error?.exitCode ?? INTERNAL_ERROR;
     const message = error?.message ?? `internal error: ${err instanceof Error ? err.stack : String(err)}`;
-    reporter.emit({ event: 'error', role, code: error?.code ?? 'lost', message, ...(error?.hint ? { hint: error.hint } : {}), exitCode });
+    if (!summarized) reporter.emit({ event: 'error', role, code: error?.code ?? 'lost', message, ...(error?.hint ? { hint: error.hint } : {}), exitCode });
     failure = `netnote: ${message}\n${error?.hint ? `netnote: hint: ${error.hint}\n` : ''}`;
   }
   // stdout first, so a terminal or a 2>&1 log shows the summary before the final error line.

@@ -261,13 +261,13 @@ describe('failures end with one stderr line, a hint, and the documented exit cod
     expect(stderr).toBe('netnote: interrupted\n');
   });
 
-  it('--json reports the error as an event and the exit code in the summary', async () => {
+  it('--json ends with the summary, carrying the exit code and the error', async () => {
     const port = await freePort();
     const { code, stdout } = await runCli(['--json', 'tcp-client', '127.0.0.1', String(port)]);
     expect(code).toBe(4);
     const events = stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(events.map((e) => e.event)).toEqual(['created', 'connecting', 'summary', 'error']);
+    expect(events.map((e) => e.event)).toEqual(['created', 'connecting', 'summary']);
     expect(events[2].exitCode).toBe(4);
-    expect(events[3]).toMatchObject({ code: 'unreachable', exitCode: 4 });
+    expect(events[2].error).toMatchObject({ code: 'unreachable', message: expect.stringContaining('nothing listening') });
   });
 });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import type { Role } from '../core/events.js';
+import type { NetnoteError } from '../core/errors.js';
+import type { Role, Summary } from '../core/events.js';
 import type { Reporter } from '../report/reporter.js';
 
 /** What a command's action gets from the CLI: where events go, and the Ctrl-C / SIGTERM signal. */
@@ -7,11 +8,16 @@ export interface RunContext {
   reporter: Reporter;
   /** Aborted on SIGINT or SIGTERM; `signal.reason` is the signal's name. */
   signal: AbortSignal;
+  /**
+   * Emits the run's summaries, the last events of a run, carrying the exit code and the error;
+   * then throws the error, if any, for the exit code.
+   */
+  finish(summaries: Summary[], error: NetnoteError | null): void;
 }
 
 /**
  * Runs an action with output and signals set up, and turns its outcome into the exit code.
- * `role` tags the final error event.
+ * `role` tags the error event of a run that ends before its summary.
  */
 export type Execute = (command: Command, role: Role, action: (context: RunContext) => Promise<void>) => Promise<void>;
 

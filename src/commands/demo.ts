@@ -1,5 +1,4 @@
 import { Argument, Option, type Command } from 'commander';
-import { NetnoteError } from '../core/errors.js';
 import { NOTE_PAYLOAD } from '../core/payload.js';
 import { runTcpClient } from '../core/tcp-client.js';
 import { TcpServer } from '../core/tcp-server.js';
@@ -30,7 +29,7 @@ Examples:
   $ netnote demo                     5 rounds of 1234567890 over 127.0.0.1, one per second
   $ netnote demo tcp --host ::1 -c 3 -i 200ms`)
     .action((_proto: string, options: DemoOptions, cmd: Command) =>
-      execute(cmd, 'client', async ({ reporter, signal }) => {
+      execute(cmd, 'client', async ({ reporter, signal, finish }) => {
         const server = await TcpServer.start({
           host: options.host, port: options.port, backlog: 10, maxClients: null, idleTimeoutMs: null, mode: 'echo',
         }, reporter);
@@ -42,10 +41,6 @@ Examples:
         // Let the server log the client's disconnect before it stops.
         await Promise.race([server.whenIdle(), new Promise((resolve) => setTimeout(resolve, SERVER_DRAIN_MS).unref())]);
         await server.close();
-        const exitCode = result.error?.exitCode ?? 0;
-        reporter.emit({ event: 'summary', role: 'client', summary: result.summary, exitCode });
-        reporter.emit({ event: 'summary', role: 'server', summary: server.summary(), exitCode });
-        if (result.error) throw result.error;
-        if (signal.aborted) throw new NetnoteError('interrupted', 'interrupted');
+        finish([{ role: 'client', summary: result.summary }, { role: 'server', summary: server.summary() }], result.error);
       }));
 }

@@ -26,7 +26,7 @@ Examples:
   $ netnote tcp-client ::1 7 --hex '01 03 00 00 00 0a' --expect-hex '01 03 14' -w 2s
   $ netnote tcp-client 127.0.0.1 8080 --size 65536 -i 0 -c 1000 --quiet --json`)
     .action((host: string, port: number, options: PayloadOptions & ExchangeOptions, cmd: Command) =>
-      execute(cmd, 'client', async ({ reporter, signal }) => {
+      execute(cmd, 'client', async ({ reporter, signal, finish }) => {
         const reply = replyRule(options);
         const payload = await loadPayload(payloadSpec(options));
         if (payload.length === 0) throw new NetnoteError('usage', 'the payload is empty: TCP cannot send 0 bytes');
@@ -37,7 +37,6 @@ Examples:
           timeoutMs: options.timeout ?? null,
           wait: options.wait,
         }, reporter, signal);
-        reporter.emit({ event: 'summary', role: 'client', summary: result.summary, exitCode: result.error?.exitCode ?? 0 });
-        if (result.error) throw result.error;
+        finish([{ role: 'client', summary: result.summary }], result.error);
       }));
 }

@@ -30,7 +30,7 @@ Examples:
   $ netnote tcp-server :: 0                     any IPv6/IPv4 address, a free port
   $ netnote tcp-server 127.0.0.1 9000 --sink --quiet`)
     .action((host: string, port: number, options: ServerOptions, cmd: Command) =>
-      execute(cmd, 'server', async ({ reporter, signal }) => {
+      execute(cmd, 'server', async ({ reporter, signal, finish }) => {
         const server = await TcpServer.start({
           host, port,
           backlog: options.backlog,
@@ -40,8 +40,7 @@ Examples:
         }, reporter);
         await interrupted(signal);
         await server.close();
-        const exitCode = signal.reason === 'SIGTERM' ? 0 : 130;
-        reporter.emit({ event: 'summary', role: 'server', summary: server.summary(), exitCode });
-        if (exitCode !== 0) throw new NetnoteError('interrupted', 'interrupted');
+        // SIGTERM is how services are stopped: a clean end. Ctrl-C is an interruption.
+        finish([{ role: 'server', summary: server.summary() }], signal.reason === 'SIGTERM' ? null : new NetnoteError('interrupted', 'interrupted'));
       }));
 }

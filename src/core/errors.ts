@@ -1,4 +1,5 @@
 import { hostPort } from './address.js';
+import type { ErrorInfo } from './events.js';
 
 // One error type for everything a user can cause or meet on the network. Its code is stable
 // (scripts read it from --json) and maps to the documented exit code.
@@ -29,6 +30,10 @@ export class NetnoteError extends Error {
 
   get exitCode(): number {
     return EXIT_CODES[this.code];
+  }
+
+  get info(): ErrorInfo {
+    return { code: this.code, message: this.message, ...(this.hint ? { hint: this.hint } : {}) };
   }
 }
 

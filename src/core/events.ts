@@ -36,9 +36,17 @@ export type NetEvent =
   | { event: 'mismatch'; role: Role; seq: number; check: 'echo' | 'expect' | 'expect-regex'; expected: Buffer | RegExp; got: Buffer }
   | { event: 'closed'; role: Role; reason: EndReason; remote?: Endpoint; client?: number; bytesIn: number; bytesOut: number; ms: number }
   | { event: 'warning'; role: Role; message: string }
-  | { event: 'error'; role: Role; code: ErrorCode; message: string; hint?: string; exitCode: number }
-  | { event: 'summary'; role: 'client'; summary: ClientSummary; exitCode: number }
-  | { event: 'summary'; role: 'server'; summary: ServerSummary; exitCode: number };
+  | ({ event: 'error'; role: Role; exitCode: number } & ErrorInfo)
+  | ({ event: 'summary'; exitCode: number; error: ErrorInfo | null } & Summary);
+
+/** The error that ended a run, as scripts see it. */
+export interface ErrorInfo {
+  code: ErrorCode;
+  message: string;
+  hint?: string;
+}
+
+export type Summary = { role: 'client'; summary: ClientSummary } | { role: 'server'; summary: ServerSummary };
 
 export type EventName = NetEvent['event'];
 

@@ -60,6 +60,12 @@ export class TcpServer {
   }
 
   private accept(socket: net.Socket): void {
+    if (socket.remoteAddress === undefined) {
+      // Reset between the kernel's accept and ours: there is no peer left to name or serve.
+      this.sink.emit({ event: 'warning', role: 'server', message: 'a client reset its connection before it could be accepted' });
+      socket.destroy();
+      return;
+    }
     const remote = remoteEndpoint(socket);
     const { maxClients, idleTimeoutMs, mode } = this.config;
     if (maxClients !== null && this.clients.size >= maxClients) {
@@ -123,7 +129,8 @@ export class TcpServer {
       client.reason = 'interrupted';
       client.socket.destroy();
     }
-    await stopped;
+    // server.close() reports before the sockets' own 'close' events, which log and count them.
+    await Promise.all([stopped, this.whenIdle()]);
   }
 
   summary(): ServerSummary {

@@ -163,6 +163,15 @@ describe('payloads and assertions', () => {
     expect(stdout).toContain("mismatch on reply 1: expected b'abc' (echo), got b'ABC'");
   });
 
+  it('--size generates a payload of that many bytes; --quiet keeps only events and the summary', async () => {
+    const server = await startServer('tcp-server', ['--quiet']);
+    cleanups.push(() => server.proc.kill('SIGKILL'));
+    const { code, stdout } = await runCli(['--quiet', 'tcp-client', '127.0.0.1', String(server.port), '--size', '100000', '-c', '3', '-i', '0', '--verify-echo']);
+    expect(code).toBe(0);
+    expect(stdout).not.toMatch(/send data|recv data|-----/);
+    expect(stdout).toMatch(/sent 3 \(292\.97 KiB\), received 3 \(292\.97 KiB\), 0 without reply/);
+  });
+
   it('reads the payload from stdin with --file -', async () => {
     const port = await rawServer((s) => s.pipe(s));
     const { code, stdout } = await runCli(['tcp-client', '127.0.0.1', String(port), '--file', '-', '-c', '1'], { input: Buffer.from([0x00, 0x27, 0xff]) });

@@ -129,7 +129,7 @@ class TcpClientRun {
         return;
       }
       if (this.ended) return;
-      this.sink.emit({ event: 'round', role: 'client', seq });
+      if (this.sink.messages) this.sink.emit({ event: 'round', role: 'client', seq });
     }
     if (!wait) await this.until(() => this.pending.length === 0, timeoutMs ?? NO_WAIT_LINGER_MS);
   }

@@ -1,0 +1,389 @@
+// Echo throughput benchmark: netnote's tcp-server against a bare Node echo and socat, on loopback.
+//
+//   npm run bench                      (builds, then runs this)
+//   node bench/run.mjs [--rounds 7] [--seconds 2]
+//
+// One C load generator (bench/loadgen.c) drives every server the same way, so differences are
+// the servers' own. The machine is shared and noisy: contenders run round-robin (A B C D, A B C D,
+// ...) so a slow moment hits all of them alike, and the median of the rounds is reported.
+// Prints a table, writes bench/results.json. Exit 0 even when a target is missed (this is a
+// report); exit 1 when a contender fails to run or an echo comes back wrong.
+
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const HOST = '127.0.0.1';
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const NETNOTE = path.join(ROOT, 'bin', 'netnote');
+const RESULTS = path.join(ROOT, 'bench', 'results.json');
+const CONNECTIONS = [1, 4];
+const WARMUP_SECONDS = 0.25; // loadgen discards the first bytes of each run (connect, JIT, slow start)
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '7' },
+    seconds: { type: 'string', default: '2' },
+  },
+});
+const ROUNDS = Number(args.rounds);
+const SECONDS = Number(args.seconds);
+if (!(ROUNDS >= 1 && SECONDS > 0)) {
+  console.error('usage: node bench/run.mjs [--rounds N] [--seconds S]');
+  process.exit(2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes: every child is tracked, so nothing outlives the benchmark, even on an error or ^C.
+
+const children = new Set();
+
+function track(child, name) {
+  children.add(child);
+  child.exited = new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      children.delete(child);
+      resolve({ code, signal });
+    });
+    // A command that cannot be started never exits: report it as ended with no code.
+    child.on('error', (err) => {
+      console.error(`bench: ${name}: ${err.message}`);
+      children.delete(child);
+      resolve({ code: null, signal: null });
+    });
+  });
+  return child;
+}
+
+/** socat runs in its own process group, so its per-connection forks get the signal too. */
+function kill(child, signal) {
+  try {
+    if (child.group) process.kill(-child.pid, signal);
+    else child.kill(signal);
+  } catch {
+    // already gone
+  }
+}
+
+function killAll() {
+  for (const child of children) kill(child, 'SIGKILL');
+}
+
+process.on('exit', killAll);
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+  process.on(signal, () => {
+    console.error(`\nbench: ${signal}, stopping servers`);
+    process.exit(code); // the 'exit' handler kills them
+  });
+}
+
+/** Resolves with the first match of `pattern` in what `read()` returns, polling until it shows. */
+async function waitFor(read, pattern, what, child, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const match = pattern.exec(read());
+    if (match) return match;
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited before it was ready`);
+    if (Date.now() > deadline) throw new Error(`${what} not ready after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Collects a child's output as text, for errors and for the port line. */
+function capture(stream) {
+  const box = { text: '' };
+  stream?.setEncoding('utf8').on('data', (chunk) => {
+    box.text += chunk;
+  });
+  return box;
+}
+
+/** A port nobody listens on right now (socat needs one; the others bind port 0). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, HOST, () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once socat accepts connections: it prints nothing when it is ready. */
+async function waitForListen(port, what, child) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const ok = await new Promise((resolve) => {
+      const socket = net.connect(port, HOST, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (child.exitCode !== null) throw new Error(`${what} exited before it was ready`);
+    if (Date.now() > deadline) throw new Error(`${what} not listening on ${port} after 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contenders. start() resolves with { port, stop() }; stop() rejects if the server misbehaved.
+
+const BIND_LINE = /\[server\] bind address: 127\.0\.0\.1, (\d+)/;
+
+/** netnote tcp-server; `logFile` null = --quiet with stdout on a pipe, else every message to that file. */
+async function startNetnote(name, logFile) {
+  const argv = [NETNOTE, 'tcp-server', HOST, '0', ...(logFile ? [] : ['--quiet'])];
+  // A file opened for append, so the benchmark can truncate it between rounds to bound its size.
+  const logFd = logFile ? fs.openSync(logFile, 'a') : null;
+  const child = track(spawn(process.execPath, argv, {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', logFd ?? 'pipe', 'pipe'],
+  }), name);
+  if (logFd !== null) fs.closeSync(logFd); // the child has its own copy
+  const out = capture(child.stdout);
+  const err = capture(child.stderr);
+  const read = logFile ? () => fs.readFileSync(logFile, 'utf8') : () => out.text;
+  const port = Number((await waitFor(read, BIND_LINE, name, child))[1]);
+  return {
+    port,
+    async stop() {
+      child.kill('SIGTERM');
+      const { code, signal } = await withTimeout(child.exited, 10_000, () => child.kill('SIGKILL'));
+      // The documented contract: SIGTERM ends tcp-server with exit 0.
+      if (code !== 0) throw new Error(`${name} exited with ${code ?? signal} on SIGTERM, expected 0\n${err.text}`);
+    },
+  };
+}
+
+/**
+ * The brief's baseline: the whole echo server is `s.pipe(s)`. Nagle off, as netnote sets it, so
+ * the ratio measures the code and not a socket option.
+ */
+async function startBareNode(name) {
+  const code = `
+    const net = require('node:net');
+    const server = net.createServer({ noDelay: true }, (s) => {
+      s.on('error', () => {}); // a client reset must not crash the baseline
+      s.pipe(s);
+    });
+    server.listen(0, '${HOST}', () => console.log('port ' + server.address().port));`;
+  const child = track(spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'pipe'] }), name);
+  const out = capture(child.stdout);
+  capture(child.stderr);
+  const port = Number((await waitFor(() => out.text, /port (\d+)/, name, child))[1]);
+  return {
+    port,
+    async stop() {
+      child.kill('SIGTERM');
+      await withTimeout(child.exited, 10_000, () => child.kill('SIGKILL'));
+    },
+  };
+}
+
+async function startSocat(name) {
+  const port = await freePort();
+  // detached: socat and the socat + cat it forks per connection get a process group of their own.
+  const child = track(spawn('socat', [`TCP-LISTEN:${port},bind=${HOST},reuseaddr,fork`, 'EXEC:cat'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  }), name);
+  child.group = true;
+  const err = capture(child.stderr);
+  try {
+    await waitForListen(port, name, child);
+  } catch (e) {
+    throw new Error(`${e.message}\n${err.text}`);
+  }
+  return {
+    port,
+    async stop() {
+      kill(child, 'SIGTERM');
+      await withTimeout(child.exited, 10_000, () => kill(child, 'SIGKILL'));
+    },
+  };
+}
+
+function withTimeout(promise, ms, onTimeout) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((resolve) => {
+      timer = setTimeout(() => {
+        onTimeout();
+        resolve(promise);
+      }, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Setup: socat present, load generator compiled, scratch directory.
+
+function have(command) {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+if (!have('socat')) {
+  console.log('bench: socat is missing; installing it: apt-get install -y socat');
+  const [command, ...rest] = [...(process.getuid?.() === 0 ? [] : ['sudo']), 'apt-get', 'install', '-y', 'socat'];
+  execFileSync(command, rest, { stdio: 'inherit' });
+}
+if (!have('cc')) {
+  console.error('bench: a C compiler (cc) is needed to build bench/loadgen.c');
+  process.exit(1);
+}
+
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'netnote-bench-'));
+process.on('exit', () => fs.rmSync(scratch, { recursive: true, force: true }));
+const LOADGEN = path.join(scratch, 'loadgen');
+execFileSync('cc', ['-O2', '-Wall', '-o', LOADGEN, path.join(ROOT, 'bench', 'loadgen.c')], { stdio: 'inherit' });
+const LOG_FILE = path.join(scratch, 'netnote-server.log');
+
+const CONTENDERS = [
+  { id: 'netnote-quiet', label: 'netnote --quiet', start: () => startNetnote('netnote --quiet', null) },
+  { id: 'bare-node', label: 'bare node s.pipe(s)', start: () => startBareNode('bare node') },
+  { id: 'socat', label: 'socat EXEC:cat', start: () => startSocat('socat') },
+  { id: 'netnote-log-file', label: 'netnote, log to file', start: () => startNetnote('netnote (log to file)', LOG_FILE) },
+];
+
+const RATIOS = [
+  { id: 'netnote/bare-node', of: 'netnote-quiet', to: 'bare-node', target: 0.9 },
+  { id: 'netnote/socat', of: 'netnote-quiet', to: 'socat', target: 3 },
+  { id: 'netnote-log-file/netnote-quiet', of: 'netnote-log-file', to: 'netnote-quiet', target: 0.5 },
+];
+
+/** One loadgen run; rejects on a corrupted, closed or stalled echo. */
+async function measure(port, conns) {
+  const child = track(spawn(LOADGEN, [HOST, String(port), String(conns), String(SECONDS), String(WARMUP_SECONDS)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }), 'loadgen');
+  const out = capture(child.stdout);
+  const err = capture(child.stderr);
+  const { code, signal } = await child.exited;
+  if (code !== 0) throw new Error(`loadgen failed (${code ?? signal}): ${err.text.trim()}`);
+  return JSON.parse(out.text);
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The run.
+
+const servers = new Map();
+const rounds = [];
+let failure = null;
+
+try {
+  // Every server is started once and stays up, so each round measures steady state, not start-up.
+  for (const contender of CONTENDERS) servers.set(contender.id, await contender.start());
+
+  const total = ROUNDS * CONNECTIONS.length * CONTENDERS.length * (SECONDS + WARMUP_SECONDS);
+  console.log(`bench: ${ROUNDS} rounds x ${CONNECTIONS.length} connection counts x ${CONTENDERS.length} contenders, ` +
+    `${SECONDS} s each (about ${Math.ceil(total)} s); Node ${process.version}, ${os.availableParallelism()} cores`);
+
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const conns of CONNECTIONS) {
+      const line = [];
+      for (const contender of CONTENDERS) {
+        const result = await measure(servers.get(contender.id).port, conns);
+        const entry = { round, conns, contender: contender.id, mbps: result.mbps, bytes: result.bytes, seconds: result.seconds, verifiedBytes: result.verifiedBytes };
+        if (contender.id === 'netnote-log-file') {
+          // What the server logged this round; then start the file over so it stays small.
+          entry.logBytes = fs.statSync(LOG_FILE).size;
+          fs.truncateSync(LOG_FILE, 0);
+        }
+        rounds.push(entry);
+        line.push(`${contender.id} ${result.mbps.toFixed(0)}`);
+      }
+      console.log(`  round ${round}, ${conns} conn${conns > 1 ? 's' : ''}: ${line.join(', ')} MB/s`);
+    }
+  }
+} catch (err) {
+  failure = err;
+} finally {
+  for (const [id, server] of servers) {
+    try {
+      await server.stop();
+    } catch (err) {
+      failure ??= err;
+      console.error(`bench: stopping ${id}: ${err.message}`);
+    }
+  }
+}
+
+if (failure) {
+  console.error(`bench: FAILED: ${failure.message}`);
+  process.exit(1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report.
+
+const medians = {};
+for (const contender of CONTENDERS) {
+  medians[contender.id] = {};
+  for (const conns of CONNECTIONS) {
+    const values = rounds.filter((r) => r.contender === contender.id && r.conns === conns).map((r) => r.mbps);
+    medians[contender.id][conns] = { median: median(values), min: Math.min(...values), max: Math.max(...values) };
+  }
+}
+
+const ratios = [];
+for (const ratio of RATIOS) {
+  for (const conns of CONNECTIONS) {
+    const value = medians[ratio.of][conns].median / medians[ratio.to][conns].median;
+    ratios.push({ ...ratio, conns, value, pass: value >= ratio.target });
+  }
+}
+
+const labelOf = (id) => CONTENDERS.find((c) => c.id === id).label;
+const rows = [['contender', 'conns', 'median MB/s', 'min-max MB/s', 'ratio', 'target', 'result']];
+for (const conns of CONNECTIONS) {
+  for (const contender of CONTENDERS) {
+    const m = medians[contender.id][conns];
+    const base = [contender.label, String(conns), m.median.toFixed(1), `${m.min.toFixed(0)}-${m.max.toFixed(0)}`];
+    const mine = ratios.filter((r) => r.of === contender.id && r.conns === conns);
+    if (mine.length === 0) rows.push([...base, '', '', '']);
+    mine.forEach((r, i) => rows.push([
+      ...(i === 0 ? base : ['', '', '', '']),
+      `${r.value.toFixed(2)} x ${labelOf(r.to)}`, `>= ${r.target}`, r.pass ? 'pass' : 'MISS',
+    ]));
+  }
+}
+const widths = rows[0].map((_, col) => Math.max(...rows.map((row) => row[col].length)));
+const numeric = new Set([1, 2, 3]);
+console.log();
+for (const [i, row] of rows.entries()) {
+  console.log(row.map((cell, col) => (numeric.has(col) ? cell.padStart(widths[col]) : cell.padEnd(widths[col]))).join('  ').trimEnd());
+  if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+}
+console.log('\nMB/s = 10^6 bytes per second echoed back to the load generator (64 KiB blocks, 256 KiB in flight per connection).');
+
+const missed = ratios.filter((r) => !r.pass);
+if (missed.length) console.log(`Missed: ${missed.map((r) => `${r.id} at ${r.conns} conn${r.conns > 1 ? 's' : ''} (${r.value.toFixed(2)} < ${r.target})`).join('; ')}`);
+
+fs.writeFileSync(RESULTS, `${JSON.stringify({
+  date: new Date().toISOString(),
+  node: process.version,
+  platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+  cpuModel: os.cpus()[0]?.model ?? null,
+  cores: os.availableParallelism(),
+  settings: { rounds: ROUNDS, secondsPerRun: SECONDS, warmupSeconds: WARMUP_SECONDS, blockBytes: 65536, blocksInFlightPerConnection: 4, connections: CONNECTIONS, host: HOST },
+  contenders: CONTENDERS.map(({ id, label }) => ({ id, label })),
+  rounds,
+  medians,
+  ratios: ratios.map(({ id, conns, value, target, pass }) => ({ id, conns, value, target, pass })),
+}, null, 2)}\n`);
+console.log(`Results: ${path.relative(process.cwd(), RESULTS) || RESULTS}`);

@@ -12,7 +12,13 @@ function pythonRepr(samples: Uint8Array[]): string[] {
 
 // Bytes the rules single out: quotes, backslash, the three named escapes, DEL and the high half.
 const tricky = fc.constantFrom(0x27, 0x22, 0x5c, 0x09, 0x0a, 0x0d, 0x00, 0x7f, 0x80, 0xff, 0x20, 0x7e, 0x1f);
-const bytesLike = fc.array(fc.oneof(fc.integer({ min: 0, max: 255 }), tricky), { maxLength: 64 }).map((a) => Uint8Array.from(a));
+const randomBytes = fc.array(fc.oneof(fc.integer({ min: 0, max: 255 }), tricky), { maxLength: 64 }).map((a) => Uint8Array.from(a));
+// Mostly printable text, long enough for the word-at-a-time scan, at every alignment.
+const printable = fc.tuple(
+  fc.array(fc.oneof({ weight: 20, arbitrary: fc.integer({ min: 0x20, max: 0x7e }) }, { weight: 1, arbitrary: tricky }), { maxLength: 300 }),
+  fc.integer({ min: 0, max: 3 }),
+).map(([codes, offset]) => Buffer.from([...Array(offset).fill(0x41), ...codes]).subarray(offset));
+const bytesLike = fc.oneof(randomBytes, printable);
 
 describe("payloads render as Python's repr(bytes)", () => {
   it('matches python3 on thousands of random byte strings, empty data included', () => {

@@ -1,4 +1,5 @@
 // Payloads as the note prints them: Python's repr(bytes), byte for byte.
+import { isAscii } from 'node:buffer';
 
 const ESCAPES: string[] = Array.from({ length: 256 }, (_, byte) => {
   switch (byte) {
@@ -20,12 +21,42 @@ const escapeChar = (char: string): string => ESCAPES[char.charCodeAt(0)]!;
 
 /** `b'1234567890'`, `b"it's"`, `b'\x00\xff'`: exactly what Python's repr() gives for these bytes. */
 export function pythonBytes(data: Uint8Array): string {
-  const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const text = bytes.toString('latin1');
+  const quote = verbatimQuote(bytes);
+  if (quote) return `b${quote}${text}${quote}`;
   // Python picks double quotes only when the data holds ' and no ".
   if (text.includes("'") && !text.includes('"')) {
     return `b"${text.replace(NEEDS_ESCAPE_DOUBLE, escapeChar)}"`;
   }
   return `b'${text.replace(NEEDS_ESCAPE_SINGLE, escapeChar)}'`;
+}
+
+/**
+ * The quote Python puts around `data` when every byte prints as it is, else null. Native scans
+ * (isAscii, indexOf) and a word-at-a-time check for control bytes keep this far cheaper than the
+ * escaping path on large, printable payloads: the common case when logging a stream.
+ */
+export function verbatimQuote(data: Buffer): "'" | '"' | null {
+  if (!isAscii(data) || data.includes(0x5c) || data.includes(0x7f) || hasControlByte(data)) return null;
+  if (!data.includes(0x27)) return "'";
+  return data.includes(0x22) ? null : '"';
+}
+
+/** Whether any byte is below 0x20; `data` is known to be ASCII. */
+function hasControlByte(data: Buffer): boolean {
+  const lead = (4 - (data.byteOffset & 3)) & 3; // bytes before the first 4-byte boundary
+  if (data.length < lead + 4) return data.some((byte) => byte < 0x20);
+  let i = 0;
+  for (; i < lead; i++) if (data[i]! < 0x20) return true;
+  const words = new Uint32Array(data.buffer, data.byteOffset + lead, (data.length - lead) >>> 2);
+  for (let k = 0; k < words.length; k++) {
+    const w = words[k]!;
+    // A byte below 0x20 borrows through the subtraction and leaves its top bit set (all bytes < 0x80).
+    if (((w - 0x20202020) & ~w & 0x80808080) !== 0) return true;
+  }
+  for (i += words.length * 4; i < data.length; i++) if (data[i]! < 0x20) return true;
+  return false;
 }
 
 /** `hexdump -C` layout: offset, 16 bytes in two groups of 8, printable ASCII between bars. */

@@ -4,6 +4,8 @@ import type { Execute, RunContext } from './commands/context.js';
 import { registerDemo } from './commands/demo.js';
 import { registerTcpClient } from './commands/tcp-client.js';
 import { registerTcpServer } from './commands/tcp-server.js';
+import { registerUdpClient } from './commands/udp-client.js';
+import { registerUdpServer } from './commands/udp-server.js';
 import { createReporter, type OutputOptions } from './report/reporter.js';
 import { VERSION } from './version.js';
 
@@ -65,6 +67,8 @@ const execute: Execute = async (command, role, action) => {
 
 registerTcpServer(program, execute);
 registerTcpClient(program, execute);
+registerUdpServer(program, execute);
+registerUdpClient(program, execute);
 registerDemo(program, execute);
 
 // No top-level await: the standalone executable is bundled as CommonJS.

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import type { NetnoteError } from '../core/errors.js';
+import { NetnoteError } from '../core/errors.js';
 import type { Role, Summary } from '../core/events.js';
+import type { ServerSummary, UdpServerSummary } from '../core/stats.js';
 import type { Reporter } from '../report/reporter.js';
 
 /** What a command's action gets from the CLI: where events go, and the Ctrl-C / SIGTERM signal. */
@@ -25,4 +26,15 @@ export type Execute = (command: Command, role: Role, action: (context: RunContex
 export function interrupted(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+/** A server runs until a signal, then stops and reports. */
+export async function serveUntilStopped(
+  server: { close(): Promise<void>; summary(): ServerSummary | UdpServerSummary },
+  { signal, finish }: RunContext,
+): Promise<void> {
+  await interrupted(signal);
+  await server.close();
+  // SIGTERM is how services are stopped: a clean end. Ctrl-C is an interruption.
+  finish([{ role: 'server', summary: server.summary() }], signal.reason === 'SIGTERM' ? null : new NetnoteError('interrupted', 'interrupted'));
 }

@@ -73,12 +73,12 @@ export interface ExchangeOptions {
   verifyEcho?: boolean;
 }
 
-export function addExchangeOptions(command: Command): Command {
+export function addExchangeOptions(command: Command, timeoutHelp: string): Command {
   const checks = (self: string) => ['expect', 'expectHex', 'expectRegex', 'verifyEcho'].filter((name) => name !== self);
   return command
     .addOption(new Option('-c, --count <n>', 'messages to send (default: until the peer closes)').argParser(countArg))
     .addOption(new Option('-i, --interval <duration>', 'pause before each next message; 0 = back to back').argParser(durationArg).default(1000, '1s'))
-    .addOption(new Option('-w, --timeout <duration>', 'connect timeout and per-reply timeout').argParser(durationArg))
+    .addOption(new Option('-w, --timeout <duration>', timeoutHelp).argParser(durationArg))
     .addOption(new Option('--no-wait', 'send on schedule without waiting for replies'))
     .addOption(new Option('--expect <text>', 'each reply must be exactly this text (exit 1 if not)').conflicts(checks('expect')))
     .addOption(new Option('--expect-hex <hex>', 'each reply must be exactly these bytes').argParser(arg(parseHex)).conflicts(checks('expectHex')))
@@ -97,9 +97,15 @@ function parseRegex(input: string): RegExp {
 export function replyRule(options: ExchangeOptions): ReplyRule {
   if (options.expect !== undefined) return { kind: 'bytes', expected: Buffer.from(options.expect, 'utf8') };
   if (options.expectHex !== undefined) return { kind: 'bytes', expected: options.expectHex };
-  if (options.expectRegex !== undefined) {
-    if (!options.wait) throw new NetnoteError('usage', '--expect-regex needs each reply matched to its message: drop --no-wait');
-    return { kind: 'regex', pattern: options.expectRegex };
-  }
+  if (options.expectRegex !== undefined) return { kind: 'regex', pattern: options.expectRegex };
   return { kind: 'echo', verify: options.verifyEcho === true };
 }
+
+/** `1`, `0.5`, `2.5%`: a percentage from 0 to 100. */
+export function parsePercent(input: string): number {
+  const match = /^(\d+(?:\.\d+)?)%?$/.exec(input.trim());
+  if (!match || Number(match[1]) > 100) throw new NetnoteError('usage', `invalid percentage '${input}': expected 0 to 100, e.g. 1 or 2.5%`);
+  return Number(match[1]);
+}
+
+export const percentArg = arg(parsePercent);

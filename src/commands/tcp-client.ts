@@ -15,7 +15,7 @@ export function registerTcpClient(program: Command, execute: Execute): void {
     .argument('<host>', 'server name or address (IPv6 as ::1 or [::1])', hostArg)
     .argument('<port>', 'port number or service name (http, echo…)', portArg);
   addPayloadOptions(command);
-  addExchangeOptions(command);
+  addExchangeOptions(command, 'connect timeout, and how long to wait for each reply (default: no limit)');
   command
     .addHelpText('after', `
 Each reply is framed by length: as many bytes as were sent (an echo), or as --expect holds.
@@ -28,6 +28,8 @@ Examples:
     .action((host: string, port: number, options: PayloadOptions & ExchangeOptions, cmd: Command) =>
       execute(cmd, 'client', async ({ reporter, signal, finish }) => {
         const reply = replyRule(options);
+        // A stream has no message boundaries: only a reply in flight can be matched to a regex.
+        if (reply.kind === 'regex' && !options.wait) throw new NetnoteError('usage', '--expect-regex needs each reply matched to its message: drop --no-wait');
         const payload = await loadPayload(payloadSpec(options));
         if (payload.length === 0) throw new NetnoteError('usage', 'the payload is empty: TCP cannot send 0 bytes');
         const result = await runTcpClient({

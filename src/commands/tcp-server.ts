@@ -1,7 +1,6 @@
 import { Option, type Command } from 'commander';
-import { NetnoteError } from '../core/errors.js';
 import { TcpServer } from '../core/tcp-server.js';
-import { interrupted, type Execute } from './context.js';
+import { serveUntilStopped, type Execute } from './context.js';
 import { countArg, durationArg, hostArg, portArg } from './options.js';
 
 interface ServerOptions {
@@ -30,17 +29,14 @@ Examples:
   $ netnote tcp-server :: 0                     any IPv6/IPv4 address, a free port
   $ netnote tcp-server 127.0.0.1 9000 --sink --quiet`)
     .action((host: string, port: number, options: ServerOptions, cmd: Command) =>
-      execute(cmd, 'server', async ({ reporter, signal, finish }) => {
+      execute(cmd, 'server', async (context) => {
         const server = await TcpServer.start({
           host, port,
           backlog: options.backlog,
           maxClients: options.maxClients ?? null,
           idleTimeoutMs: options.idleTimeout ?? null,
           mode: options.sink ? 'sink' : 'echo',
-        }, reporter);
-        await interrupted(signal);
-        await server.close();
-        // SIGTERM is how services are stopped: a clean end. Ctrl-C is an interruption.
-        finish([{ role: 'server', summary: server.summary() }], signal.reason === 'SIGTERM' ? null : new NetnoteError('interrupted', 'interrupted'));
+        }, context.reporter);
+        await serveUntilStopped(server, context);
       }));
 }

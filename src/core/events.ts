@@ -1,6 +1,6 @@
 import type { Endpoint } from './address.js';
 import type { ErrorCode } from './errors.js';
-import type { ClientSummary, ServerSummary } from './stats.js';
+import type { ClientSummary, ServerSummary, UdpServerSummary } from './stats.js';
 
 export type Role = 'client' | 'server';
 export type Proto = 'tcp' | 'udp';
@@ -31,7 +31,14 @@ export type NetEvent =
   | { event: 'accepted'; role: 'server'; client: number; remote: Endpoint; local: Endpoint; active: number }
   | { event: 'rejected'; role: 'server'; remote: Endpoint; limit: number }
   | { event: 'send'; role: Role; seq: number; data: Buffer; remote?: Endpoint }
-  | { event: 'recv'; role: Role; seq?: number; data: Buffer; remote?: Endpoint; client?: number; rttMs?: number }
+  | {
+      event: 'recv'; role: Role; data: Buffer; remote?: Endpoint; client?: number; rttMs?: number;
+      /** UDP: the datagram this answers, and how (late, duplicate, reordered, or foreign: none of ours). */
+      seq?: number; kind?: 'late' | 'duplicate' | 'reordered' | 'foreign';
+      /** UDP server: the datagram was this long before --max-size cut it. */
+      truncatedFrom?: number;
+    }
+  | { event: 'no-reply'; role: Role; seq: number; waitedMs: number }
   | { event: 'round'; role: Role; seq: number }
   | { event: 'mismatch'; role: Role; seq: number; check: 'echo' | 'expect' | 'expect-regex'; expected: Buffer | RegExp; got: Buffer }
   | { event: 'closed'; role: Role; reason: EndReason; remote?: Endpoint; client?: number; bytesIn: number; bytesOut: number; ms: number }
@@ -46,7 +53,7 @@ export interface ErrorInfo {
   hint?: string;
 }
 
-export type Summary = { role: 'client'; summary: ClientSummary } | { role: 'server'; summary: ServerSummary };
+export type Summary = { role: 'client'; summary: ClientSummary } | { role: 'server'; summary: ServerSummary | UdpServerSummary };
 
 export type EventName = NetEvent['event'];
 

@@ -1,5 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
 import type { Endpoint } from './address.js';
+import type { NetnoteError } from './errors.js';
 import type { EndReason, Proto } from './events.js';
 
 export interface Counter {
@@ -71,6 +72,24 @@ export interface ClientSummary {
   rttMs: RttSummary | null;
   durationMs: number;
   ended: EndReason;
+  /** UDP only: what happened to the datagrams that did not simply come back. */
+  datagrams: DatagramStats | null;
+}
+
+export interface DatagramStats {
+  /** Never answered. */
+  lost: number;
+  /** Answered after their timeout: counted here, not as lost. */
+  late: number;
+  /** Answers to a datagram already answered. */
+  duplicated: number;
+  /** Answers that came after an answer to a later datagram (--probe only). */
+  reordered: number;
+  /** Datagrams that answer nothing we sent. */
+  foreign: number;
+  lossPercent: number;
+  /** RFC 3550 interarrival jitter of the round-trip times, in ms (--probe only). */
+  jitterMs: number | null;
 }
 
 export interface ClientRecord {
@@ -83,7 +102,7 @@ export interface ClientRecord {
 }
 
 export interface ServerSummary {
-  proto: Proto;
+  proto: 'tcp';
   local: Endpoint | null;
   clients: { served: number; rejected: number; active: number };
   bytesIn: number;
@@ -94,7 +113,38 @@ export interface ServerSummary {
   olderClients: number;
 }
 
+export interface PeerRecord {
+  remote: Endpoint;
+  datagrams: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export interface UdpServerSummary {
+  proto: 'udp';
+  local: Endpoint | null;
+  datagrams: { in: number; out: number; truncated: number; sendErrors: number };
+  bytesIn: number;
+  bytesOut: number;
+  /** The largest datagram received, in bytes. */
+  largest: number;
+  durationMs: number;
+  peers: number;
+  /** The most recently active peers, most recent last; `olderPeers` counts the ones left out. */
+  perPeer: PeerRecord[];
+  olderPeers: number;
+}
+
 /** Milliseconds since `start` (from performance.now()), rounded to microseconds. */
 export function elapsedMs(start: number): number {
   return Math.round((performance.now() - start) * 1000) / 1000;
+}
+
+/** The summary of a client run that never got to send: resolution, connect or setup failed. */
+export function unconnectedSummary(proto: Proto, rounds: number | null, error: NetnoteError, durationMs: number): ClientSummary {
+  const ended: EndReason = error.code === 'interrupted' ? 'interrupted' : error.code === 'timeout' ? 'timeout' : 'failed';
+  return {
+    proto, remote: null, local: null, connected: false, rounds,
+    sent: { messages: 0, bytes: 0 }, received: { messages: 0, bytes: 0 }, rttMs: null, durationMs, ended, datagrams: null,
+  };
 }

@@ -3,7 +3,8 @@ import { hostPort } from './address.js';
 import { NetnoteError, fromSystemError } from './errors.js';
 import type { EndReason, EventSink } from './events.js';
 import { MAX_REGEX_REPLY, describeRule, keepsReply, regexComplete, replyLength, replyPasses, type ReplyRule } from './reply.js';
-import { RttRecorder, elapsedMs, type ClientSummary, type Counter } from './stats.js';
+import { RttRecorder, elapsedMs, unconnectedSummary, type ClientSummary, type Counter } from './stats.js';
+import { RunControl } from './run-control.js';
 import { connectTcp, localEndpoint, remoteEndpoint } from './transport.js';
 
 export interface TcpClientConfig {
@@ -47,17 +48,9 @@ export async function runTcpClient(config: TcpClientConfig, sink: EventSink, sig
     socket = await connectTcp({ host: config.host, port: config.port, timeoutMs: config.timeoutMs, signal }, sink);
   } catch (err) {
     const error = fromSystemError(err, { host: config.host, port: config.port, doing: 'connect' });
-    const ended: EndReason = error.code === 'interrupted' ? 'interrupted' : error.code === 'timeout' ? 'timeout' : 'failed';
-    return { summary: emptySummary(config, ended, elapsedMs(started)), error };
+    return { summary: unconnectedSummary('tcp', config.count, error, elapsedMs(started)), error };
   }
   return new TcpClientRun(config, sink, socket, started).run(signal);
-}
-
-function emptySummary(config: TcpClientConfig, ended: EndReason, durationMs: number): ClientSummary {
-  return {
-    proto: 'tcp', remote: null, local: null, connected: false, rounds: config.count,
-    sent: { messages: 0, bytes: 0 }, received: { messages: 0, bytes: 0 }, rttMs: null, durationMs, ended,
-  };
 }
 
 class TcpClientRun {
@@ -66,9 +59,8 @@ class TcpClientRun {
   private readonly rtt = new RttRecorder();
   private readonly pending: Outstanding[] = [];
   private readonly keepReplies: boolean;
-  private ended: { reason: EndReason; error: NetnoteError | null } | null = null;
+  private readonly control = new RunControl();
   private blocked = false;
-  private wake: (() => void) | null = null;
 
   constructor(
     private readonly config: TcpClientConfig,
@@ -78,22 +70,20 @@ class TcpClientRun {
   ) {
     this.keepReplies = keepsReply(config.reply);
     socket.on('data', this.onData);
-    socket.on('end', () => this.end('peer-closed', null));
+    socket.on('end', () => this.control.end('peer-closed', null));
     socket.on('error', (err) => {
       const error = fromSystemError(err, { host: config.host, port: config.port, doing: 'io' });
-      this.end(error.code === 'lost' ? 'reset' : 'failed', error);
+      this.control.end(error.code === 'lost' ? 'reset' : 'failed', error);
     });
-    socket.on('close', () => this.end('peer-closed', null));
+    socket.on('close', () => this.control.end('peer-closed', null));
   }
 
   async run(signal: AbortSignal): Promise<ClientResult> {
-    const onAbort = () => this.end('interrupted', new NetnoteError('interrupted', 'interrupted'));
-    if (signal.aborted) onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
+    const stopListening = this.control.interruptOn(signal, () => new NetnoteError('interrupted', 'interrupted'));
     try {
       await this.loop();
     } finally {
-      signal.removeEventListener('abort', onAbort);
+      stopListening();
     }
     const { reason, error } = this.verdict();
     const remote = remoteEndpoint(this.socket);
@@ -107,7 +97,7 @@ class TcpClientRun {
       summary: {
         proto: 'tcp', remote, local, connected: true, rounds: this.config.count,
         sent: { ...this.sent }, received: { ...this.received }, rttMs: this.rtt.summary(),
-        durationMs, ended: reason,
+        durationMs, ended: reason, datagrams: null,
       },
       error,
     };
@@ -116,31 +106,31 @@ class TcpClientRun {
   private async loop(): Promise<void> {
     const { count, intervalMs, timeoutMs, wait } = this.config;
     for (let seq = 1; count === null || seq <= count; seq++) {
-      if (seq > 1 && intervalMs > 0) await this.until(() => false, intervalMs);
-      if (this.ended) return;
+      if (seq > 1 && intervalMs > 0) await this.control.until(() => false, intervalMs);
+      if (this.control.ended) return;
       await this.send(seq);
-      if (this.ended) return;
+      if (this.control.ended) return;
       if (!wait) continue;
-      if (!(await this.until(() => this.pending.length === 0, timeoutMs))) {
-        if (!this.ended) {
-          this.end('timeout', new NetnoteError('timeout', `no reply to message ${seq} from ${this.where()} within ${timeoutMs} ms (reply timeout)`,
+      if (!(await this.control.until(() => this.pending.length === 0, timeoutMs))) {
+        if (!this.control.ended) {
+          this.control.end('timeout', new NetnoteError('timeout', `no reply to message ${seq} from ${this.where()} within ${timeoutMs} ms (reply timeout)`,
             'the peer may not echo: use --expect to say what it answers, or --no-wait'));
         }
         return;
       }
-      if (this.ended) return;
+      if (this.control.ended) return;
       if (this.sink.messages) this.sink.emit({ event: 'round', role: 'client', seq });
     }
-    if (!wait) await this.until(() => this.pending.length === 0, timeoutMs ?? NO_WAIT_LINGER_MS);
+    if (!wait) await this.control.until(() => this.pending.length === 0, timeoutMs ?? NO_WAIT_LINGER_MS);
   }
 
   /** Turns how the loop stopped into the run's end reason and the error that sets the exit code. */
   private verdict(): { reason: EndReason; error: NetnoteError | null } {
     const { count, wait } = this.config;
     const missing = this.sent.messages - this.received.messages;
-    if (this.ended && this.ended.reason !== 'peer-closed') return this.ended;
+    if (this.control.ended && this.control.ended.reason !== 'peer-closed') return this.control.ended;
     const allSent = count !== null && this.sent.messages >= count;
-    if (this.ended) {
+    if (this.control.ended) {
       // A peer closing is how an unbounded run ends (as in the note); with --count it is early.
       if (count === null || (allSent && (!wait || missing === 0))) return { reason: 'peer-closed', error: null };
       return {
@@ -169,9 +159,9 @@ class TcpClientRun {
       this.blocked = true;
       this.socket.once('drain', () => {
         this.blocked = false;
-        this.wake?.();
+        this.control.wake();
       });
-      await this.until(() => !this.blocked, null);
+      await this.control.until(() => !this.blocked, null);
     }
   }
 
@@ -210,38 +200,14 @@ class TcpClientRun {
     }
     if (this.sink.messages) this.sink.emit({ event: 'recv', role: 'client', data: chunk, ...(rttMs === undefined ? {} : { rttMs }) });
     if (failed) this.mismatch(failed.seq, failed.reply);
-    this.wake?.();
+    this.control.wake();
   };
 
   private mismatch(seq: number, got: Buffer): void {
     const { check, expected } = describeRule(this.config.reply, this.config.payload);
     this.sink.emit({ event: 'mismatch', role: 'client', seq, check, expected, got });
     const what = check === 'echo' ? 'is not the echo of what was sent' : `does not match --${check}`;
-    this.end('mismatch', new NetnoteError('assertion', `reply to message ${seq} ${what}`));
-  }
-
-  private end(reason: EndReason, error: NetnoteError | null): void {
-    if (!this.ended) this.ended = { reason, error };
-    this.wake?.();
-  }
-
-  /** Waits until `done()` holds (true), or the time runs out or the run ends (false). */
-  private async until(done: () => boolean, timeoutMs: number | null): Promise<boolean> {
-    const deadline = timeoutMs === null ? Infinity : performance.now() + timeoutMs;
-    while (!done()) {
-      if (this.ended) return false;
-      const left = deadline - performance.now();
-      if (left <= 0) return false;
-      await new Promise<void>((resolve) => {
-        const timer = left === Infinity ? undefined : setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = null;
-    }
-    return true;
+    this.control.end('mismatch', new NetnoteError('assertion', `reply to message ${seq} ${what}`));
   }
 
   private where(): string {

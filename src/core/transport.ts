@@ -1,3 +1,4 @@
+import dgram from 'node:dgram';
 import net from 'node:net';
 import { familyOf, hostPort, isAddress, type Endpoint, type Family } from './address.js';
 import { NetnoteError, fromSystemError } from './errors.js';
@@ -105,4 +106,52 @@ export async function listenTcp(options: ListenOptions, sink: EventSink, onConne
   sink.emit({ event: 'bound', role: 'server', local });
   sink.emit({ event: 'listening', role: 'server', local, backlog: options.backlog });
   return { listener: server, local };
+}
+
+/** Largest UDP payload: 65535 less the UDP header (8), and for IPv4 less its 20-byte header too. */
+export const MAX_DATAGRAM: Record<Family, number> = { IPv4: 65507, IPv6: 65527 };
+
+export interface UdpConnectOptions {
+  host: string;
+  port: number;
+}
+
+/**
+ * The note's UDP client socket, connected: the kernel then filters replies to that peer and
+ * reports ICMP port unreachable as ECONNREFUSED instead of leaving us to time out.
+ */
+export async function connectUdp(options: UdpConnectOptions, sink: EventSink): Promise<{ socket: dgram.Socket; remote: Endpoint }> {
+  sink.emit({ event: 'created', role: 'client', proto: 'udp' });
+  const [target] = await resolveHost(options.host);
+  if (!isAddress(options.host)) sink.emit({ event: 'resolved', role: 'client', host: options.host, address: target!.address, family: target!.family });
+  const socket = dgram.createSocket(target!.family === 'IPv6' ? 'udp6' : 'udp4');
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', (err) => reject(fromSystemError(err, { host: target!.address, port: options.port, doing: 'connect' })));
+    socket.connect(options.port, target!.address, () => resolve());
+  });
+  socket.removeAllListeners('error');
+  return { socket, remote: { address: target!.address, port: options.port, family: target!.family } };
+}
+
+export interface UdpBindOptions {
+  host: string;
+  port: number;
+  /** SO_REUSEADDR: share the port with other sockets that ask for it too (libuv leaves it off for UDP). */
+  reuseAddress: boolean;
+}
+
+/** The note's UDP server socket: created, then bound. UDP has no listen step. */
+export async function bindUdp(options: UdpBindOptions, sink: EventSink): Promise<{ socket: dgram.Socket; local: Endpoint }> {
+  sink.emit({ event: 'created', role: 'server', proto: 'udp' });
+  const [target] = await resolveHost(options.host);
+  const socket = dgram.createSocket({ type: target!.family === 'IPv6' ? 'udp6' : 'udp4', reuseAddr: options.reuseAddress });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', (err) => reject(fromSystemError(err, { host: target!.address, port: options.port, doing: 'listen' })));
+    socket.bind({ address: target!.address, port: options.port }, () => resolve());
+  });
+  socket.removeAllListeners('error');
+  const info = socket.address();
+  const local: Endpoint = { address: info.address, port: info.port, family: familyOf(info.address) };
+  sink.emit({ event: 'bound', role: 'server', local });
+  return { socket, local };
 }

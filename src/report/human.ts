@@ -1,8 +1,8 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import ora, { type Ora } from 'ora';
 import { hostPort, type Endpoint } from '../core/address.js';
-import type { EndReason, NetEvent, Role } from '../core/events.js';
-import type { ClientSummary, ServerSummary } from '../core/stats.js';
+import type { EndReason, NetEvent, Proto, Role } from '../core/events.js';
+import type { ClientSummary, ServerSummary, UdpServerSummary } from '../core/stats.js';
 import { hexDump, pythonBytes } from './bytes.js';
 import type { Reporter } from './reporter.js';
 import type { LineWriter } from './writer.js';
@@ -36,6 +36,8 @@ export class HumanReporter implements Reporter {
   readonly messages: boolean;
   private readonly c: ChalkInstance;
   private spinning: Ora | null = null;
+  /** Each role's transport, from its `created` event: UDP peers print as the note's Python tuples. */
+  private readonly proto: Record<Role, Proto> = { client: 'tcp', server: 'tcp' };
   private spinnerDelay: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: HumanOptions) {
@@ -46,7 +48,9 @@ export class HumanReporter implements Reporter {
   emit(e: NetEvent): void {
     this.stopSpinner();
     switch (e.event) {
-      case 'created': return this.line(e.role, 'socket object created.');
+      case 'created':
+        this.proto[e.role] = e.proto;
+        return this.line(e.role, 'socket object created.');
       case 'resolved': return this.line(e.role, `DNS for ${e.host}: ${e.address}`);
       case 'bound': return this.line(e.role, `bind address: ${pair(e.local)}`);
       case 'listening': return this.line(e.role, 'started, listening ...');
@@ -57,10 +61,8 @@ export class HumanReporter implements Reporter {
       case 'accepted': return this.line('server', `accept a client: ${pair(e.remote)}`);
       case 'rejected': return this.line('server', `reject a client: ${pair(e.remote)}${this.extra(`max clients ${e.limit} reached`)}`);
       case 'send': return this.payload(e.role, 'send data:', e.data, '');
-      case 'recv': {
-        const prefix = e.role === 'server' && e.remote ? `[client addr: ${pair(e.remote)}] recv data:` : 'recv data:';
-        return this.payload(e.role, prefix, e.data, e.rttMs === undefined ? '' : this.extra(ms(e.rttMs)));
-      }
+      case 'recv': return this.payload(e.role, `${this.peerLabel(e.role, e.remote)}recv data:`, e.data, this.recvExtra(e));
+      case 'no-reply': return this.line(e.role, this.c.yellow(`no reply to datagram ${e.seq} within ${seconds(e.waitedMs)}`));
       case 'round': return this.line(e.role, '-------------------------');
       case 'mismatch': {
         const expected = e.expected instanceof RegExp ? `/${e.expected.source}/` : pythonBytes(e.expected);
@@ -73,7 +75,9 @@ export class HumanReporter implements Reporter {
       }
       case 'warning': return this.options.err.write(`${this.tag(e.role)} ${this.c.yellow(`warning: ${e.message}`)}`);
       case 'error': return; // the CLI prints the final error on stderr, once, for every output mode
-      case 'summary': return e.role === 'client' ? this.clientSummary(e.summary) : this.serverSummary(e.summary);
+      case 'summary':
+        if (e.role === 'client') return this.clientSummary(e.summary);
+        return e.summary.proto === 'udp' ? this.udpServerSummary(e.summary) : this.serverSummary(e.summary);
     }
   }
 
@@ -92,7 +96,39 @@ export class HumanReporter implements Reporter {
       const r = s.rttMs;
       this.line('client', `rtt min/p50/p90/p99/max = ${[r.min, r.p50, r.p90, r.p99, r.max].map((v) => v.toFixed(3)).join('/')} ms`);
     }
+    if (s.datagrams) {
+      const d = s.datagrams;
+      const jitter = d.jitterMs === null ? '' : `; jitter ${d.jitterMs.toFixed(3)} ms`;
+      this.line('client', `loss ${d.lossPercent.toFixed(1)}% (${d.lost} lost), ${d.late} late, ${d.duplicated} duplicated, ${d.reordered} reordered, ${d.foreign} foreign${jitter}`);
+    }
     this.line('client', `ended: ${REASONS[s.ended]} after ${seconds(s.durationMs)}`);
+  }
+
+  private udpServerSummary(s: UdpServerSummary): void {
+    const where = s.local ? ` ${hostPort(s.local.address, s.local.port)}` : '';
+    this.line('server', this.c.bold(`--- udp${where} summary ---`));
+    const d = s.datagrams;
+    this.line('server', `${d.in} datagrams in (${bytes(s.bytesIn)}), ${d.out} out (${bytes(s.bytesOut)}), largest ${bytes(s.largest)}, ${d.truncated} truncated, ${d.sendErrors} send errors; up ${seconds(s.durationMs)}`);
+    this.line('server', `${s.peers} ${s.peers === 1 ? 'peer' : 'peers'} seen${s.olderPeers > 0 ? ` (${s.olderPeers} earlier not listed)` : ''}`);
+    for (const p of s.perPeer) {
+      this.line('server', `[client addr: ${tuple(p.remote)}] ${p.datagrams} datagrams, in ${bytes(p.bytesIn)}, out ${bytes(p.bytesOut)}`);
+    }
+  }
+
+  /** `[client addr: …] ` before a server's recv line, `[server addr: …] ` before a UDP client's. */
+  private peerLabel(role: Role, remote: Endpoint | undefined): string {
+    if (!remote) return '';
+    if (this.proto[role] === 'udp') return `[${role === 'server' ? 'client' : 'server'} addr: ${tuple(remote)}] `;
+    return role === 'server' ? `[client addr: ${pair(remote)}] ` : '';
+  }
+
+  private recvExtra(e: Extract<NetEvent, { event: 'recv' }>): string {
+    const notes: string[] = [];
+    if (e.rttMs !== undefined) notes.push(ms(e.rttMs));
+    if (e.kind === 'duplicate' || e.kind === 'foreign') notes.push(e.kind === 'duplicate' ? `duplicate${e.seq ? ` of datagram ${e.seq}` : ''}` : 'not an answer to any datagram sent');
+    else if (e.kind) notes.push(`${e.kind}, datagram ${e.seq}`);
+    if (e.truncatedFrom !== undefined) notes.push(`truncated from ${e.truncatedFrom} bytes`);
+    return notes.length ? this.extra(notes.join(', ')) : '';
   }
 
   private serverSummary(s: ServerSummary): void {
@@ -137,6 +173,11 @@ export class HumanReporter implements Reporter {
     this.spinning?.stop();
     this.spinning = null;
   }
+}
+
+/** A UDP peer as the note prints it: Python's socket address tuple (IPv6 has four members). */
+function tuple(endpoint: Endpoint): string {
+  return endpoint.family === 'IPv6' ? `('${endpoint.address}', ${endpoint.port}, 0, 0)` : `('${endpoint.address}', ${endpoint.port})`;
 }
 
 /** The note's `host, port` pair. */

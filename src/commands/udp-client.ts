@@ -1,0 +1,49 @@
+import { Option, type Command } from 'commander';
+import { loadPayload } from '../core/payload.js';
+import { UDP_DEFAULT_TIMEOUT_MS, runUdpClient } from '../core/udp-client.js';
+import type { Execute } from './context.js';
+import {
+  addExchangeOptions, addPayloadOptions, hostArg, payloadSpec, percentArg, portArg, replyRule,
+  type ExchangeOptions, type PayloadOptions,
+} from './options.js';
+
+interface UdpClientOptions extends PayloadOptions, ExchangeOptions {
+  probe?: boolean;
+  maxLoss?: number;
+}
+
+export function registerUdpClient(program: Command, execute: Execute): void {
+  const command = program
+    .command('udp-client')
+    .description("the note's UDP client: send a datagram every interval, match each reply to it")
+    .argument('<host>', 'server name or address (IPv6 as ::1 or [::1])', hostArg)
+    .argument('<port>', 'port number or service name (echo, dns, ntp…)', portArg);
+  addPayloadOptions(command);
+  addExchangeOptions(command, 'how long each datagram waits for its reply before it counts as lost (default 1s)');
+  command
+    .addOption(new Option('--probe', 'carry a sequence number and send time in each datagram: exact loss, duplicates, reordering, jitter against any echo peer'))
+    .addOption(new Option('--max-loss <percent>', 'exit 1 when more datagrams than this go unanswered').argParser(percentArg))
+    .addHelpText('after', `
+Each reply is one datagram. Without --probe, replies are matched to datagrams in order; with it,
+by the sequence number they carry. A reply after its timeout counts as late, not lost.
+
+Examples:
+  $ netnote udp-client 127.0.0.1 8080                       the note's loop
+  $ netnote udp-client 127.0.0.1 7 --probe -c 1000 -i 10ms --max-loss 1 --quiet
+  $ netnote udp-client ::1 5683 --hex '40 01 04 d2' -c 1 -w 2s`)
+    .action((host: string, port: number, options: UdpClientOptions, cmd: Command) =>
+      execute(cmd, 'client', async ({ reporter, signal, finish }) => {
+        const reply = replyRule(options);
+        const payload = await loadPayload(payloadSpec(options)); // an empty datagram is legal UDP
+        const result = await runUdpClient({
+          host, port, payload, reply,
+          count: options.count ?? null,
+          intervalMs: options.interval,
+          timeoutMs: options.timeout ?? UDP_DEFAULT_TIMEOUT_MS,
+          wait: options.wait,
+          probe: options.probe === true,
+          maxLossPercent: options.maxLoss ?? null,
+        }, reporter, signal);
+        finish([{ role: 'client', summary: result.summary }], result.error);
+      }));
+}

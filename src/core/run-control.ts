@@ -1,0 +1,49 @@
+import type { NetnoteError } from './errors.js';
+import type { EndReason } from './events.js';
+
+/**
+ * How a client run waits and stops. Socket handlers call `end()` or `wake()`; the run's loop
+ * awaits `until()`, which returns as soon as its condition holds, its time is up, or the run ended.
+ */
+export class RunControl {
+  ended: { reason: EndReason; error: NetnoteError | null } | null = null;
+  private waiting: (() => void) | null = null;
+
+  /** The first end wins: a reset after a mismatch does not hide the mismatch. */
+  end(reason: EndReason, error: NetnoteError | null): void {
+    if (!this.ended) this.ended = { reason, error };
+    this.wake();
+  }
+
+  /** Something changed: let the loop look again. */
+  wake(): void {
+    this.waiting?.();
+  }
+
+  /** Waits until `done()` holds (true), or the time runs out or the run ends (false). */
+  async until(done: () => boolean, timeoutMs: number | null): Promise<boolean> {
+    const deadline = timeoutMs === null ? Infinity : performance.now() + timeoutMs;
+    while (!done()) {
+      if (this.ended) return false;
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const timer = left === Infinity ? undefined : setTimeout(resolve, left);
+        this.waiting = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.waiting = null;
+    }
+    return true;
+  }
+
+  /** Ends the run as interrupted when `signal` fires; returns the function that stops listening. */
+  interruptOn(signal: AbortSignal, interrupted: () => NetnoteError): () => void {
+    const onAbort = () => this.end('interrupted', interrupted());
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    return () => signal.removeEventListener('abort', onAbort);
+  }
+}

@@ -108,10 +108,10 @@ export class HumanReporter implements Reporter {
     const where = s.local ? ` ${hostPort(s.local.address, s.local.port)}` : '';
     this.line('server', this.c.bold(`--- udp${where} summary ---`));
     const d = s.datagrams;
-    this.line('server', `${d.in} datagrams in (${bytes(s.bytesIn)}), ${d.out} out (${bytes(s.bytesOut)}), largest ${bytes(s.largest)}, ${d.truncated} truncated, ${d.sendErrors} send errors; up ${seconds(s.durationMs)}`);
-    this.line('server', `${s.peers} ${s.peers === 1 ? 'peer' : 'peers'} seen${s.olderPeers > 0 ? ` (${s.olderPeers} earlier not listed)` : ''}`);
+    this.line('server', `${plural(d.in, 'datagram')} in (${bytes(s.bytesIn)}), ${d.out} out (${bytes(s.bytesOut)}), largest ${bytes(s.largest)}, ${d.truncated} truncated, ${d.sendErrors} send errors; up ${seconds(s.durationMs)}`);
+    this.line('server', `${plural(s.peers, 'peer')} seen${s.olderPeers > 0 ? ` (${s.olderPeers} earlier not listed)` : ''}`);
     for (const p of s.perPeer) {
-      this.line('server', `[client addr: ${tuple(p.remote)}] ${p.datagrams} datagrams, in ${bytes(p.bytesIn)}, out ${bytes(p.bytesOut)}`);
+      this.line('server', `[client addr: ${tuple(p.remote)}] ${plural(p.datagrams, 'datagram')}, in ${bytes(p.bytesIn)}, out ${bytes(p.bytesOut)}`);
     }
   }
 
@@ -135,7 +135,7 @@ export class HumanReporter implements Reporter {
     const where = s.local ? ` ${hostPort(s.local.address, s.local.port)}` : '';
     this.line('server', this.c.bold(`--- ${s.proto}${where} summary ---`));
     const { served, rejected, active } = s.clients;
-    this.line('server', `${served} ${served === 1 ? 'client' : 'clients'} served, ${rejected} rejected, ${active} still connected; in ${bytes(s.bytesIn)}, out ${bytes(s.bytesOut)}; up ${seconds(s.durationMs)}`);
+    this.line('server', `${plural(served, 'client')} served, ${rejected} rejected, ${active} still connected; in ${bytes(s.bytesIn)}, out ${bytes(s.bytesOut)}; up ${seconds(s.durationMs)}`);
     if (s.olderClients > 0) this.line('server', `(${s.olderClients} earlier clients not listed)`);
     for (const r of s.perClient) {
       this.line('server', `[client addr: ${pair(r.remote)}] in ${bytes(r.bytesIn)}, out ${bytes(r.bytesOut)}, ${seconds(r.ms)}, ${REASONS[r.reason]}`);
@@ -183,6 +183,10 @@ function tuple(endpoint: Endpoint): string {
 /** The note's `host, port` pair. */
 function pair(endpoint: Endpoint): string {
   return `${endpoint.address}, ${endpoint.port}`;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function ms(value: number): string {

@@ -36,3 +36,46 @@ export function createNamespace(): Namespace {
 export function nft(ns: Namespace, ruleset: string): void {
   ns.run('nft', ['-f', '-'], ruleset);
 }
+
+/** Why a veth pair cannot join two namespaces here, or null when it can (checked once, on first call). */
+let vethChecked: string | null | undefined;
+export function vethUnavailable(): string | null {
+  if (vethChecked !== undefined) return vethChecked;
+  if (netnsUnavailable !== null) return (vethChecked = netnsUnavailable);
+  let a: Namespace | undefined;
+  let b: Namespace | undefined;
+  try {
+    a = createNamespace();
+    b = createNamespace();
+    createVethPair(a, b);
+    vethChecked = null;
+  } catch (err) {
+    vethChecked = `veth pair refused: ${String((err as { stderr?: unknown }).stderr || (err as Error).message).trim()}`;
+  } finally {
+    a?.remove();
+    b?.remove();
+  }
+  return vethChecked;
+}
+
+export interface VethPair {
+  /** The interface names: `a` lives in the first namespace, `b` in the second. */
+  a: string;
+  b: string;
+}
+
+/**
+ * Joins two namespaces with a veth pair, created straight inside them (no interface ever appears
+ * in the host's namespace), gives each end its address (CIDR, e.g. 192.0.2.1/24) when one is
+ * given, and brings both ends up. Deleting either namespace deletes the pair.
+ */
+export function createVethPair(first: Namespace, second: Namespace, addressA?: string, addressB?: string): VethPair {
+  const tag = randomBytes(3).toString('hex');
+  const pair = { a: `nnv${tag}a`, b: `nnv${tag}b` }; // under IFNAMSIZ (15)
+  execFileSync('ip', ['link', 'add', pair.a, 'netns', first.name, 'type', 'veth', 'peer', 'name', pair.b, 'netns', second.name], { stdio: 'pipe' });
+  for (const [ns, name, address] of [[first, pair.a, addressA], [second, pair.b, addressB]] as const) {
+    if (address !== undefined) ns.run('ip', ['addr', 'add', address, 'dev', name]);
+    ns.run('ip', ['link', 'set', name, 'up']);
+  }
+  return pair;
+}

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { NetnoteError } from './core/errors.js';
 import type { Execute, RunContext } from './commands/context.js';
 import { registerDemo } from './commands/demo.js';
+import { registerHttpGet } from './commands/http-get.js';
 import { registerTcpClient } from './commands/tcp-client.js';
 import { registerTcpServer } from './commands/tcp-server.js';
 import { registerUdpClient } from './commands/udp-client.js';
@@ -27,9 +28,9 @@ const program = new Command('netnote')
 Exit codes: 0 ok, 1 assertion failed, 2 usage, 3 name resolution, 4 refused/unreachable,
 5 timeout, 6 connection lost, 7 local bind failed, 130 interrupted.`);
 
-const execute: Execute = async (command, role, action) => {
+const execute: Execute = async (command, role, action, style) => {
   const globals = command.optsWithGlobals() as { json?: boolean; quiet?: boolean; color: boolean; hexDump?: boolean };
-  const output: OutputOptions = { json: globals.json === true, quiet: globals.quiet === true, color: globals.color, hexDump: globals.hexDump === true };
+  const output: OutputOptions = { json: globals.json === true, quiet: globals.quiet === true, color: globals.color, hexDump: globals.hexDump === true, ...style };
   const reporter = createReporter(output);
   const controller = new AbortController();
   const onSignal = (name: NodeJS.Signals) => {
@@ -69,6 +70,7 @@ registerTcpServer(program, execute);
 registerTcpClient(program, execute);
 registerUdpServer(program, execute);
 registerUdpClient(program, execute);
+registerHttpGet(program, execute);
 registerDemo(program, execute);
 
 // No top-level await: the standalone executable is bundled as CommonJS.

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { NetnoteError } from '../core/errors.js';
 import type { Role, Summary } from '../core/events.js';
 import type { ServerSummary, UdpServerSummary } from '../core/stats.js';
-import type { Reporter } from '../report/reporter.js';
+import type { OutputOptions, Reporter } from '../report/reporter.js';
 
 /** What a command's action gets from the CLI: where events go, and the Ctrl-C / SIGTERM signal. */
 export interface RunContext {
@@ -20,7 +20,12 @@ export interface RunContext {
  * Runs an action with output and signals set up, and turns its outcome into the exit code.
  * `role` tags the error event of a run that ends before its summary.
  */
-export type Execute = (command: Command, role: Role, action: (context: RunContext) => Promise<void>) => Promise<void>;
+export type Execute = (
+  command: Command,
+  role: Role,
+  action: (context: RunContext) => Promise<void>,
+  output?: Pick<OutputOptions, 'style' | 'silent'>,
+) => Promise<void>;
 
 /** Resolves when the run is interrupted. */
 export function interrupted(signal: AbortSignal): Promise<void> {

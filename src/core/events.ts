@@ -1,6 +1,6 @@
 import type { Endpoint } from './address.js';
 import type { ErrorCode } from './errors.js';
-import type { ClientSummary, ServerSummary, UdpServerSummary } from './stats.js';
+import type { ClientSummary, HttpSummary, ServerSummary, TlsInfo, UdpServerSummary } from './stats.js';
 
 export type Role = 'client' | 'server';
 export type Proto = 'tcp' | 'udp';
@@ -23,7 +23,7 @@ export type EndReason =
  */
 export type NetEvent =
   | { event: 'created'; role: Role; proto: Proto }
-  | { event: 'resolved'; role: Role; host: string; address: string; family: Endpoint['family'] }
+  | { event: 'resolved'; role: Role; host: string; address: string; family: Endpoint['family']; ms: number }
   | { event: 'bound'; role: Role; local: Endpoint }
   | { event: 'listening'; role: Role; local: Endpoint; backlog: number }
   | { event: 'connecting'; role: Role; remote: Endpoint }
@@ -39,6 +39,8 @@ export type NetEvent =
       truncatedFrom?: number;
     }
   | { event: 'no-reply'; role: Role; seq: number; waitedMs: number }
+  | ({ event: 'tls'; role: Role } & TlsInfo)
+  | { event: 'response'; role: Role; version: string; code: number; message: string; headers: Array<[string, string]> }
   | { event: 'round'; role: Role; seq: number }
   | { event: 'mismatch'; role: Role; seq: number; check: 'echo' | 'expect' | 'expect-regex'; expected: Buffer | RegExp; got: Buffer }
   | { event: 'closed'; role: Role; reason: EndReason; remote?: Endpoint; client?: number; bytesIn: number; bytesOut: number; ms: number }
@@ -53,7 +55,7 @@ export interface ErrorInfo {
   hint?: string;
 }
 
-export type Summary = { role: 'client'; summary: ClientSummary } | { role: 'server'; summary: ServerSummary | UdpServerSummary };
+export type Summary = { role: 'client'; summary: ClientSummary | HttpSummary } | { role: 'server'; summary: ServerSummary | UdpServerSummary };
 
 export type EventName = NetEvent['event'];
 

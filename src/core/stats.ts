@@ -135,6 +135,38 @@ export interface UdpServerSummary {
   olderPeers: number;
 }
 
+export interface TlsInfo {
+  protocol: string;
+  cipher: string;
+  alpn: string | null;
+  authorized: boolean;
+  authorizationError: string | null;
+  subject: string | null;
+  issuer: string | null;
+  /** Certificate expiry, ISO 8601. */
+  validTo: string | null;
+  /** Handshake time. */
+  ms: number;
+}
+
+export interface HttpSummary {
+  proto: 'http' | 'https';
+  url: string;
+  remote: Endpoint | null;
+  local: Endpoint | null;
+  status: { version: string; code: number; message: string } | null;
+  headers: Array<[string, string]>;
+  /** Body bytes after transfer decoding (chunked undone). */
+  bodyBytes: number;
+  /** Everything received and sent on the connection, headers included. */
+  bytesIn: number;
+  bytesOut: number;
+  tls: TlsInfo | null;
+  /** curl -w style: each step's own time; firstByte counts from the request sent. null = not reached. */
+  timingsMs: { dns: number | null; connect: number | null; tls: number | null; firstByte: number | null; total: number };
+  ended: EndReason;
+}
+
 /** Milliseconds since `start` (from performance.now()), rounded to microseconds. */
 export function elapsedMs(start: number): number {
   return Math.round((performance.now() - start) * 1000) / 1000;

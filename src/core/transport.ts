@@ -35,9 +35,10 @@ function endpoint(address: string | undefined, port: number | undefined, family:
 export async function connectTcp(options: ConnectOptions, sink: EventSink): Promise<net.Socket> {
   const role = options.role ?? 'client';
   sink.emit({ event: 'created', role, proto: 'tcp' });
+  const resolving = performance.now();
   const addresses = await resolveHost(options.host);
   if (!isAddress(options.host)) {
-    sink.emit({ event: 'resolved', role, host: options.host, address: addresses[0]!.address, family: addresses[0]!.family });
+    sink.emit({ event: 'resolved', role, host: options.host, address: addresses[0]!.address, family: addresses[0]!.family, ms: elapsedMs(resolving) });
   }
   let lastError: NetnoteError | undefined;
   for (const [i, target] of addresses.entries()) {
@@ -122,8 +123,9 @@ export interface UdpConnectOptions {
  */
 export async function connectUdp(options: UdpConnectOptions, sink: EventSink): Promise<{ socket: dgram.Socket; remote: Endpoint }> {
   sink.emit({ event: 'created', role: 'client', proto: 'udp' });
+  const resolving = performance.now();
   const [target] = await resolveHost(options.host);
-  if (!isAddress(options.host)) sink.emit({ event: 'resolved', role: 'client', host: options.host, address: target!.address, family: target!.family });
+  if (!isAddress(options.host)) sink.emit({ event: 'resolved', role: 'client', host: options.host, address: target!.address, family: target!.family, ms: elapsedMs(resolving) });
   const socket = dgram.createSocket(target!.family === 'IPv6' ? 'udp6' : 'udp4');
   await new Promise<void>((resolve, reject) => {
     socket.once('error', (err) => reject(fromSystemError(err, { host: target!.address, port: options.port, doing: 'connect' })));

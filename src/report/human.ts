@@ -2,7 +2,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import ora, { type Ora } from 'ora';
 import { hostPort, type Endpoint } from '../core/address.js';
 import type { EndReason, NetEvent, Proto, Role } from '../core/events.js';
-import type { ClientSummary, ServerSummary, UdpServerSummary } from '../core/stats.js';
+import type { ClientSummary, HttpSummary, ServerSummary, UdpServerSummary } from '../core/stats.js';
 import { hexDump, pythonBytes } from './bytes.js';
 import type { Reporter } from './reporter.js';
 import type { LineWriter } from './writer.js';
@@ -40,7 +40,7 @@ export class HumanReporter implements Reporter {
   private readonly proto: Record<Role, Proto> = { client: 'tcp', server: 'tcp' };
   private spinnerDelay: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: HumanOptions) {
+  constructor(protected readonly options: HumanOptions) {
     this.messages = !options.quiet;
     this.c = new Chalk({ level: options.color ? 1 : 0 });
   }
@@ -75,8 +75,13 @@ export class HumanReporter implements Reporter {
       }
       case 'warning': return this.options.err.write(`${this.tag(e.role)} ${this.c.yellow(`warning: ${e.message}`)}`);
       case 'error': return; // the CLI prints the final error on stderr, once, for every output mode
+      case 'tls': return this.line(e.role, `tls established: ${e.protocol}, ${e.cipher}${e.alpn ? `, ${e.alpn}` : ''}${this.extra(`${e.subject ?? 'no certificate'}${e.authorized ? '' : `, not verified: ${e.authorizationError}`}; ${ms(e.ms)}`)}`);
+      case 'response': return; // shown in the summary; the raw bytes are the recv lines
       case 'summary':
-        if (e.role === 'client') return this.clientSummary(e.summary);
+        if (e.role === 'client') {
+          const summary = e.summary;
+          return 'url' in summary ? this.httpSummary(summary) : this.clientSummary(summary);
+        }
         return e.summary.proto === 'udp' ? this.udpServerSummary(e.summary) : this.serverSummary(e.summary);
     }
   }
@@ -102,6 +107,20 @@ export class HumanReporter implements Reporter {
       this.line('client', `loss ${d.lossPercent.toFixed(1)}% (${d.lost} lost), ${d.late} late, ${d.duplicated} duplicated, ${d.reordered} reordered, ${d.foreign} foreign${jitter}`);
     }
     this.line('client', `ended: ${REASONS[s.ended]} after ${seconds(s.durationMs)}`);
+  }
+
+  private httpSummary(s: HttpSummary): void {
+    this.line('client', this.c.bold(`--- ${s.url} summary ---`));
+    if (s.status) {
+      this.line('client', `${s.status.version} ${s.status.code} ${s.status.message}`);
+      for (const [name, value] of s.headers) this.line('client', `${name}: ${value}`);
+    }
+    this.line('client', `body ${bytes(s.bodyBytes)}; received ${bytes(s.bytesIn)}, sent ${bytes(s.bytesOut)}`);
+    if (s.tls) this.line('client', `tls ${s.tls.protocol}, ${s.tls.subject ?? 'no subject'}, issuer ${s.tls.issuer ?? '?'}, expires ${s.tls.validTo ?? '?'}`);
+    const t = s.timingsMs;
+    const step = (name: string, value: number | null) => (value === null ? [] : [`${name} ${ms(value)}`]);
+    this.line('client', `time ${[...step('dns', t.dns), ...step('connect', t.connect), ...step('tls', t.tls), ...step('first byte', t.firstByte), `total ${ms(t.total)}`].join(', ')}`);
+    this.line('client', `ended: ${REASONS[s.ended]}`);
   }
 
   private udpServerSummary(s: UdpServerSummary): void {
@@ -142,25 +161,30 @@ export class HumanReporter implements Reporter {
     }
   }
 
-  private payload(role: Role, prefix: string, data: Buffer, suffix: string): void {
+  protected payload(role: Role, prefix: string, data: Buffer, suffix: string): void {
     if (!this.options.hexDump) return this.line(role, `${prefix} ${pythonBytes(data)}${suffix}`);
     this.line(role, `${prefix} ${data.length} bytes${suffix}`);
     for (const row of hexDump(data)) this.options.out.write(`  ${row}`);
   }
 
-  private line(role: Role, text: string): void {
+  protected line(role: Role, text: string): void {
     this.options.out.write(`${this.tag(role)} ${text}`);
   }
 
-  private tag(role: Role): string {
+  /** A line exactly as the note prints it, with no role tag (its raw-HTTP experiment has none). */
+  protected untagged(text: string): void {
+    this.options.out.write(text);
+  }
+
+  protected tag(role: Role): string {
     return role === 'client' ? this.c.cyan('[client]') : this.c.magenta('[server]');
   }
 
-  private extra(text: string): string {
+  protected extra(text: string): string {
     return this.c.dim(`  (${text})`);
   }
 
-  private startSpinner(text: string): void {
+  protected startSpinner(text: string): void {
     if (!this.options.spinner) return;
     // Only a connect that takes a while gets a spinner: a quick one would just flicker.
     this.spinnerDelay = setTimeout(() => {
@@ -168,7 +192,7 @@ export class HumanReporter implements Reporter {
     }, SPINNER_DELAY_MS);
   }
 
-  private stopSpinner(): void {
+  protected stopSpinner(): void {
     clearTimeout(this.spinnerDelay);
     this.spinning?.stop();
     this.spinning = null;
@@ -181,7 +205,7 @@ function tuple(endpoint: Endpoint): string {
 }
 
 /** The note's `host, port` pair. */
-function pair(endpoint: Endpoint): string {
+export function pair(endpoint: Endpoint): string {
   return `${endpoint.address}, ${endpoint.port}`;
 }
 

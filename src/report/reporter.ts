@@ -1,6 +1,7 @@
 import type { EventSink } from '../core/events.js';
 import { HumanReporter } from './human.js';
 import { JsonReporter } from './json.js';
+import { NoteHttpReporter } from './note-http.js';
 import { LineWriter } from './writer.js';
 
 /** A sink for core events that also owns the output streams. */
@@ -14,13 +15,21 @@ export interface OutputOptions {
   quiet: boolean;
   color: boolean;
   hexDump: boolean;
+  /** 'note-http': the untagged lines of the note's raw HTTP experiment. */
+  style?: 'note-http';
+  /** Nothing on stdout from the reporter (http-get --body-only puts the body there). */
+  silent?: boolean;
 }
 
+const SILENT: Reporter = { messages: false, emit() {}, close() {} };
+
 export function createReporter(options: OutputOptions): Reporter {
+  if (options.silent) return SILENT;
   const out = new LineWriter(process.stdout);
   if (options.json) return new JsonReporter(out, options.quiet);
   const interactive = process.stderr.isTTY === true && (process.stderr.columns ?? 0) > 0;
-  return new HumanReporter({
+  const Human = options.style === 'note-http' ? NoteHttpReporter : HumanReporter;
+  return new Human({
     out,
     err: new LineWriter(process.stderr),
     color: options.color && process.stdout.isTTY === true && !process.env.NO_COLOR,

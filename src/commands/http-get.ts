@@ -1,0 +1,114 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { parseHost, parsePort } from '../core/address.js';
+import { NetnoteError } from '../core/errors.js';
+import { runHttpGet } from '../core/http.js';
+import type { Execute } from './context.js';
+import { arg, countArg, durationArg } from './options.js';
+
+interface HttpGetOptions {
+  path?: string;
+  header: string[];
+  method: 'GET' | 'HEAD';
+  keepAlive?: boolean;
+  output?: string;
+  bodyOnly?: boolean;
+  fail?: boolean;
+  maxTime?: number;
+  insecure?: boolean;
+  chunkSize: number;
+}
+
+interface Target {
+  host: string;
+  port: number;
+  tls: boolean;
+  path: string;
+}
+
+/** `HOST [PORT]`, or an `http://` / `https://` URL. */
+export function parseTarget(target: string, port: string | undefined): Target {
+  if (!/^[a-z][a-z\d+.-]*:\/\//i.test(target)) {
+    return { host: parseHost(target), port: port === undefined ? 80 : parsePort(port), tls: false, path: '/' };
+  }
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    throw new NetnoteError('usage', `invalid URL '${target}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new NetnoteError('usage', `unsupported scheme '${url.protocol.slice(0, -1)}' in ${target}: use http:// or https://`);
+  }
+  if (port !== undefined) throw new NetnoteError('usage', 'give the port inside the URL, not after it');
+  const tls = url.protocol === 'https:';
+  return {
+    host: parseHost(url.hostname),
+    port: url.port === '' ? (tls ? 443 : 80) : Number(url.port),
+    tls,
+    path: `${url.pathname}${url.search}`,
+  };
+}
+
+function parseHeader(input: string, previous: string[] = []): string[] {
+  if (!/^[!#$%&'*+.^_`|~\w-]+:/.test(input)) throw new NetnoteError('usage', `invalid header '${input}': expected 'Name: value'`);
+  return [...previous, input];
+}
+
+export function registerHttpGet(program: Command, execute: Execute): void {
+  program
+    .command('http-get')
+    .description("the note's raw HTTP GET: request built by hand, every received chunk shown, read until the server closes")
+    .argument('<target>', 'host name or address, or an http:// or https:// URL')
+    .argument('[port]', 'port when a host is given (default 80)')
+    .addOption(new Option('--path <path>', 'request path (default /, or the URL path)'))
+    .addOption(new Option('-H, --header <header>', "extra request header 'Name: value' (repeatable)").argParser(arg(parseHeader)).default([]))
+    .addOption(new Option('--method <method>', 'request method').choices(['GET', 'HEAD']).default('GET'))
+    .addOption(new Option('--keep-alive', 'no Connection: close; the response ends by Content-Length or chunked encoding'))
+    .addOption(new Option('-o, --output <file>', 'write the body (chunked encoding undone) to a file'))
+    .addOption(new Option('--body-only', 'print only the body on stdout, as curl does'))
+    .addOption(new Option('--fail', 'exit 1 when the status is 400 or more'))
+    .addOption(new Option('-m, --max-time <duration>', 'bound on the whole exchange (exit 5)').argParser(durationArg))
+    .addOption(new Option('-k, --insecure', 'accept a certificate that does not verify'))
+    .addOption(new Option('--chunk-size <bytes>', "show received bytes in pieces of at most this size (the note's recv(1024))").argParser(countArg).default(1024))
+    .addHelpText('after', `
+Examples:
+  $ netnote http-get 127.0.0.1 8080                 the note's experiment: GET / with Connection: close
+  $ netnote http-get http://localhost:8080/status --fail -m 5s
+  $ netnote http-get https://localhost:8443/ -k --keep-alive
+  $ netnote http-get http://127.0.0.1:8080/fw.bin --body-only > fw.bin`)
+    .action((target: string, port: string | undefined, options: HttpGetOptions, cmd: Command) =>
+      execute(cmd, 'client', async ({ reporter, signal, finish }) => {
+        const where = parseTarget(target, port);
+        const output = options.output === undefined ? null : await openOutput(options.output);
+        const onBody = output ? (chunk: Buffer) => output.write(chunk) : options.bodyOnly ? (chunk: Buffer) => process.stdout.write(chunk) : null;
+        const result = await runHttpGet({
+          ...where,
+          path: options.path ?? where.path,
+          insecure: options.insecure === true,
+          method: options.method,
+          headers: options.header.map((h) => {
+            const colon = h.indexOf(':');
+            return [h.slice(0, colon).trim(), h.slice(colon + 1).trim()] as [string, string];
+          }),
+          keepAlive: options.keepAlive === true,
+          chunkSize: options.chunkSize,
+          maxTimeMs: options.maxTime ?? null,
+          onBody,
+        }, reporter, signal);
+        if (output) await new Promise((resolve) => output.end(resolve));
+        const status = result.summary.status;
+        const failed = !result.error && options.fail && status && status.code >= 400
+          ? new NetnoteError('assertion', `the server answered ${status.code} ${status.message} (--fail)`)
+          : null;
+        finish([{ role: 'client', summary: result.summary }], result.error ?? failed);
+      }, { style: 'note-http', silent: options.bodyOnly === true }));
+}
+
+function openOutput(path: string): Promise<WriteStream> {
+  return new Promise((resolve, reject) => {
+    const stream = createWriteStream(path);
+    stream.once('open', () => resolve(stream));
+    stream.once('error', (err: NodeJS.ErrnoException) => reject(new NetnoteError('usage', `cannot write --output ${path}: ${err.code ?? err.message}`)));
+  });
+}

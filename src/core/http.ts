@@ -1,0 +1,248 @@
+import http from 'node:http';
+import type net from 'node:net';
+import tls from 'node:tls';
+import { hostPort, isAddress } from './address.js';
+import { NetnoteError, fromSystemError } from './errors.js';
+import type { EventSink, NetEvent } from './events.js';
+import { elapsedMs, type HttpSummary, type TlsInfo } from './stats.js';
+import { connectTcp, localEndpoint, remoteEndpoint } from './transport.js';
+
+export interface HttpGetConfig {
+  host: string;
+  port: number;
+  tls: boolean;
+  /** Skip certificate verification (--insecure). */
+  insecure: boolean;
+  method: 'GET' | 'HEAD';
+  path: string;
+  /** Extra request headers, in order, after Host (and before Connection). */
+  headers: Array<[string, string]>;
+  /** false: the note's `Connection: close`, the server ends the response by closing. */
+  keepAlive: boolean;
+  /** The note's recv(1024): received bytes are reported in pieces of at most this size. */
+  chunkSize: number;
+  /** Bound on the whole exchange; null waits as long as the server keeps the connection. */
+  maxTimeMs: number | null;
+  /** Receives the decoded body (chunked encoding undone), as it arrives. */
+  onBody: ((chunk: Buffer) => void) | null;
+}
+
+export interface HttpResult {
+  summary: HttpSummary;
+  error: NetnoteError | null;
+}
+
+/**
+ * The note's raw HTTP GET: the request built by hand exactly as the note builds it, sent on a
+ * socket the core opened; the bytes that come back are reported as received. Framing (chunked,
+ * Content-Length, HEAD, 1xx, close-delimited) is left to node:http's parser, running on that socket.
+ */
+export async function runHttpGet(config: HttpGetConfig, sink: EventSink, signal: AbortSignal): Promise<HttpResult> {
+  const started = performance.now();
+  const timings = { dns: null as number | null, connect: null as number | null, tls: null as number | null, firstByte: null as number | null };
+  const tap: EventSink = {
+    messages: sink.messages,
+    emit(event: NetEvent) {
+      if (event.event === 'resolved') timings.dns = event.ms;
+      if (event.event === 'connected') timings.connect = event.ms;
+      sink.emit(event);
+    },
+  };
+  const summary: HttpSummary = {
+    proto: config.tls ? 'https' : 'http', url: urlOf(config), remote: null, local: null,
+    status: null, headers: [], bodyBytes: 0, bytesIn: 0, bytesOut: 0, tls: null,
+    timingsMs: { dns: null, connect: null, tls: null, firstByte: null, total: 0 }, ended: 'failed',
+  };
+  const deadline = new AbortController();
+  const timer = config.maxTimeMs === null ? undefined : setTimeout(() => deadline.abort(), config.maxTimeMs);
+  const stop = AbortSignal.any([signal, deadline.signal]);
+  const finish = (error: NetnoteError | null): HttpResult => {
+    clearTimeout(timer);
+    summary.timingsMs = { ...timings, total: elapsedMs(started) };
+    summary.ended = error === null ? (config.keepAlive ? 'completed' : 'peer-closed')
+      : error.code === 'interrupted' ? 'interrupted' : error.code === 'timeout' ? 'timeout' : 'failed';
+    return { summary, error };
+  };
+  const stopped = (): NetnoteError => signal.aborted
+    ? new NetnoteError('interrupted', 'interrupted')
+    : new NetnoteError('timeout', `no complete response from ${hostPort(config.host, config.port)} within --max-time ${config.maxTimeMs} ms`);
+
+  let socket: net.Socket;
+  try {
+    socket = await connectTcp({ host: config.host, port: config.port, timeoutMs: config.maxTimeMs, signal: stop }, tap);
+  } catch (err) {
+    const error = fromSystemError(err, { host: config.host, port: config.port, doing: 'connect' });
+    return finish(error.code === 'interrupted' ? stopped() : error);
+  }
+  summary.remote = remoteEndpoint(socket);
+  summary.local = localEndpoint(socket);
+  try {
+    const stream = config.tls ? await secure(socket, config, summary, tap, stop) : socket;
+    if (config.tls) timings.tls = summary.tls!.ms;
+    await exchange(stream, config, summary, timings, tap, stop);
+    return finish(null);
+  } catch (err) {
+    const error = stop.aborted ? stopped() : fromSystemError(err, { host: config.host, port: config.port, doing: 'io' });
+    return finish(error);
+  } finally {
+    socket.destroy();
+  }
+}
+
+/** TLS over the connected socket: SNI from the host name, the certificate reported either way. */
+function secure(socket: net.Socket, config: HttpGetConfig, summary: HttpSummary, sink: EventSink, stop: AbortSignal): Promise<tls.TLSSocket> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const secured = tls.connect({
+      socket,
+      servername: isAddress(config.host) ? undefined : config.host,
+      rejectUnauthorized: !config.insecure,
+      ALPNProtocols: ['http/1.1'],
+    });
+    const onAbort = () => secured.destroy();
+    stop.addEventListener('abort', onAbort, { once: true });
+    secured.once('error', (err: NodeJS.ErrnoException) => {
+      stop.removeEventListener('abort', onAbort);
+      const certificate = describeCertificate(secured);
+      reject(new NetnoteError('unreachable', `TLS with ${hostPort(config.host, config.port)} failed: ${err.code ?? ''} ${err.message}`.trim(),
+        err.code && /CERT|SELF_SIGNED|UNABLE_TO/.test(err.code) ? `the certificate${certificate ? ` (${certificate})` : ''} is not trusted here: --insecure skips the check` : undefined));
+    });
+    secured.once('secureConnect', () => {
+      stop.removeEventListener('abort', onAbort);
+      const peer = secured.getPeerCertificate();
+      const info: TlsInfo = {
+        protocol: secured.getProtocol() ?? '',
+        cipher: secured.getCipher()?.name ?? '',
+        alpn: secured.alpnProtocol || null,
+        authorized: secured.authorized,
+        authorizationError: secured.authorizationError ? String(secured.authorizationError) : null,
+        subject: peer?.subject ? distinguishedName(peer.subject) : null,
+        issuer: peer?.issuer ? distinguishedName(peer.issuer) : null,
+        validTo: peer?.valid_to ? new Date(peer.valid_to).toISOString() : null,
+        ms: elapsedMs(started),
+      };
+      summary.tls = info;
+      sink.emit({ event: 'tls', role: 'client', ...info });
+      resolve(secured);
+    });
+  });
+}
+
+function exchange(
+  stream: net.Socket,
+  config: HttpGetConfig,
+  summary: HttpSummary,
+  timings: { firstByte: number | null },
+  sink: EventSink,
+  stop: AbortSignal,
+): Promise<void> {
+  const request = requestBytes(config);
+  return new Promise<void>((resolve, reject) => {
+    let sentAt = 0;
+    let responseDone = false;
+    let closed = false;
+    // Raw bytes as they come, before the parser: what the note prints, even when it is malformed.
+    stream.on('data', (chunk: Buffer) => {
+      if (timings.firstByte === null) timings.firstByte = elapsedMs(sentAt);
+      summary.bytesIn += chunk.length;
+      if (!sink.messages) return;
+      for (let offset = 0; offset < chunk.length; offset += config.chunkSize) {
+        sink.emit({ event: 'recv', role: 'client', data: chunk.subarray(offset, offset + config.chunkSize) });
+      }
+    });
+    const settle = () => {
+      // The note's flow ends when the server closes; with --keep-alive, when the response is whole.
+      if (responseDone && (closed || config.keepAlive)) {
+        stop.removeEventListener('abort', onAbort);
+        resolve();
+      }
+    };
+    stream.once('close', () => {
+      closed = true;
+      sink.emit({ event: 'closed', role: 'client', reason: 'peer-closed', ...(summary.remote ? { remote: summary.remote } : {}), bytesIn: summary.bytesIn, bytesOut: summary.bytesOut, ms: elapsedMs(sentAt) });
+      if (!responseDone) reject(incomplete(summary));
+      settle();
+    });
+    const onAbort = () => {
+      stream.destroy();
+      reject(new NetnoteError('interrupted', 'interrupted'));
+    };
+    if (stop.aborted) return onAbort();
+    stop.addEventListener('abort', onAbort, { once: true });
+
+    const req = http.request({
+      createConnection: () => stream,
+      method: config.method,
+      path: config.path,
+      setHost: false,
+      headers: requestHeaders(config).flat(), // raw [name, value, …]: sent as given, in order
+    }, (res) => {
+      summary.status = { version: `HTTP/${res.httpVersion}`, code: res.statusCode ?? 0, message: res.statusMessage ?? '' };
+      summary.headers = pairs(res.rawHeaders);
+      sink.emit({ event: 'response', role: 'client', ...summary.status, headers: summary.headers });
+      res.on('data', (body: Buffer) => {
+        summary.bodyBytes += body.length;
+        config.onBody?.(body);
+      });
+      res.on('end', () => {
+        responseDone = true;
+        settle();
+      });
+      res.on('error', (err) => reject(malformedOr(err, summary)));
+    });
+    req.on('error', (err) => reject(malformedOr(err, summary)));
+    sentAt = performance.now();
+    req.end();
+    summary.bytesOut = request.length;
+    sink.emit({ event: 'send', role: 'client', seq: 1, data: request });
+  });
+}
+
+/** The note's request: `GET / HTTP/1.1`, `Host: H:P`, `Connection: close`, blank line. */
+export function requestBytes(config: HttpGetConfig): Buffer {
+  const lines = [`${config.method} ${config.path} HTTP/1.1`, ...requestHeaders(config).map(([k, v]) => `${k}: ${v}`)];
+  return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
+}
+
+function requestHeaders(config: HttpGetConfig): Array<[string, string]> {
+  const headers: Array<[string, string]> = [['Host', hostPort(config.host, config.port)], ...config.headers];
+  if (!config.keepAlive) headers.push(['Connection', 'close']);
+  return headers;
+}
+
+function malformedOr(err: Error, summary: HttpSummary): NetnoteError {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  if (code.startsWith('HPE_')) {
+    return new NetnoteError('lost', `malformed HTTP response (${code}: ${err.message.replace(/^Parse Error: /, '')})`, 'the raw bytes are shown above as received');
+  }
+  if (code === 'ECONNRESET' && summary.bytesIn === 0) return incomplete(summary);
+  return err instanceof NetnoteError ? err : fromSystemError(err, { host: summary.remote?.address ?? '', port: summary.remote?.port ?? 0, doing: 'io' });
+}
+
+function incomplete(summary: HttpSummary): NetnoteError {
+  if (summary.bytesIn === 0) return new NetnoteError('lost', 'empty reply from server: it closed the connection before sending anything');
+  return new NetnoteError('lost', `the server closed the connection before the response was complete (${summary.bytesIn} bytes received)`);
+}
+
+function pairs(raw: string[]): Array<[string, string]> {
+  const result: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) result.push([raw[i]!, raw[i + 1]!]);
+  return result;
+}
+
+function urlOf(config: HttpGetConfig): string {
+  const scheme = config.tls ? 'https' : 'http';
+  const defaultPort = config.tls ? 443 : 80;
+  const authority = hostPort(config.host, config.port);
+  return `${scheme}://${config.port === defaultPort ? authority.slice(0, authority.lastIndexOf(':')) : authority}${config.path}`;
+}
+
+function distinguishedName(name: tls.Certificate): string {
+  return Object.entries(name).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`).join(', ');
+}
+
+function describeCertificate(socket: tls.TLSSocket): string {
+  const peer = socket.getPeerCertificate();
+  return peer?.subject ? `subject ${distinguishedName(peer.subject)}, issuer ${peer.issuer ? distinguishedName(peer.issuer) : '?'}` : '';
+}
+

@@ -1,6 +1,7 @@
 // Network namespaces made by a test: private hosts and faults (nft rules) that touch nothing else.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 
 /** Why namespaces cannot be used here, or null when they can (checked once). */
 export const netnsUnavailable: string | null = (() => {
@@ -29,7 +30,20 @@ export function createNamespace(): Namespace {
   const run = (command: string, args: string[], input?: string) =>
     execFileSync('ip', ['netns', 'exec', name, command, ...args], { encoding: 'utf8', ...(input === undefined ? {} : { input }) });
   run('ip', ['link', 'set', 'lo', 'up']);
-  return { name, run, prefix: ['ip', 'netns', 'exec', name], remove: () => spawnSync('ip', ['netns', 'del', name]) };
+  const remove = () => {
+    spawnSync('ip', ['netns', 'del', name]);
+    rmSync(`/etc/netns/${name}`, { recursive: true, force: true });
+  };
+  return { name, run, prefix: ['ip', 'netns', 'exec', name], remove };
+}
+
+/**
+ * The resolv.conf that programs run in the namespace see (ip netns exec mounts
+ * /etc/netns/NAME/resolv.conf over /etc/resolv.conf): name lookups then stay on this machine.
+ */
+export function useResolvConf(ns: Namespace, content: string): void {
+  mkdirSync(`/etc/netns/${ns.name}`, { recursive: true });
+  writeFileSync(`/etc/netns/${ns.name}/resolv.conf`, content);
 }
 
 /** Loads an nft ruleset (text in nft's own syntax) into the namespace. */

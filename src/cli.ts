@@ -3,6 +3,7 @@ import { NetnoteError } from './core/errors.js';
 import type { Execute, RunContext } from './commands/context.js';
 import { registerDemo } from './commands/demo.js';
 import { registerHttpGet } from './commands/http-get.js';
+import { registerResolve } from './commands/resolve.js';
 import { registerTcpClient } from './commands/tcp-client.js';
 import { registerTcpServer } from './commands/tcp-server.js';
 import { registerUdpClient } from './commands/udp-client.js';
@@ -71,6 +72,7 @@ registerTcpClient(program, execute);
 registerUdpServer(program, execute);
 registerUdpClient(program, execute);
 registerHttpGet(program, execute);
+registerResolve(program, execute);
 registerDemo(program, execute);
 
 // No top-level await: the standalone executable is bundled as CommonJS.

@@ -4,6 +4,7 @@ import { hostPort, type Endpoint } from '../core/address.js';
 import type { EndReason, NetEvent, Proto, Role } from '../core/events.js';
 import type { ClientSummary, HttpSummary, ServerSummary, UdpServerSummary } from '../core/stats.js';
 import { hexDump, pythonBytes } from './bytes.js';
+import { resolveLines } from './resolve-lines.js';
 import type { Reporter } from './reporter.js';
 import type { LineWriter } from './writer.js';
 
@@ -80,7 +81,9 @@ export class HumanReporter implements Reporter {
       case 'summary':
         if (e.role === 'client') {
           const summary = e.summary;
-          return 'url' in summary ? this.httpSummary(summary) : this.clientSummary(summary);
+          if ('url' in summary) return this.httpSummary(summary);
+          if (summary.proto === 'dns') return resolveLines(summary).forEach((text) => this.line('client', text));
+          return this.clientSummary(summary);
         }
         return e.summary.proto === 'udp' ? this.udpServerSummary(e.summary) : this.serverSummary(e.summary);
     }

@@ -1,0 +1,55 @@
+import { getServers } from 'node:dns';
+import { Option, type Command } from 'commander';
+import { parseServer, RECORD_TYPES, type RecordType } from '../core/dns.js';
+import { NetnoteError } from '../core/errors.js';
+import { runResolve } from '../core/resolve.js';
+import type { Execute } from './context.js';
+import { arg, durationArg, hostArg, portArg } from './options.js';
+
+interface ResolveOptions {
+  server?: ReturnType<typeof parseServer>;
+  type?: RecordType[];
+  allServers?: boolean;
+  timeout: number;
+}
+
+/** The query time bound when none is given: dig waits 5 s a try; a loopback or LAN server answers in ms. */
+const DEFAULT_TIMEOUT_MS = 2000;
+
+function parseTypes(input: string, previous: RecordType[] = []): RecordType[] {
+  const types = input.toUpperCase().split(',').map((t) => t.trim());
+  const bad = types.find((t) => !(RECORD_TYPES as readonly string[]).includes(t));
+  if (bad !== undefined) throw new NetnoteError('usage', `unknown record type '${bad}': use ${RECORD_TYPES.join(', ')}`);
+  return [...previous, ...(types as RecordType[])];
+}
+
+export function registerResolve(program: Command, execute: Execute): void {
+  program
+    .command('resolve')
+    .description("the note's getaddrinfo(host, port), and the DNS servers asked directly, side by side")
+    .argument('<host>', 'name to resolve (an address for --type PTR)', hostArg)
+    .argument('[port]', 'port for the sockaddr, as getaddrinfo(host, port)', portArg)
+    .addOption(new Option('-s, --server <ip[:port]>', 'ask this DNS server directly, e.g. 127.0.0.1:5353').argParser(arg(parseServer)).conflicts('allServers'))
+    .addOption(new Option('-t, --type <type>', `record type, repeatable or comma-separated: ${RECORD_TYPES.join(' ')} (default A,AAAA)`).argParser(arg(parseTypes)))
+    .addOption(new Option('--all-servers', 'ask every DNS server of the system configuration and compare their answers'))
+    .addOption(new Option('-w, --timeout <duration>', 'how long each DNS query may take').argParser(durationArg).default(DEFAULT_TIMEOUT_MS, '2s'))
+    .addHelpText('after', `
+Exit codes: 3 for NXDOMAIN, SERVFAIL, REFUSED or no record of the type asked (dig says 0);
+5 when a server does not answer; 2 for a bad type or server address.
+
+Examples:
+  $ netnote resolve localhost 80                     the system view (getaddrinfo)
+  $ netnote resolve device.lan --server 127.0.0.1:5353
+  $ netnote resolve _mqtt._tcp.lan -t SRV -s 127.0.0.1:5353
+  $ netnote resolve 192.0.2.10 -t PTR -s 127.0.0.1:5353`)
+    .action((host: string, port: number | undefined, options: ResolveOptions, cmd: Command) =>
+      execute(cmd, 'client', async ({ finish }) => {
+        const servers = options.server ? [options.server] : options.allServers ? getServers().map((s) => parseServer(s)) : [];
+        const result = await runResolve({
+          host, port: port ?? null, servers,
+          types: options.type ?? ['A', 'AAAA'],
+          timeoutMs: options.timeout,
+        });
+        finish([{ role: 'client', summary: result.summary }], result.error);
+      }));
+}

@@ -73,12 +73,12 @@ export interface ExchangeOptions {
   verifyEcho?: boolean;
 }
 
-export function addExchangeOptions(command: Command, timeoutHelp: string): Command {
+export function addExchangeOptions(command: Command, help: { count: string; timeout: string }): Command {
   const checks = (self: string) => ['expect', 'expectHex', 'expectRegex', 'verifyEcho'].filter((name) => name !== self);
   return command
-    .addOption(new Option('-c, --count <n>', 'messages to send (default: until the peer closes)').argParser(countArg))
+    .addOption(new Option('-c, --count <n>', help.count).argParser(countArg))
     .addOption(new Option('-i, --interval <duration>', 'pause before each next message; 0 = back to back').argParser(durationArg).default(1000, '1s'))
-    .addOption(new Option('-w, --timeout <duration>', timeoutHelp).argParser(durationArg))
+    .addOption(new Option('-w, --timeout <duration>', help.timeout).argParser(durationArg))
     .addOption(new Option('--no-wait', 'send on schedule without waiting for replies'))
     .addOption(new Option('--expect <text>', 'each reply must be exactly this text (exit 1 if not)').conflicts(checks('expect')))
     .addOption(new Option('--expect-hex <hex>', 'each reply must be exactly these bytes').argParser(arg(parseHex)).conflicts(checks('expectHex')))

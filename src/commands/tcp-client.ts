@@ -15,7 +15,10 @@ export function registerTcpClient(program: Command, execute: Execute): void {
     .argument('<host>', 'server name or address (IPv6 as ::1 or [::1])', hostArg)
     .argument('<port>', 'port number or service name (http, echo…)', portArg);
   addPayloadOptions(command);
-  addExchangeOptions(command, 'connect timeout, and how long to wait for each reply (default: no limit)');
+  addExchangeOptions(command, {
+    count: 'messages to send (default: until the peer closes)',
+    timeout: 'connect timeout, and how long to wait for each reply (default: no limit)',
+  });
   command
     .addHelpText('after', `
 Each reply is framed by length: as many bytes as were sent (an echo), or as --expect holds.

@@ -19,7 +19,10 @@ export function registerUdpClient(program: Command, execute: Execute): void {
     .argument('<host>', 'server name or address (IPv6 as ::1 or [::1])', hostArg)
     .argument('<port>', 'port number or service name (echo, dns, ntp…)', portArg);
   addPayloadOptions(command);
-  addExchangeOptions(command, 'how long each datagram waits for its reply before it counts as lost (default 1s)');
+  addExchangeOptions(command, {
+    count: 'datagrams to send (default: until Ctrl-C)',
+    timeout: 'how long each datagram waits for its reply before it counts as lost (default 1s)',
+  });
   command
     .addOption(new Option('--probe', 'carry a sequence number and send time in each datagram: exact loss, duplicates, reordering, jitter against any echo peer'))
     .addOption(new Option('--max-loss <percent>', 'exit 1 when more datagrams than this go unanswered').argParser(percentArg))

@@ -32,6 +32,7 @@ export class RttRecorder {
   private squares = 0; // Welford's running sum of squared deviations
 
   record(nanoseconds: number): void {
+    if (!Number.isFinite(nanoseconds)) throw new RangeError(`round-trip time ${nanoseconds} ns is not a number`);
     const value = Math.max(1, Math.round(nanoseconds));
     this.histogram.recordValue(value);
     this.count++;

@@ -57,8 +57,8 @@ class UdpClientRun {
   private readonly rtt = new RttRecorder();
   /** Datagrams waiting for their reply, oldest first: seq → send time. */
   private readonly outstanding = new Map<number, number>();
-  /** Datagrams whose reply did not come in time, oldest first; a reply still may (late). */
-  private readonly overdue = new Set<number>();
+  /** Datagrams whose reply did not come in time, oldest first: seq → send time; a reply still may (late). */
+  private readonly overdue = new Map<number, number>();
   /** With --probe: datagrams answered, to tell a duplicate from a first answer. */
   private readonly answered = new Set<number>();
   private highestAnswered = 0;
@@ -191,8 +191,8 @@ class UdpClientRun {
         return;
       }
       this.outstanding.delete(seq);
-      this.overdue.add(seq);
-      this.sink.emit({ event: 'no-reply', role: 'client', seq, waitedMs: this.config.timeoutMs });
+      this.overdue.set(seq, sentAt);
+      if (this.sink.messages) this.sink.emit({ event: 'no-reply', role: 'client', seq, waitedMs: this.config.timeoutMs });
     }
     this.control.wake();
   };
@@ -209,7 +209,7 @@ class UdpClientRun {
     } else if (this.answered.has(seq)) {
       kind = 'duplicate';
     } else if (this.outstanding.has(seq) || this.overdue.has(seq)) {
-      const sentAt = probe?.sentAtMs ?? this.outstanding.get(seq)!;
+      const sentAt = probe?.sentAtMs ?? this.outstanding.get(seq) ?? this.overdue.get(seq)!;
       if (this.overdue.delete(seq)) {
         kind = 'late';
         this.late++;
@@ -245,7 +245,7 @@ class UdpClientRun {
   /** Without --probe a reply carries no number: it answers the oldest datagram still waiting. */
   private fifoSeq(): number | null {
     for (const seq of this.outstanding.keys()) return seq;
-    for (const seq of this.overdue) return seq;
+    for (const seq of this.overdue.keys()) return seq;
     return null;
   }
 

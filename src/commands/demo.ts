@@ -40,7 +40,7 @@ Examples:
           ? await TcpServer.start({ ...echo, backlog: 10, maxClients: null, idleTimeoutMs: null }, reporter)
           : await UdpServer.start({ ...echo, reuseAddress: false, maxSize: null }, reporter);
         const client = {
-          host: server.local!.address, port: server.local!.port, payload: Buffer.from(NOTE_PAYLOAD),
+          host: server.local!.address, port: server.local!.port, local: null, payload: Buffer.from(NOTE_PAYLOAD),
           count: options.count, intervalMs: options.interval, wait: true, reply: { kind: 'echo', verify: true },
         } as const;
         const result = proto === 'tcp'

@@ -4,9 +4,9 @@ import { parseHost, parsePort } from '../core/address.js';
 import { NetnoteError } from '../core/errors.js';
 import { runHttpGet } from '../core/http.js';
 import type { Execute } from './context.js';
-import { arg, countArg, durationArg } from './options.js';
+import { addLocalOptions, arg, countArg, durationArg, localSpec, type LocalOptions } from './options.js';
 
-interface HttpGetOptions {
+interface HttpGetOptions extends LocalOptions {
   path?: string;
   header: string[];
   method: 'GET' | 'HEAD';
@@ -56,11 +56,13 @@ function parseHeader(input: string, previous: string[] = []): string[] {
 }
 
 export function registerHttpGet(program: Command, execute: Execute): void {
-  program
+  const command = program
     .command('http-get')
     .description("the note's raw HTTP GET: request built by hand, every received chunk shown, read until the server closes")
     .argument('<target>', 'host name or address, or an http:// or https:// URL')
-    .argument('[port]', 'port when a host is given (default 80)')
+    .argument('[port]', 'port when a host is given (default 80)');
+  addLocalOptions(command);
+  command
     .addOption(new Option('--path <path>', 'request path (default /, or the URL path)'))
     .addOption(new Option('-H, --header <header>', "extra request header 'Name: value' (repeatable)").argParser(arg(parseHeader)).default([]))
     .addOption(new Option('--method <method>', 'request method').choices(['GET', 'HEAD']).default('GET'))
@@ -84,6 +86,7 @@ Examples:
         const onBody = output ? (chunk: Buffer) => output.write(chunk) : options.bodyOnly ? (chunk: Buffer) => process.stdout.write(chunk) : null;
         const result = await runHttpGet({
           ...where,
+          local: localSpec(options),
           path: options.path ?? where.path,
           insecure: options.insecure === true,
           method: options.method,

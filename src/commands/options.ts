@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { parseHost, parsePort } from '../core/address.js';
+import { parseAddressPort, parseHost, parsePort } from '../core/address.js';
+import type { LocalSpec } from '../core/local.js';
 import { NetnoteError } from '../core/errors.js';
 import { NOTE_PAYLOAD, parseHex, type PayloadSpec } from '../core/payload.js';
 import type { ReplyRule } from '../core/reply.js';
@@ -109,3 +110,33 @@ export function parsePercent(input: string): number {
 }
 
 export const percentArg = arg(parsePercent);
+
+export interface LocalOptions {
+  bind?: { address: string; port: number };
+  interface?: string;
+  reuseAddress?: boolean;
+}
+
+/** The note's multi-NIC options, the same on every client. */
+export function addLocalOptions(command: Command): Command {
+  return command
+    .addOption(new Option('-b, --bind <addr[:port]>', 'bind this local address (and port; 0 = any) before connecting: choose the NIC').argParser(arg(parseBind)).conflicts('interface'))
+    .addOption(new Option('-I, --interface <name>', "bind the address of this NIC (its first of the destination's family)"))
+    .addOption(new Option('--reuse-address', 'SO_REUSEADDR on the local port (always on for TCP: libuv sets it)'));
+}
+
+function parseBind(input: string): { address: string; port: number } {
+  const parsed = parseAddressPort(input, 0);
+  if (!parsed) throw new NetnoteError('usage', `invalid --bind '${input}': expected ADDR or ADDR:PORT, e.g. 192.0.2.10 or [2001:db8::10]:5000`);
+  return parsed;
+}
+
+export function localSpec(options: LocalOptions): LocalSpec | null {
+  if (!options.bind && options.interface === undefined && !options.reuseAddress) return null;
+  return {
+    address: options.bind?.address ?? null,
+    interface: options.interface ?? null,
+    port: options.bind?.port ?? 0,
+    reuseAddress: options.reuseAddress === true,
+  };
+}

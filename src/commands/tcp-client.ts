@@ -4,8 +4,8 @@ import { loadPayload } from '../core/payload.js';
 import { runTcpClient } from '../core/tcp-client.js';
 import type { Execute } from './context.js';
 import {
-  addExchangeOptions, addPayloadOptions, hostArg, payloadSpec, portArg, replyRule,
-  type ExchangeOptions, type PayloadOptions,
+  addExchangeOptions, addLocalOptions, addPayloadOptions, localSpec, hostArg, payloadSpec, portArg, replyRule,
+  type ExchangeOptions, type LocalOptions, type PayloadOptions,
 } from './options.js';
 
 export function registerTcpClient(program: Command, execute: Execute): void {
@@ -15,6 +15,7 @@ export function registerTcpClient(program: Command, execute: Execute): void {
     .argument('<host>', 'server name or address (IPv6 as ::1 or [::1])', hostArg)
     .argument('<port>', 'port number or service name (http, echo…)', portArg);
   addPayloadOptions(command);
+  addLocalOptions(command);
   addExchangeOptions(command, {
     count: 'messages to send (default: until the peer closes)',
     timeout: 'connect timeout, and how long to wait for each reply (default: no limit)',
@@ -28,7 +29,7 @@ Examples:
   $ netnote tcp-client localhost 8080 -c 5 --verify-echo   5 rounds, exit 1 if an echo differs
   $ netnote tcp-client ::1 7 --hex '01 03 00 00 00 0a' --expect-hex '01 03 14' -w 2s
   $ netnote tcp-client 127.0.0.1 8080 --size 65536 -i 0 -c 1000 --quiet --json`)
-    .action((host: string, port: number, options: PayloadOptions & ExchangeOptions, cmd: Command) =>
+    .action((host: string, port: number, options: PayloadOptions & ExchangeOptions & LocalOptions, cmd: Command) =>
       execute(cmd, 'client', async ({ reporter, signal, finish }) => {
         const reply = replyRule(options);
         // A stream has no message boundaries: only a reply in flight can be matched to a regex.
@@ -37,6 +38,7 @@ Examples:
         if (payload.length === 0) throw new NetnoteError('usage', 'the payload is empty: TCP cannot send 0 bytes');
         const result = await runTcpClient({
           host, port, payload, reply,
+          local: localSpec(options),
           count: options.count ?? null,
           intervalMs: options.interval,
           timeoutMs: options.timeout ?? null,

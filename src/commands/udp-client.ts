@@ -3,11 +3,11 @@ import { loadPayload } from '../core/payload.js';
 import { UDP_DEFAULT_TIMEOUT_MS, runUdpClient } from '../core/udp-client.js';
 import type { Execute } from './context.js';
 import {
-  addExchangeOptions, addPayloadOptions, hostArg, payloadSpec, percentArg, portArg, replyRule,
-  type ExchangeOptions, type PayloadOptions,
+  addExchangeOptions, addLocalOptions, addPayloadOptions, localSpec, hostArg, payloadSpec, percentArg, portArg, replyRule,
+  type ExchangeOptions, type LocalOptions, type PayloadOptions,
 } from './options.js';
 
-interface UdpClientOptions extends PayloadOptions, ExchangeOptions {
+interface UdpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions {
   probe?: boolean;
   maxLoss?: number;
 }
@@ -19,6 +19,7 @@ export function registerUdpClient(program: Command, execute: Execute): void {
     .argument('<host>', 'server name or address (IPv6 as ::1 or [::1])', hostArg)
     .argument('<port>', 'port number or service name (echo, dns, ntp…)', portArg);
   addPayloadOptions(command);
+  addLocalOptions(command);
   addExchangeOptions(command, {
     count: 'datagrams to send (default: until Ctrl-C)',
     timeout: 'how long each datagram waits for its reply before it counts as lost (default 1s)',
@@ -40,6 +41,7 @@ Examples:
         const payload = await loadPayload(payloadSpec(options)); // an empty datagram is legal UDP
         const result = await runUdpClient({
           host, port, payload, reply,
+          local: localSpec(options),
           count: options.count ?? null,
           intervalMs: options.interval,
           timeoutMs: options.timeout ?? UDP_DEFAULT_TIMEOUT_MS,

@@ -53,3 +53,16 @@ export function familyOf(address: string): Family {
 export function hostPort(host: string, port: number): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
+
+/**
+ * `IP`, `IP:PORT`, `[IPv6]:PORT` or a bare IPv6 address: an address a person types with an
+ * optional port. Null when `input` is not of that shape or the address is not an IP literal.
+ */
+export function parseAddressPort(input: string, defaultPort: number): { address: string; port: number } | null {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(input);
+  const [address, port] = bracketed
+    ? [bracketed[1]!, bracketed[2]]
+    : isIP(input) === 6 ? [input, undefined] : (input.split(':') as [string, string | undefined]);
+  if (isIP(address.replace(/%.*$/, '')) === 0 || (port !== undefined && !/^\d+$/.test(port)) || Number(port ?? defaultPort) > 65535) return null;
+  return { address, port: port === undefined ? defaultPort : Number(port) };
+}

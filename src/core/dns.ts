@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import packet from 'dns-packet';
 import ipaddr from 'ipaddr.js';
-import { familyOf, hostPort, type Endpoint } from './address.js';
+import { familyOf, hostPort, parseAddressPort, type Endpoint } from './address.js';
 import { NetnoteError } from './errors.js';
 import { elapsedMs } from './stats.js';
 
@@ -150,12 +150,7 @@ function describeData(type: string, data: unknown): string {
 
 /** `IP` or `IP:PORT` or `[IPv6]:PORT` for --server; a DNS server is named by address, not by name. */
 export function parseServer(input: string): Endpoint {
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(input);
-  const [address, port] = bracketed
-    ? [bracketed[1]!, bracketed[2]]
-    : net.isIPv6(input) ? [input, undefined] : (input.split(':') as [string, string | undefined]);
-  if (!net.isIP(address) || (port !== undefined && !/^\d+$/.test(port)) || Number(port ?? 53) > 65535) {
-    throw new NetnoteError('usage', `invalid DNS server '${input}': expected IP or IP:PORT, e.g. 127.0.0.1:5353 or [::1]:53`);
-  }
-  return { address, port: Number(port ?? 53), family: familyOf(address) };
+  const parsed = parseAddressPort(input, 53);
+  if (!parsed) throw new NetnoteError('usage', `invalid DNS server '${input}': expected IP or IP:PORT, e.g. 127.0.0.1:5353 or [::1]:53`);
+  return { ...parsed, family: familyOf(parsed.address) };
 }

@@ -4,12 +4,14 @@ import tls from 'node:tls';
 import { hostPort, isAddress } from './address.js';
 import { NetnoteError, fromSystemError } from './errors.js';
 import type { EventSink, NetEvent } from './events.js';
+import type { LocalSpec } from './local.js';
 import { elapsedMs, type HttpSummary, type TlsInfo } from './stats.js';
 import { connectTcp, localEndpoint, remoteEndpoint } from './transport.js';
 
 export interface HttpGetConfig {
   host: string;
   port: number;
+  local: LocalSpec | null;
   tls: boolean;
   /** Skip certificate verification (--insecure). */
   insecure: boolean;
@@ -69,7 +71,7 @@ export async function runHttpGet(config: HttpGetConfig, sink: EventSink, signal:
 
   let socket: net.Socket;
   try {
-    socket = await connectTcp({ host: config.host, port: config.port, timeoutMs: config.maxTimeMs, signal: stop }, tap);
+    socket = await connectTcp({ host: config.host, port: config.port, local: config.local, timeoutMs: config.maxTimeMs, signal: stop }, tap);
   } catch (err) {
     const error = fromSystemError(err, { host: config.host, port: config.port, doing: 'connect' });
     return finish(error.code === 'interrupted' ? stopped() : error);

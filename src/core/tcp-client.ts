@@ -4,12 +4,14 @@ import { NetnoteError, fromSystemError } from './errors.js';
 import type { EndReason, EventSink } from './events.js';
 import { MAX_REGEX_REPLY, describeRule, keepsReply, regexComplete, replyLength, replyPasses, type ReplyRule } from './reply.js';
 import { RttRecorder, elapsedMs, unconnectedSummary, type ClientSummary, type Counter } from './stats.js';
+import type { LocalSpec } from './local.js';
 import { RunControl } from './run-control.js';
 import { connectTcp, localEndpoint, remoteEndpoint } from './transport.js';
 
 export interface TcpClientConfig {
   host: string;
   port: number;
+  local: LocalSpec | null;
   payload: Buffer;
   /** Messages to send; null sends until the peer closes or the run is interrupted. */
   count: number | null;
@@ -45,7 +47,7 @@ export async function runTcpClient(config: TcpClientConfig, sink: EventSink, sig
   const started = performance.now();
   let socket: net.Socket;
   try {
-    socket = await connectTcp({ host: config.host, port: config.port, timeoutMs: config.timeoutMs, signal }, sink);
+    socket = await connectTcp({ host: config.host, port: config.port, local: config.local, timeoutMs: config.timeoutMs, signal }, sink);
   } catch (err) {
     const error = fromSystemError(err, { host: config.host, port: config.port, doing: 'connect' });
     return { summary: unconnectedSummary('tcp', config.count, error, elapsedMs(started)), error };

@@ -3,12 +3,15 @@ import net from 'node:net';
 import { familyOf, hostPort, isAddress, type Endpoint, type Family } from './address.js';
 import { NetnoteError, fromSystemError } from './errors.js';
 import type { EventSink, Role } from './events.js';
+import { bindError, localBinding, type LocalBinding, type LocalSpec } from './local.js';
 import { resolveHost, type ResolvedAddress } from './resolve.js';
 import { elapsedMs } from './stats.js';
 
 export interface ConnectOptions {
   host: string;
   port: number;
+  /** --bind / --interface / --reuse-address; null lets the kernel choose. */
+  local?: LocalSpec | null;
   /** Per address tried; null waits as long as the kernel does. */
   timeoutMs: number | null;
   signal: AbortSignal;
@@ -41,19 +44,27 @@ export async function connectTcp(options: ConnectOptions, sink: EventSink): Prom
     sink.emit({ event: 'resolved', role, host: options.host, address: addresses[0]!.address, family: addresses[0]!.family, ms: elapsedMs(resolving) });
   }
   let lastError: NetnoteError | undefined;
-  for (const [i, target] of addresses.entries()) {
-    if (i > 0) sink.emit({ event: 'created', role, proto: 'tcp' });
+  let attempts = 0;
+  for (const target of addresses) {
+    let binding: LocalBinding | null;
     try {
-      return await connectOne(target, options, sink);
+      binding = localBinding(options.local ?? null, target.family);
+    } catch (err) {
+      lastError ??= err as NetnoteError; // an address of the other family: try the next one
+      continue;
+    }
+    if (attempts++ > 0) sink.emit({ event: 'created', role, proto: 'tcp' });
+    try {
+      return await connectOne(target, binding, options, sink);
     } catch (err) {
       lastError = err as NetnoteError;
-      if (lastError.code === 'interrupted') break;
+      if (lastError.code === 'interrupted' || lastError.code === 'bind') break;
     }
   }
   throw lastError!;
 }
 
-function connectOne(target: ResolvedAddress, options: ConnectOptions, sink: EventSink): Promise<net.Socket> {
+function connectOne(target: ResolvedAddress, binding: LocalBinding | null, options: ConnectOptions, sink: EventSink): Promise<net.Socket> {
   const role = options.role ?? 'client';
   const remote: Endpoint = { address: target.address, port: options.port, family: target.family };
   sink.emit({ event: 'connecting', role, remote });
@@ -65,7 +76,9 @@ function connectOne(target: ResolvedAddress, options: ConnectOptions, sink: Even
       socket.destroy();
       reject(error);
     };
-    const onError = (err: Error) => fail(fromSystemError(err, { host: target.address, port: options.port, doing: 'connect' }));
+    const onError = (err: NodeJS.ErrnoException) => fail(binding && err.syscall === 'bind'
+      ? bindError(err, binding, 'tcp')
+      : fromSystemError(err, { host: target.address, port: options.port, doing: 'connect' }));
     const onAbort = () => fail(new NetnoteError('interrupted', 'interrupted while connecting'));
     const timer = options.timeoutMs === null ? undefined : setTimeout(() => fail(new NetnoteError('timeout',
       `no answer from ${hostPort(target.address, options.port)} within ${options.timeoutMs} ms (connect timeout)`,
@@ -78,9 +91,11 @@ function connectOne(target: ResolvedAddress, options: ConnectOptions, sink: Even
     if (options.signal.aborted) return onAbort();
     options.signal.addEventListener('abort', onAbort, { once: true });
     socket.once('error', onError);
-    socket.connect({ host: target.address, port: options.port }, () => {
+    const local = binding ? { localAddress: binding.address, localPort: binding.port } : {};
+    socket.connect({ host: target.address, port: options.port, ...local }, () => {
       cleanup();
       socket.setNoDelay(true);
+      if (binding) sink.emit({ event: 'bound', role, local: localEndpoint(socket) });
       sink.emit({ event: 'connected', role, local: localEndpoint(socket), remote: remoteEndpoint(socket), ms: elapsedMs(started) });
       resolve(socket);
     });
@@ -115,6 +130,7 @@ export const MAX_DATAGRAM: Record<Family, number> = { IPv4: 65507, IPv6: 65527 }
 export interface UdpConnectOptions {
   host: string;
   port: number;
+  local?: LocalSpec | null;
 }
 
 /**
@@ -126,12 +142,21 @@ export async function connectUdp(options: UdpConnectOptions, sink: EventSink): P
   const resolving = performance.now();
   const [target] = await resolveHost(options.host);
   if (!isAddress(options.host)) sink.emit({ event: 'resolved', role: 'client', host: options.host, address: target!.address, family: target!.family, ms: elapsedMs(resolving) });
-  const socket = dgram.createSocket(target!.family === 'IPv6' ? 'udp6' : 'udp4');
+  const binding = localBinding(options.local ?? null, target!.family);
+  const socket = dgram.createSocket({ type: target!.family === 'IPv6' ? 'udp6' : 'udp4', reuseAddr: binding?.reuseAddress === true });
   await new Promise<void>((resolve, reject) => {
-    socket.once('error', (err) => reject(fromSystemError(err, { host: target!.address, port: options.port, doing: 'connect' })));
-    socket.connect(options.port, target!.address, () => resolve());
+    socket.once('error', (err: NodeJS.ErrnoException) => reject(binding && err.syscall === 'bind'
+      ? bindError(err, binding, 'udp')
+      : fromSystemError(err, { host: target!.address, port: options.port, doing: 'connect' })));
+    const connect = () => socket.connect(options.port, target!.address, () => resolve());
+    if (binding) socket.bind({ address: binding.address, port: binding.port }, connect);
+    else connect();
   });
   socket.removeAllListeners('error');
+  if (binding) {
+    const info = socket.address();
+    sink.emit({ event: 'bound', role: 'client', local: { address: info.address, port: info.port, family: familyOf(info.address) } });
+  }
   return { socket, remote: { address: target!.address, port: options.port, family: target!.family } };
 }
 

@@ -4,6 +4,7 @@ import { NetnoteError, fromSystemError } from './errors.js';
 import type { EndReason, EventSink } from './events.js';
 import { PROBE_HEADER, decodeProbe, encodeProbe } from './probe.js';
 import { describeRule, keepsReply, replyPasses, type ReplyRule } from './reply.js';
+import type { LocalSpec } from './local.js';
 import { RunControl } from './run-control.js';
 import { RttRecorder, elapsedMs, unconnectedSummary, type Counter } from './stats.js';
 import type { ClientResult } from './tcp-client.js';
@@ -12,6 +13,7 @@ import { MAX_DATAGRAM, connectUdp } from './transport.js';
 export interface UdpClientConfig {
   host: string;
   port: number;
+  local: LocalSpec | null;
   payload: Buffer;
   /** Datagrams to send; null sends until interrupted. */
   count: number | null;

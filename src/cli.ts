@@ -3,6 +3,7 @@ import { NetnoteError } from './core/errors.js';
 import type { Execute, RunContext } from './commands/context.js';
 import { registerDemo } from './commands/demo.js';
 import { registerHttpGet } from './commands/http-get.js';
+import { registerInterfaces } from './commands/interfaces.js';
 import { registerResolve } from './commands/resolve.js';
 import { registerTcpClient } from './commands/tcp-client.js';
 import { registerTcpServer } from './commands/tcp-server.js';
@@ -73,6 +74,7 @@ registerUdpServer(program, execute);
 registerUdpClient(program, execute);
 registerHttpGet(program, execute);
 registerResolve(program, execute);
+registerInterfaces(program, execute);
 registerDemo(program, execute);
 
 // No top-level await: the standalone executable is bundled as CommonJS.

@@ -1,5 +1,6 @@
 import type { Endpoint } from './address.js';
 import type { ErrorCode } from './errors.js';
+import type { InterfacesSummary, RouteSummary } from './nics.js';
 import type { ResolveSummary } from './resolve.js';
 import type { ClientSummary, HttpSummary, ServerSummary, TlsInfo, UdpServerSummary } from './stats.js';
 
@@ -56,7 +57,7 @@ export interface ErrorInfo {
   hint?: string;
 }
 
-export type Summary = { role: 'client'; summary: ClientSummary | HttpSummary | ResolveSummary } | { role: 'server'; summary: ServerSummary | UdpServerSummary };
+export type Summary = { role: 'client'; summary: ClientSummary | HttpSummary | ResolveSummary | InterfacesSummary | RouteSummary } | { role: 'server'; summary: ServerSummary | UdpServerSummary };
 
 export type EventName = NetEvent['event'];
 

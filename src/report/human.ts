@@ -4,6 +4,7 @@ import { hostPort, type Endpoint } from '../core/address.js';
 import type { EndReason, NetEvent, Proto, Role } from '../core/events.js';
 import type { ClientSummary, HttpSummary, ServerSummary, UdpServerSummary } from '../core/stats.js';
 import { hexDump, pythonBytes } from './bytes.js';
+import { interfacesLines, routeLines } from './nic-lines.js';
 import { resolveLines } from './resolve-lines.js';
 import type { Reporter } from './reporter.js';
 import type { LineWriter } from './writer.js';
@@ -83,6 +84,8 @@ export class HumanReporter implements Reporter {
           const summary = e.summary;
           if ('url' in summary) return this.httpSummary(summary);
           if (summary.proto === 'dns') return resolveLines(summary).forEach((text) => this.line('client', text));
+          if (summary.proto === 'nic') return interfacesLines(summary).forEach((text) => this.untagged(text));
+          if (summary.proto === 'route') return routeLines(summary).forEach((text) => this.untagged(text));
           return this.clientSummary(summary);
         }
         return e.summary.proto === 'udp' ? this.udpServerSummary(e.summary) : this.serverSummary(e.summary);

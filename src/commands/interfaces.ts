@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { findRoute, listInterfaces } from '../core/nics.js';
+import type { Execute } from './context.js';
+import { hostArg, portArg } from './options.js';
+
+export function registerInterfaces(program: Command, execute: Execute): void {
+  program
+    .command('interfaces')
+    .description("the note's ipconfig() for every NIC: state, MTU, MAC, addresses, default routes, DNS servers")
+    .addHelpText('after', `
+Examples:
+  $ netnote interfaces
+  $ netnote --json interfaces`)
+    .action((_options: unknown, cmd: Command) =>
+      execute(cmd, 'client', async ({ finish }) => finish([{ role: 'client', summary: listInterfaces() }], null)));
+
+  program
+    .command('route')
+    .description('which NIC and source address the kernel would use to reach HOST; sends nothing')
+    .argument('<host>', 'destination name or address', hostArg)
+    .argument('[port]', 'destination port (policy routing may look at it; default 9)', portArg, 0)
+    .addHelpText('after', `
+Examples:
+  $ netnote route 192.0.2.10
+  $ netnote route ::1 8080`)
+    .action((host: string, port: number, _options: unknown, cmd: Command) =>
+      execute(cmd, 'client', async ({ finish }) => finish([{ role: 'client', summary: await findRoute(host, port) }], null)));
+}

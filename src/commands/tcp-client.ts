@@ -1,12 +1,30 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { NetnoteError } from '../core/errors.js';
 import { loadPayload } from '../core/payload.js';
+import { runCapacity } from '../core/capacity.js';
+import { runStream } from '../core/stream.js';
 import { runTcpClient } from '../core/tcp-client.js';
 import type { Execute } from './context.js';
 import {
-  addExchangeOptions, addLocalOptions, addPayloadOptions, localSpec, hostArg, payloadSpec, portArg, replyRule,
+  addExchangeOptions, addLocalOptions, addPayloadOptions, countArg, durationArg, localSpec, hostArg, payloadSpec, portArg, replyRule,
   type ExchangeOptions, type LocalOptions, type PayloadOptions,
 } from './options.js';
+
+interface TcpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions {
+  ping?: boolean;
+  stream?: boolean;
+  duration: number;
+  parallel: number;
+  reverse?: boolean;
+  connections?: number;
+  rate?: number;
+  hold: number;
+}
+
+const PING_COUNT = 100;
+/** iperf3's default block for TCP. */
+const STREAM_BLOCK = 128 * 1024;
+const CAPACITY_CONNECT_TIMEOUT_MS = 5000;
 
 export function registerTcpClient(program: Command, execute: Execute): void {
   const command = program
@@ -21,6 +39,14 @@ export function registerTcpClient(program: Command, execute: Execute): void {
     timeout: 'connect timeout, and how long to wait for each reply (default: no limit)',
   });
   command
+    .addOption(new Option('--ping', `latency: one message in flight, back to back (-i 0), ${PING_COUNT} messages unless -c`).conflicts(['stream', 'connections', 'wait']))
+    .addOption(new Option('--stream', 'throughput: send as fast as TCP allows for --duration, report each second').conflicts(['connections']))
+    .addOption(new Option('--duration <duration>', 'how long --stream runs').argParser(durationArg).default(10_000, '10s'))
+    .addOption(new Option('--parallel <n>', '--stream over this many connections at once').argParser(countArg).default(1))
+    .addOption(new Option('--reverse', '--stream: receive what the peer sends instead'))
+    .addOption(new Option('--connections <n>', 'capacity: open this many connections, count how many are held').argParser(countArg))
+    .addOption(new Option('--rate <per-second>', '--connections: open this many a second (default: all at once)').argParser(countArg))
+    .addOption(new Option('--hold <duration>', '--connections: keep them this long, then count the ones alive').argParser(durationArg).default(1000, '1s'))
     .addHelpText('after', `
 Each reply is framed by length: as many bytes as were sent (an echo), or as --expect holds.
 
@@ -28,19 +54,38 @@ Examples:
   $ netnote tcp-client 127.0.0.1 8080                      the note's loop, until the server closes
   $ netnote tcp-client localhost 8080 -c 5 --verify-echo   5 rounds, exit 1 if an echo differs
   $ netnote tcp-client ::1 7 --hex '01 03 00 00 00 0a' --expect-hex '01 03 14' -w 2s
-  $ netnote tcp-client 127.0.0.1 8080 --size 65536 -i 0 -c 1000 --quiet --json`)
-    .action((host: string, port: number, options: PayloadOptions & ExchangeOptions & LocalOptions, cmd: Command) =>
+  $ netnote tcp-client 127.0.0.1 8080 --size 65536 -i 0 -c 1000 --quiet --json
+  $ netnote tcp-client 127.0.0.1 8080 --ping -c 1000 --size 64 --quiet
+  $ netnote tcp-client 127.0.0.1 9000 --stream --duration 5s --parallel 4      (against tcp-server --sink)
+  $ netnote tcp-client 127.0.0.1 8080 --connections 64 --hold 2s`)
+    .action((host: string, port: number, options: TcpClientOptions, cmd: Command) =>
       execute(cmd, 'client', async ({ reporter, signal, finish }) => {
+        const local = localSpec(options);
+        if (options.connections !== undefined) {
+          const result = await runCapacity({
+            host, port, local, connections: options.connections, ratePerSecond: options.rate ?? null,
+            holdMs: options.hold, timeoutMs: options.timeout ?? CAPACITY_CONNECT_TIMEOUT_MS,
+          }, reporter, signal);
+          return finish([{ role: 'client', summary: result.summary }], result.error);
+        }
+        if (options.stream) {
+          const given = options.size !== undefined || options.data !== undefined || options.hex !== undefined || options.file !== undefined;
+          const result = await runStream({
+            host, port, local, timeoutMs: options.timeout ?? null, durationMs: options.duration, parallel: options.parallel,
+            reverse: options.reverse === true, blockSize: given ? (await loadPayload(payloadSpec(options))).length || STREAM_BLOCK : STREAM_BLOCK,
+          }, reporter, signal);
+          return finish([{ role: 'client', summary: result.summary }], result.error);
+        }
+        const ping = options.ping === true;
         const reply = replyRule(options);
         // A stream has no message boundaries: only a reply in flight can be matched to a regex.
         if (reply.kind === 'regex' && !options.wait) throw new NetnoteError('usage', '--expect-regex needs each reply matched to its message: drop --no-wait');
         const payload = await loadPayload(payloadSpec(options));
         if (payload.length === 0) throw new NetnoteError('usage', 'the payload is empty: TCP cannot send 0 bytes');
         const result = await runTcpClient({
-          host, port, payload, reply,
-          local: localSpec(options),
-          count: options.count ?? null,
-          intervalMs: options.interval,
+          host, port, payload, reply, local,
+          count: options.count ?? (ping ? PING_COUNT : null),
+          intervalMs: ping && cmd.getOptionValueSource('interval') === 'default' ? 0 : options.interval,
           timeoutMs: options.timeout ?? null,
           wait: options.wait,
         }, reporter, signal);

@@ -1,6 +1,8 @@
 import type { Endpoint } from './address.js';
 import type { ErrorCode } from './errors.js';
+import type { CapacitySummary } from './capacity.js';
 import type { InterfacesSummary, RouteSummary } from './nics.js';
+import type { StreamSummary } from './stream.js';
 import type { ResolveSummary } from './resolve.js';
 import type { ClientSummary, HttpSummary, ServerSummary, TlsInfo, UdpServerSummary } from './stats.js';
 
@@ -42,6 +44,8 @@ export type NetEvent =
     }
   | { event: 'no-reply'; role: Role; seq: number; waitedMs: number }
   | ({ event: 'tls'; role: Role } & TlsInfo)
+  /** Throughput per second of a stream (client) or a sink (server): bytes moved in [fromS, toS). */
+  | { event: 'interval'; role: Role; fromS: number; toS: number; bytes: number; perConnection?: number[] }
   | { event: 'response'; role: Role; version: string; code: number; message: string; headers: Array<[string, string]> }
   | { event: 'round'; role: Role; seq: number }
   | { event: 'mismatch'; role: Role; seq: number; check: 'echo' | 'expect' | 'expect-regex'; expected: Buffer | RegExp; got: Buffer }
@@ -57,7 +61,10 @@ export interface ErrorInfo {
   hint?: string;
 }
 
-export type Summary = { role: 'client'; summary: ClientSummary | HttpSummary | ResolveSummary | InterfacesSummary | RouteSummary } | { role: 'server'; summary: ServerSummary | UdpServerSummary };
+export type Summary = {
+  role: 'client';
+  summary: ClientSummary | HttpSummary | ResolveSummary | InterfacesSummary | RouteSummary | StreamSummary | CapacitySummary;
+} | { role: 'server'; summary: ServerSummary | UdpServerSummary };
 
 export type EventName = NetEvent['event'];
 

@@ -2,6 +2,7 @@ import * as hdr from 'hdr-histogram-js';
 import type { Endpoint } from './address.js';
 import type { NetnoteError } from './errors.js';
 import type { EndReason, Proto } from './events.js';
+import type { WireEstimate } from './wire.js';
 
 export interface Counter {
   messages: number;
@@ -14,10 +15,16 @@ export interface RttSummary {
   p50: number;
   p90: number;
   p99: number;
+  p999: number;
   max: number;
   mean: number;
   stddev: number;
+  /** The distribution for a chart: log-spaced buckets up to `toMs`, each with its share (0–1) of the samples. */
+  buckets: Array<{ toMs: number; share: number }>;
 }
+
+/** Rows of the latency chart. */
+const CHART_BUCKETS = 8;
 
 /**
  * Round-trip times: percentiles from an HDR histogram (nanosecond input, 3 significant digits),
@@ -54,10 +61,30 @@ export class RttRecorder {
       p50: at(50),
       p90: at(90),
       p99: at(99),
+      p999: at(99.9),
       max: ms(this.max),
       mean: ms(this.mean),
       stddev: ms(Math.sqrt(this.squares / this.count)),
+      buckets: this.buckets().map(({ to, share }) => ({ toMs: ms(to), share })),
     };
+  }
+
+  /**
+   * Log-spaced buckets between min and max, filled from 1 000 quantiles of the histogram (each
+   * stands for 0.1 % of the samples): the histogram keeps no raw samples to count.
+   */
+  private buckets(): Array<{ to: number; share: number }> {
+    if (this.max <= this.min) return [{ to: this.max, share: 1 }];
+    const ratio = (this.max / this.min) ** (1 / CHART_BUCKETS);
+    const edges = Array.from({ length: CHART_BUCKETS }, (_, i) => this.min * ratio ** (i + 1));
+    edges[CHART_BUCKETS - 1] = this.max;
+    const counts = new Array<number>(CHART_BUCKETS).fill(0);
+    for (let i = 0; i < 1000; i++) {
+      const value = this.histogram.getValueAtPercentile((i + 0.5) / 10);
+      const bucket = edges.findIndex((edge) => value <= edge);
+      counts[bucket === -1 ? CHART_BUCKETS - 1 : bucket]!++;
+    }
+    return edges.map((to, i) => ({ to, share: counts[i]! / 1000 }));
   }
 }
 
@@ -75,6 +102,8 @@ export interface ClientSummary {
   ended: EndReason;
   /** UDP only: what happened to the datagrams that did not simply come back. */
   datagrams: DatagramStats | null;
+  /** What the run cost on the link, next to its payload (null when it never connected). */
+  wire: WireEstimate | null;
 }
 
 export interface DatagramStats {
@@ -178,6 +207,6 @@ export function unconnectedSummary(proto: Proto, rounds: number | null, error: N
   const ended: EndReason = error.code === 'interrupted' ? 'interrupted' : error.code === 'timeout' ? 'timeout' : 'failed';
   return {
     proto, remote: null, local: null, connected: false, rounds,
-    sent: { messages: 0, bytes: 0 }, received: { messages: 0, bytes: 0 }, rttMs: null, durationMs, ended, datagrams: null,
+    sent: { messages: 0, bytes: 0 }, received: { messages: 0, bytes: 0 }, rttMs: null, durationMs, ended, datagrams: null, wire: null,
   };
 }

@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import { hostPort } from './address.js';
+import { hostPort, type Endpoint } from './address.js';
 import { NetnoteError, fromSystemError } from './errors.js';
 import type { EndReason, EventSink } from './events.js';
 import { MAX_REGEX_REPLY, describeRule, keepsReply, regexComplete, replyLength, replyPasses, type ReplyRule } from './reply.js';
@@ -7,6 +7,7 @@ import { RttRecorder, elapsedMs, unconnectedSummary, type ClientSummary, type Co
 import type { LocalSpec } from './local.js';
 import { RunControl } from './run-control.js';
 import { connectTcp, localEndpoint, remoteEndpoint } from './transport.js';
+import { mtuOf, tcpExchangeWire } from './wire.js';
 
 export interface TcpClientConfig {
   host: string;
@@ -63,6 +64,9 @@ class TcpClientRun {
   private readonly keepReplies: boolean;
   private readonly control = new RunControl();
   private blocked = false;
+  // Read now: a socket the peer closed no longer knows its addresses.
+  private readonly local: Endpoint;
+  private readonly remote: Endpoint;
 
   constructor(
     private readonly config: TcpClientConfig,
@@ -71,6 +75,8 @@ class TcpClientRun {
     private readonly started: number,
   ) {
     this.keepReplies = keepsReply(config.reply);
+    this.local = localEndpoint(socket);
+    this.remote = remoteEndpoint(socket);
     socket.on('data', this.onData);
     socket.on('end', () => this.control.end('peer-closed', null));
     socket.on('error', (err) => {
@@ -88,8 +94,7 @@ class TcpClientRun {
       stopListening();
     }
     const { reason, error } = this.verdict();
-    const remote = remoteEndpoint(this.socket);
-    const local = localEndpoint(this.socket);
+    const { remote, local } = this;
     this.socket.off('data', this.onData);
     this.socket.end();
     this.socket.destroySoon();
@@ -100,6 +105,10 @@ class TcpClientRun {
         proto: 'tcp', remote, local, connected: true, rounds: this.config.count,
         sent: { ...this.sent }, received: { ...this.received }, rttMs: this.rtt.summary(),
         durationMs, ended: reason, datagrams: null,
+        wire: tcpExchangeWire({
+          family: local.family, mtu: mtuOf(local.address), messages: this.sent.messages, messageBytes: this.sent.bytes,
+          replies: this.received.messages, replyBytes: this.received.bytes, intervalMs: this.config.intervalMs,
+        }),
       },
       error,
     };
@@ -213,6 +222,6 @@ class TcpClientRun {
   }
 
   private where(): string {
-    return hostPort(this.socket.remoteAddress ?? this.config.host, this.config.port);
+    return hostPort(this.remote.address, this.remote.port);
   }
 }

@@ -43,6 +43,7 @@ export class TcpServer {
   private readonly started = performance.now();
   private server: net.Server | null = null;
   private idleWaiters: Array<() => void> = [];
+  private ticker: NodeJS.Timeout | undefined;
   local: Endpoint | null = null;
 
   private constructor(private readonly config: TcpServerConfig, private readonly sink: EventSink) {}
@@ -52,6 +53,7 @@ export class TcpServer {
     const { listener, local } = await listenTcp(config, sink, (socket) => server.accept(socket));
     server.server = listener;
     server.local = local;
+    if (config.mode === 'sink') server.reportEverySecond();
     listener.on('error', (err: NodeJS.ErrnoException) => {
       // accept() failures (EMFILE when out of file descriptors) must not end the server.
       sink.emit({ event: 'warning', role: 'server', message: `accept failed: ${err.code ?? err.message}` });
@@ -116,6 +118,25 @@ export class TcpServer {
     }
   }
 
+  /** A sink says what it received each second there was traffic, like an iperf3 server. */
+  private reportEverySecond(): void {
+    let last = 0;
+    let second = 0;
+    this.ticker = setInterval(() => {
+      const total = this.totalIn();
+      if (total > last) this.sink.emit({ event: 'interval', role: 'server', fromS: second, toS: second + 1, bytes: total - last });
+      last = total;
+      second++;
+    }, 1000);
+    this.ticker.unref();
+  }
+
+  private totalIn(): number {
+    let total = this.bytesIn;
+    for (const { socket } of this.clients.values()) total += socket.bytesRead;
+    return total;
+  }
+
   /** Resolves once no client is connected. */
   whenIdle(): Promise<void> {
     if (this.clients.size === 0) return Promise.resolve();
@@ -124,6 +145,7 @@ export class TcpServer {
 
   /** Stops accepting and closes every client (their reason: interrupted). */
   async close(): Promise<void> {
+    clearInterval(this.ticker);
     const stopped = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     for (const client of this.clients.values()) {
       client.reason = 'interrupted';
@@ -134,12 +156,9 @@ export class TcpServer {
   }
 
   summary(): ServerSummary {
-    let bytesIn = this.bytesIn;
     let bytesOut = this.bytesOut;
-    for (const { socket } of this.clients.values()) {
-      bytesIn += socket.bytesRead;
-      bytesOut += socket.bytesWritten;
-    }
+    for (const { socket } of this.clients.values()) bytesOut += socket.bytesWritten;
+    const bytesIn = this.totalIn();
     return {
       proto: 'tcp', local: this.local,
       clients: { served: this.served, rejected: this.rejected, active: this.clients.size },

@@ -9,6 +9,7 @@ import { RunControl } from './run-control.js';
 import { RttRecorder, elapsedMs, unconnectedSummary, type Counter } from './stats.js';
 import type { ClientResult } from './tcp-client.js';
 import { MAX_DATAGRAM, connectUdp } from './transport.js';
+import { mtuOf, sumWire, udpWire } from './wire.js';
 
 export interface UdpClientConfig {
   host: string;
@@ -102,6 +103,7 @@ class UdpClientRun {
     }
     const { reason, error } = this.verdict();
     const local = this.socket.address();
+    const mtu = mtuOf(local.address);
     this.socket.close();
     const lost = this.overdue.size + this.outstanding.size;
     return {
@@ -114,6 +116,10 @@ class UdpClientRun {
           lossPercent: this.sent.messages === 0 ? 0 : Math.round((lost / this.sent.messages) * 1e5) / 1e3,
           jitterMs: this.config.probe && this.lastRtt !== null ? Math.round(this.jitter * 1000) / 1000 : null,
         },
+        wire: sumWire(
+          udpWire(this.sent.messages, this.sent.bytes, this.remote.family, mtu),
+          udpWire(this.received.messages + this.duplicated + this.foreign, this.received.bytes, this.remote.family, mtu),
+        ),
       },
       error,
     };

@@ -4,6 +4,8 @@ import { hostPort, type Endpoint } from '../core/address.js';
 import type { EndReason, NetEvent, Proto, Role } from '../core/events.js';
 import type { ClientSummary, HttpSummary, ServerSummary, UdpServerSummary } from '../core/stats.js';
 import { hexDump, pythonBytes } from './bytes.js';
+import { bytes, ms, pair, plural, seconds, tuple } from './format.js';
+import { capacityLines, intervalLine, streamLines, wireLine } from './measure-lines.js';
 import { interfacesLines, routeLines } from './nic-lines.js';
 import { resolveLines } from './resolve-lines.js';
 import type { Reporter } from './reporter.js';
@@ -17,6 +19,8 @@ export interface HumanOptions {
   hexDump: boolean;
   /** An ora spinner on stderr while connecting; only on a real terminal. */
   spinner: boolean;
+  /** The latency chart in client summaries; only on a real terminal. */
+  chart: boolean;
 }
 
 const SPINNER_DELAY_MS = 200;
@@ -79,6 +83,7 @@ export class HumanReporter implements Reporter {
       case 'error': return; // the CLI prints the final error on stderr, once, for every output mode
       case 'tls': return this.line(e.role, `tls established: ${e.protocol}, ${e.cipher}${e.alpn ? `, ${e.alpn}` : ''}${this.extra(`${e.subject ?? 'no certificate'}${e.authorized ? '' : `, not verified: ${e.authorizationError}`}; ${ms(e.ms)}`)}`);
       case 'response': return; // shown in the summary; the raw bytes are the recv lines
+      case 'interval': return this.line(e.role, intervalLine(e));
       case 'summary':
         if (e.role === 'client') {
           const summary = e.summary;
@@ -86,6 +91,8 @@ export class HumanReporter implements Reporter {
           if (summary.proto === 'dns') return resolveLines(summary).forEach((text) => this.line('client', text));
           if (summary.proto === 'nic') return interfacesLines(summary).forEach((text) => this.untagged(text));
           if (summary.proto === 'route') return routeLines(summary).forEach((text) => this.untagged(text));
+          if (summary.proto === 'tcp-stream') return this.lines('client', [...streamLines(summary), `ended: ${REASONS[summary.ended]}`]);
+          if (summary.proto === 'tcp-capacity') return this.lines('client', capacityLines(summary));
           return this.clientSummary(summary);
         }
         return e.summary.proto === 'udp' ? this.udpServerSummary(e.summary) : this.serverSummary(e.summary);
@@ -106,13 +113,20 @@ export class HumanReporter implements Reporter {
     if (s.rttMs) {
       const r = s.rttMs;
       this.line('client', `rtt min/p50/p90/p99/max = ${[r.min, r.p50, r.p90, r.p99, r.max].map((v) => v.toFixed(3)).join('/')} ms`);
+      if (r.count > 1) this.line('client', `rtt p99.9 ${r.p999.toFixed(3)} ms, mean ${r.mean.toFixed(3)} ms, stddev ${r.stddev.toFixed(3)} ms`);
+      if (this.options.chart && r.count > 1) this.chart(r.buckets);
     }
     if (s.datagrams) {
       const d = s.datagrams;
       const jitter = d.jitterMs === null ? '' : `; jitter ${d.jitterMs.toFixed(3)} ms`;
       this.line('client', `loss ${d.lossPercent.toFixed(1)}% (${d.lost} lost), ${d.late} late, ${d.duplicated} duplicated, ${d.reordered} reordered, ${d.foreign} foreign${jitter}`);
     }
+    if (s.wire) this.line('client', wireLine(s.wire));
     this.line('client', `ended: ${REASONS[s.ended]} after ${seconds(s.durationMs)}`);
+  }
+
+  private lines(role: Role, texts: string[]): void {
+    texts.forEach((text, i) => this.line(role, i === 0 ? this.c.bold(text) : text));
   }
 
   private httpSummary(s: HttpSummary): void {
@@ -137,6 +151,15 @@ export class HumanReporter implements Reporter {
     this.line('server', `${plural(s.peers, 'peer')} seen${s.olderPeers > 0 ? ` (${s.olderPeers} earlier not listed)` : ''}`);
     for (const p of s.perPeer) {
       this.line('server', `[client addr: ${tuple(p.remote)}] ${plural(p.datagrams, 'datagram')}, in ${bytes(p.bytesIn)}, out ${bytes(p.bytesOut)}`);
+    }
+  }
+
+  /** The latency distribution as bars, on a terminal: where the round trips fell. */
+  private chart(buckets: Array<{ toMs: number; share: number }>): void {
+    const widest = Math.max(...buckets.map((b) => b.share));
+    for (const { toMs, share } of buckets) {
+      const bar = '█'.repeat(Math.round((share / widest) * 30));
+      this.line('client', `  ≤ ${toMs.toFixed(3).padStart(9)} ms ${this.c.cyan(bar)} ${(share * 100).toFixed(1)}%`);
     }
   }
 
@@ -203,38 +226,4 @@ export class HumanReporter implements Reporter {
     this.spinning?.stop();
     this.spinning = null;
   }
-}
-
-/** A UDP peer as the note prints it: Python's socket address tuple (IPv6 has four members). */
-function tuple(endpoint: Endpoint): string {
-  return endpoint.family === 'IPv6' ? `('${endpoint.address}', ${endpoint.port}, 0, 0)` : `('${endpoint.address}', ${endpoint.port})`;
-}
-
-/** The note's `host, port` pair. */
-export function pair(endpoint: Endpoint): string {
-  return `${endpoint.address}, ${endpoint.port}`;
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
-
-function ms(value: number): string {
-  return `${value.toFixed(value < 10 ? 2 : 1)} ms`;
-}
-
-function seconds(milliseconds: number): string {
-  return `${(milliseconds / 1000).toFixed(2)} s`;
-}
-
-function bytes(count: number): string {
-  if (count < 1024) return `${count} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = count;
-  let unit = -1;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(2)} ${units[unit]}`;
 }

@@ -1,6 +1,7 @@
 import type { NetEvent } from '../core/events.js';
 import { pythonBytes } from './bytes.js';
-import { HumanReporter, pair } from './human.js';
+import { pair } from './format.js';
+import { HumanReporter } from './human.js';
 
 /**
  * The note's raw HTTP GET experiment prints without role tags, the request and the response as

@@ -36,5 +36,6 @@ export function createReporter(options: OutputOptions): Reporter {
     quiet: options.quiet,
     hexDump: options.hexDump,
     spinner: interactive && !options.quiet,
+    chart: process.stdout.isTTY === true,
   });
 }

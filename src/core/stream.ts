@@ -1,0 +1,151 @@
+import type net from 'node:net';
+import type { Endpoint } from './address.js';
+import { NetnoteError, fromSystemError } from './errors.js';
+import type { EndReason, EventSink } from './events.js';
+import type { LocalSpec } from './local.js';
+import { elapsedMs } from './stats.js';
+import { connectTcp, localEndpoint, remoteEndpoint } from './transport.js';
+import { mtuOf, sumWire, tcpStreamWire, type WireEstimate } from './wire.js';
+
+export interface StreamConfig {
+  host: string;
+  port: number;
+  local: LocalSpec | null;
+  /** Connect timeout per connection. */
+  timeoutMs: number | null;
+  durationMs: number;
+  /** Bytes per write. */
+  blockSize: number;
+  parallel: number;
+  /** Receive what the peer sends instead of sending. */
+  reverse: boolean;
+}
+
+export interface StreamSummary {
+  proto: 'tcp-stream';
+  remote: Endpoint | null;
+  direction: 'send' | 'receive';
+  /** From the first byte to the last one delivered (sending: until the peer closed after our FIN). */
+  durationMs: number;
+  bytes: number;
+  bitsPerSecond: number;
+  connections: Array<{ bytes: number; bitsPerSecond: number }>;
+  wire: WireEstimate | null;
+  ended: EndReason;
+}
+
+/** How long a sender waits, after its FIN, for the peer to take the last bytes and close. */
+const DRAIN_MS = 10_000;
+
+/**
+ * iperf3's measurement against any TCP peer: K connections, each written to (or read from) as
+ * fast as TCP's flow control allows, for a duration; bytes counted per second and in total.
+ */
+export async function runStream(config: StreamConfig, sink: EventSink, signal: AbortSignal): Promise<{ summary: StreamSummary; error: NetnoteError | null }> {
+  const summary: StreamSummary = {
+    proto: 'tcp-stream', remote: null, direction: config.reverse ? 'receive' : 'send',
+    durationMs: 0, bytes: 0, bitsPerSecond: 0, connections: [], wire: null, ended: 'failed',
+  };
+  let sockets: net.Socket[];
+  try {
+    sockets = await Promise.all(Array.from({ length: config.parallel }, () =>
+      connectTcp({ host: config.host, port: config.port, local: config.local, timeoutMs: config.timeoutMs, signal }, sink)));
+  } catch (err) {
+    summary.ended = 'failed';
+    return { summary, error: fromSystemError(err, { host: config.host, port: config.port, doing: 'connect' }) };
+  }
+  summary.remote = remoteEndpoint(sockets[0]!);
+  const local = localEndpoint(sockets[0]!); // a closed socket no longer knows its address
+
+  const started = performance.now();
+  const counted = sockets.map(() => 0);
+  const failures: NetnoteError[] = [];
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => stop.abort(), config.durationMs);
+
+  // Bytes handed to the kernel (sending) or taken from it (receiving), per connection.
+  const progress = (i: number) => (config.reverse ? counted[i]! : sockets[i]!.bytesWritten - sockets[i]!.writableLength);
+  let reported = sockets.map(() => 0);
+  let second = 0;
+  const ticker = setInterval(() => {
+    const now = sockets.map((_, i) => progress(i));
+    const perConnection = now.map((value, i) => value - reported[i]!);
+    reported = now;
+    sink.emit({ event: 'interval', role: 'client', fromS: second, toS: second + 1, bytes: perConnection.reduce((a, b) => a + b, 0), perConnection });
+    second++;
+  }, 1000);
+
+  await Promise.all(sockets.map((socket, i) => (config.reverse
+    ? receive(socket, stop.signal, (n) => (counted[i]! += n))
+    : send(socket, config.blockSize, stop.signal)).catch((err: unknown) => {
+    failures.push(fromSystemError(err, { host: config.host, port: config.port, doing: 'io' }));
+    stop.abort();
+  })));
+  clearTimeout(timer);
+  clearInterval(ticker);
+  signal.removeEventListener('abort', onAbort);
+
+  summary.durationMs = elapsedMs(started);
+  summary.connections = sockets.map((socket, i) => {
+    const bytes = config.reverse ? counted[i]! : socket.bytesWritten;
+    return { bytes, bitsPerSecond: rate(bytes, summary.durationMs) };
+  });
+  summary.bytes = summary.connections.reduce((total, c) => total + c.bytes, 0);
+  summary.bitsPerSecond = rate(summary.bytes, summary.durationMs);
+  summary.wire = sumWire(...summary.connections.map((c) => tcpStreamWire(c.bytes, local.family, mtuOf(local.address))));
+  const error = signal.aborted ? new NetnoteError('interrupted', 'interrupted') : failures[0] ?? null;
+  summary.ended = error === null ? 'completed' : error.code === 'interrupted' ? 'interrupted' : error.code === 'lost' ? 'reset' : 'failed';
+  return { summary, error };
+}
+
+function rate(bytes: number, ms: number): number {
+  return ms > 0 ? Math.round((bytes * 8 * 1000) / ms) : 0;
+}
+
+/** Writes `blockSize` blocks until told to stop, then closes and waits for the peer to take it all. */
+async function send(socket: net.Socket, blockSize: number, stop: AbortSignal): Promise<void> {
+  const block = Buffer.alloc(blockSize, 'netnote ');
+  const failed = socketFailure(socket);
+  socket.on('data', () => {}); // a peer that answers must not stall us on a full receive buffer
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  while (!stop.aborted && !socket.destroyed) {
+    if (!socket.write(block)) await Promise.race([failed, drainOrStop(socket, stop)]);
+  }
+  socket.end();
+  // The last byte counts once the peer has it: it closes after our FIN (a sink, nc > /dev/null).
+  const drained = await Promise.race([failed, closed.then(() => true), sleep(DRAIN_MS).then(() => false)]);
+  if (!drained) socket.destroy();
+}
+
+async function receive(socket: net.Socket, stop: AbortSignal, count: (bytes: number) => void): Promise<void> {
+  const failed = socketFailure(socket);
+  const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
+  socket.on('data', (chunk: Buffer) => count(chunk.length));
+  await Promise.race([failed, ended, new Promise((resolve) => (stop.aborted ? resolve(undefined) : stop.addEventListener('abort', resolve, { once: true })))]);
+  socket.destroy();
+}
+
+function drainOrStop(socket: net.Socket, stop: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off('drain', done);
+      stop.removeEventListener('abort', done);
+      resolve();
+    };
+    socket.once('drain', done);
+    stop.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Rejects on the socket's first error; handled even when no one races it any more. */
+function socketFailure(socket: net.Socket): Promise<never> {
+  const failed = new Promise<never>((_, reject) => socket.once('error', reject));
+  failed.catch(() => {});
+  return failed;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

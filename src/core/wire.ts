@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import type { Family } from './address.js';
+
+/**
+ * The note's FAQ 7 ("why does a packet of less than 50 B consume much more data?"): an estimate of
+ * the bytes a capture on the link sees for a run, next to the payload. Model, per frame: Ethernet
+ * header 14, IPv4 20 / IPv6 40, TCP 20 + 12 of timestamp options (handshake segments carry 20 of
+ * options), UDP 8. TCP: 3-way handshake, the data cut into segments of MTU − headers, one pure ACK
+ * for every two segments of a multi-segment message (or for a lone reply the next message does
+ * not carry back within the delayed-ACK time), 3-segment close. See docs/wire-cost.md.
+ */
+export interface WireEstimate {
+  payloadBytes: number;
+  wireBytes: number;
+  packets: number;
+  /** payload / wire, 0–1. */
+  efficiency: number;
+  mtu: number;
+}
+
+const ETHERNET = 14;
+const IP: Record<Family, number> = { IPv4: 20, IPv6: 40 };
+const TCP = 32; // 20 + 12 bytes of timestamp option, on every Linux segment after the handshake
+const TCP_SYN = 40; // 20 + MSS, SACK-permitted, timestamps, window scale
+const UDP = 8;
+/** Linux delays an ACK up to 40 ms hoping to carry it on data. */
+export const DELAYED_ACK_MS = 40;
+
+interface Frames {
+  packets: number;
+  bytes: number;
+}
+
+const add = (a: Frames, b: Frames): Frames => ({ packets: a.packets + b.packets, bytes: a.bytes + b.bytes });
+
+/** Frames of one TCP message of `size` payload bytes, and the pure ACKs its receiver sends for it. */
+function tcpMessage(size: number, family: Family, mtu: number): Frames {
+  if (size === 0) return { packets: 0, bytes: 0 };
+  const segment = mtu - IP[family] - TCP;
+  const segments = Math.ceil(size / segment);
+  const acks = segments > 1 ? Math.ceil(segments / 2) : 0;
+  const header = ETHERNET + IP[family] + TCP;
+  return { packets: segments + acks, bytes: size + segments * header + acks * header };
+}
+
+function tcpOpenClose(family: Family): Frames {
+  const syn = ETHERNET + IP[family] + TCP_SYN;
+  const plain = ETHERNET + IP[family] + TCP;
+  return { packets: 6, bytes: 2 * syn + plain + 3 * plain };
+}
+
+export interface TcpExchange {
+  family: Family;
+  mtu: number;
+  /** Messages sent and the bytes of each; replies received and their sizes (one per message here). */
+  messages: number;
+  messageBytes: number;
+  replies: number;
+  replyBytes: number;
+  /** Pause between a reply and the next message: past the delayed-ACK time the reply gets its own ACK. */
+  intervalMs: number;
+}
+
+/** A connection carrying request/reply exchanges (tcp-client, http-get). */
+export function tcpExchangeWire(x: TcpExchange): WireEstimate {
+  let frames = tcpOpenClose(x.family);
+  const perMessage = x.messages > 0 ? x.messageBytes / x.messages : 0;
+  const perReply = x.replies > 0 ? x.replyBytes / x.replies : 0;
+  const message = tcpMessage(perMessage, x.family, x.mtu);
+  const reply = tcpMessage(perReply, x.family, x.mtu);
+  frames = add(frames, { packets: message.packets * x.messages, bytes: message.bytes * x.messages });
+  frames = add(frames, { packets: reply.packets * x.replies, bytes: reply.bytes * x.replies });
+  // A single-segment reply is acknowledged by the next message, unless that comes too late.
+  if (x.intervalMs >= DELAYED_ACK_MS && reply.packets === 1) {
+    frames = add(frames, { packets: x.replies, bytes: x.replies * (ETHERNET + IP[x.family] + TCP) });
+  }
+  return estimate(x.messageBytes + x.replyBytes, frames, x.mtu);
+}
+
+/** A one-way stream of `bytes` (tcp-client --stream). */
+export function tcpStreamWire(bytes: number, family: Family, mtu: number): WireEstimate {
+  return estimate(bytes, add(tcpOpenClose(family), tcpMessage(bytes, family, mtu)), mtu);
+}
+
+/** `datagrams` UDP datagrams of `bytes` in total, fragmented when over the MTU. */
+export function udpWire(datagrams: number, bytes: number, family: Family, mtu: number): WireEstimate {
+  if (datagrams === 0) return estimate(0, { packets: 0, bytes: 0 }, mtu);
+  const size = bytes / datagrams + UDP;
+  const perFragment = Math.floor((mtu - IP[family]) / 8) * 8;
+  const fragments = Math.max(1, Math.ceil(size / perFragment));
+  return estimate(bytes, { packets: datagrams * fragments, bytes: datagrams * (size + fragments * (ETHERNET + IP[family])) }, mtu);
+}
+
+/** Two estimates of the same link added up (both directions of UDP, parallel streams). */
+export function sumWire(...parts: WireEstimate[]): WireEstimate {
+  const frames = parts.reduce((t, p) => ({ packets: t.packets + p.packets, bytes: t.bytes + p.wireBytes }), { packets: 0, bytes: 0 });
+  return estimate(parts.reduce((t, p) => t + p.payloadBytes, 0), frames, parts[0]?.mtu ?? 1500);
+}
+
+function estimate(payloadBytes: number, frames: Frames, mtu: number): WireEstimate {
+  const wireBytes = Math.round(frames.bytes);
+  return {
+    payloadBytes,
+    wireBytes,
+    packets: Math.round(frames.packets),
+    efficiency: wireBytes === 0 ? 0 : Math.round((payloadBytes / wireBytes) * 1000) / 1000,
+    mtu,
+  };
+}
+
+/** The MTU of the NIC that holds `localAddress` (loopback: 65536); 1500 when unknown. */
+export function mtuOf(localAddress: string): number {
+  const owner = Object.entries(networkInterfaces()).find(([, addresses]) => addresses?.some((a) => a.address === localAddress));
+  if (!owner) return 1500;
+  try {
+    return Number(readFileSync(`/sys/class/net/${owner[0]}/mtu`, 'utf8').trim()) || 1500;
+  } catch {
+    return 1500;
+  }
+}

@@ -1,0 +1,39 @@
+import { hostPort } from '../core/address.js';
+import type { CapacitySummary } from '../core/capacity.js';
+import type { NetEvent } from '../core/events.js';
+import type { StreamSummary } from '../core/stream.js';
+import type { WireEstimate } from '../core/wire.js';
+import { bitRate, bytes, ms, plural, seconds } from './format.js';
+
+/** One second of a stream or a sink, iperf3 style. */
+export function intervalLine(e: Extract<NetEvent, { event: 'interval' }>): string {
+  const span = `${e.fromS.toFixed(2)}-${e.toS.toFixed(2)} s`;
+  const parts = e.perConnection && e.perConnection.length > 1 ? `  (${e.perConnection.map((b) => bitRate(b * 8)).join(' + ')})` : '';
+  return `${span}  ${e.role === 'server' ? 'received ' : ''}${bytes(e.bytes)}  ${bitRate(e.bytes * 8 / (e.toS - e.fromS))}${parts}`;
+}
+
+export function streamLines(s: StreamSummary): string[] {
+  const where = s.remote ? hostPort(s.remote.address, s.remote.port) : '?';
+  const lines = [
+    `--- tcp stream ${s.direction === 'send' ? 'to' : 'from'} ${where} summary ---`,
+    `${s.direction === 'send' ? 'sent' : 'received'} ${bytes(s.bytes)} in ${seconds(s.durationMs)}: ${bitRate(s.bitsPerSecond)} (${(s.bitsPerSecond / 8e6).toFixed(1)} MB/s) over ${plural(s.connections.length, 'connection')}`,
+  ];
+  if (s.connections.length > 1) s.connections.forEach((c, i) => lines.push(`connection ${i + 1}: ${bytes(c.bytes)}, ${bitRate(c.bitsPerSecond)}`));
+  if (s.wire) lines.push(wireLine(s.wire));
+  return lines;
+}
+
+export function capacityLines(s: CapacitySummary): string[] {
+  const where = s.remote ? hostPort(s.remote.address, s.remote.port) : s.target;
+  const others = Object.entries(s.otherErrors).map(([message, count]) => `, ${count} × ${message}`).join('');
+  return [
+    `--- tcp connections to ${where} summary ---`,
+    `${s.attempted} attempted: ${s.established} established in ${ms(s.openMs)}, ${s.refused} refused, ${s.reset} reset, ${s.timedOut} timed out${others}`,
+    `after holding ${seconds(s.holdMs)}: ${s.alive} alive, ${s.closedDuringHold} closed by the peer`,
+  ];
+}
+
+/** The note's FAQ 7: what the payload cost on the link. */
+export function wireLine(w: WireEstimate): string {
+  return `on the wire ≈ ${bytes(w.wireBytes)} in ${plural(w.packets, 'packet')} for ${bytes(w.payloadBytes)} of payload: ${(w.efficiency * 100).toFixed(1)}% efficient (MTU ${w.mtu}; docs/wire-cost.md)`;
+}

@@ -1,3 +1,6 @@
+import { NetnoteError } from './errors.js';
+import type { EventSink } from './events.js';
+
 /**
  * What counts as the reply to one message, and whether it passes. TCP is a byte stream, so a
  * reply is framed by length: as many bytes as were sent (an echo) or as --expect holds; with
@@ -38,11 +41,12 @@ export function replyPasses(rule: ReplyRule, reply: Buffer, sent: Buffer): boole
   }
 }
 
-/** How the expectation reads in a mismatch line. */
-export function describeRule(rule: ReplyRule, sent: Buffer): { check: 'echo' | 'expect' | 'expect-regex'; expected: Buffer | RegExp } {
-  switch (rule.kind) {
-    case 'echo': return { check: 'echo', expected: sent };
-    case 'bytes': return { check: 'expect', expected: rule.expected };
-    case 'regex': return { check: 'expect-regex', expected: rule.pattern };
-  }
+/** Reports a reply that fails its check (the `mismatch` event) and returns the error that ends the run. */
+export function mismatch(sink: EventSink, rule: ReplyRule, sent: Buffer, seq: number, got: Buffer, unit: 'message' | 'datagram'): NetnoteError {
+  const described = rule.kind === 'echo'
+    ? { check: 'echo' as const, expected: sent as Buffer | RegExp }
+    : rule.kind === 'bytes' ? { check: 'expect' as const, expected: rule.expected } : { check: 'expect-regex' as const, expected: rule.pattern };
+  sink.emit({ event: 'mismatch', role: 'client', seq, ...described, got });
+  const what = described.check === 'echo' ? 'is not the echo of what was sent' : `does not match --${described.check}`;
+  return new NetnoteError('assertion', `reply to ${unit} ${seq} ${what}`);
 }

@@ -2,7 +2,7 @@ import type net from 'node:net';
 import { hostPort, type Endpoint } from './address.js';
 import { NetnoteError, fromSystemError } from './errors.js';
 import type { EndReason, EventSink } from './events.js';
-import { MAX_REGEX_REPLY, describeRule, keepsReply, regexComplete, replyLength, replyPasses, type ReplyRule } from './reply.js';
+import { MAX_REGEX_REPLY, keepsReply, mismatch, regexComplete, replyLength, replyPasses, type ReplyRule } from './reply.js';
 import { RttRecorder, elapsedMs, unconnectedSummary, type ClientSummary, type Counter } from './stats.js';
 import type { LocalSpec } from './local.js';
 import { RunControl } from './run-control.js';
@@ -215,10 +215,7 @@ class TcpClientRun {
   };
 
   private mismatch(seq: number, got: Buffer): void {
-    const { check, expected } = describeRule(this.config.reply, this.config.payload);
-    this.sink.emit({ event: 'mismatch', role: 'client', seq, check, expected, got });
-    const what = check === 'echo' ? 'is not the echo of what was sent' : `does not match --${check}`;
-    this.control.end('mismatch', new NetnoteError('assertion', `reply to message ${seq} ${what}`));
+    this.control.end('mismatch', mismatch(this.sink, this.config.reply, this.config.payload, seq, got, 'message'));
   }
 
   private where(): string {

@@ -3,7 +3,7 @@ import { hostPort, type Endpoint } from './address.js';
 import { NetnoteError, fromSystemError } from './errors.js';
 import type { EndReason, EventSink } from './events.js';
 import { PROBE_HEADER, decodeProbe, encodeProbe } from './probe.js';
-import { describeRule, keepsReply, replyPasses, type ReplyRule } from './reply.js';
+import { keepsReply, mismatch, replyPasses, type ReplyRule } from './reply.js';
 import type { LocalSpec } from './local.js';
 import { RunControl } from './run-control.js';
 import { RttRecorder, elapsedMs, unconnectedSummary, type Counter } from './stats.js';
@@ -264,10 +264,7 @@ class UdpClientRun {
   }
 
   private mismatch(seq: number, got: Buffer): void {
-    const { check, expected } = describeRule(this.config.reply, this.config.payload);
-    this.sink.emit({ event: 'mismatch', role: 'client', seq, check, expected, got });
-    const what = check === 'echo' ? 'is not the echo of what was sent' : `does not match --${check}`;
-    this.control.end('mismatch', new NetnoteError('assertion', `reply to datagram ${seq} ${what}`));
+    this.control.end('mismatch', mismatch(this.sink, this.config.reply, this.config.payload, seq, got, 'datagram'));
   }
 
   private where(): string {

@@ -243,7 +243,10 @@ describe("the note's UDP experiment: demo udp", () => {
       '[client] --- udp 127.0.0.1:PORT summary ---',
       '[client] sent 3 (30 B), received 3 (30 B), 0 without reply',
       expect.stringMatching(/^\[client\] rtt min\/p50\/p90\/p99\/max = (\d+\.\d{3}\/){4}\d+\.\d{3} ms$/),
+      expect.stringMatching(/^\[client\] rtt p99\.9 \d+\.\d{3} ms, mean \d+\.\d{3} ms, stddev \d+\.\d{3} ms$/),
       '[client] loss 0.0% (0 lost), 0 late, 0 duplicated, 0 reordered, 0 foreign',
+      // 6 datagrams of 10 bytes, each with Ethernet 14 + IPv4 20 + UDP 8 bytes of headers.
+      '[client] on the wire ≈ 312 B in 6 packets for 60 B of payload: 19.2% efficient (MTU 65536; docs/wire-cost.md)',
       expect.stringMatching(/^\[client\] ended: completed after \d+\.\d\d s$/),
       '[server] --- udp 127.0.0.1:PORT summary ---',
       expect.stringMatching(/^\[server\] 3 datagrams in \(30 B\), 3 out \(30 B\), largest 10 B, 0 truncated, 0 send errors; up \d+\.\d\d s$/),

@@ -65,7 +65,8 @@ const execute: Execute = async (command, role, action, style) => {
   // stdout first, so a terminal or a 2>&1 log shows the summary before the final error line.
   reporter.close();
   process.stderr.write(failure);
-  process.exit(exitCode);
+  // A pipe takes writes synchronously only until it is full; exit once stdout has drained.
+  process.stdout.write('', () => process.exit(exitCode));
 };
 
 registerTcpServer(program, execute);

@@ -8,10 +8,10 @@ import type { ReplyRule } from '../core/reply.js';
 // Options are parsed once, here, into typed values; commander reports a bad one as a usage error.
 
 /** Wraps a parser that throws NetnoteError so commander prints its message and exits 2. */
-export function arg<T>(parse: (input: string) => T): (input: string) => T {
-  return (input) => {
+export function arg<T>(parse: (input: string, previous: T) => T): (input: string, previous: T) => T {
+  return (input, previous) => {
     try {
-      return parse(input);
+      return parse(input, previous);
     } catch (err) {
       throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
     }

@@ -196,7 +196,7 @@ function exchange(
     sentAt = performance.now();
     req.end();
     summary.bytesOut = request.length;
-    sink.emit({ event: 'send', role: 'client', seq: 1, data: request });
+    if (sink.messages) sink.emit({ event: 'send', role: 'client', seq: 1, data: request });
   });
 }
 
@@ -208,7 +208,8 @@ export function requestBytes(config: HttpGetConfig): Buffer {
 
 function requestHeaders(config: HttpGetConfig): Array<[string, string]> {
   const headers: Array<[string, string]> = [['Host', hostPort(config.host, config.port)], ...config.headers];
-  if (!config.keepAlive) headers.push(['Connection', 'close']);
+  // Said either way: without it, node:http would add its own Connection header to what is sent.
+  headers.push(['Connection', config.keepAlive ? 'keep-alive' : 'close']);
   return headers;
 }
 

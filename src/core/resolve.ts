@@ -99,7 +99,9 @@ export async function runResolve(config: ResolveConfig): Promise<{ summary: Reso
 }
 
 function differences(system: ResolvedAddress[], queries: ServerQuery[]): ResolveSummary['differences'] {
-  const views = new Map<string, Set<string>>([['system', new Set(system.map((a) => a.address))]]);
+  // Only the families some server was asked for can differ: `-t A` says nothing about IPv6.
+  const asked = new Set(queries.filter((q) => q.answer && (q.type === 'A' || q.type === 'AAAA')).map((q) => (q.type === 'A' ? 'IPv4' : 'IPv6')));
+  const views = new Map<string, Set<string>>([['system', new Set(system.filter((a) => asked.has(a.family)).map((a) => a.address))]]);
   for (const { server, answer } of queries) {
     if (!answer || (answer.type !== 'A' && answer.type !== 'AAAA')) continue;
     const name = hostPort(server.address, server.port);

@@ -135,7 +135,8 @@ describe.skipIf(unavailable !== null)(`udp-client loss through a veth pair with 
 
   function probe(port: number, maxLoss: string): Promise<Finished> {
     return runCli(
-      ['--json', '--quiet', 'udp-client', SERVER, String(port), '--probe', '--verify-echo', '-c', String(PROBES), '-i', INTERVAL, '-w', '500ms', '--no-wait', '--max-loss', maxLoss],
+      // Not --quiet: the per-datagram no-reply events are part of what is checked.
+      ['--json', 'udp-client', SERVER, String(port), '--probe', '--verify-echo', '-c', String(PROBES), '-i', INTERVAL, '-w', '500ms', '--no-wait', '--max-loss', maxLoss],
       { prefix: device.prefix, timeoutMs: 40_000 },
     );
   }

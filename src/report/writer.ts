@@ -1,6 +1,7 @@
 /**
- * Lines to a stream. A terminal gets each line at once; a pipe or a file gets them in batches
- * (Node writes to those synchronously, so a line each would cost a syscall per message).
+ * Lines to a stream. A terminal gets each line at once; a pipe or a file gets them in batches, so
+ * logging every message does not cost a write() per message. (The CLI waits for stdout to drain
+ * before it exits: a full pipe queues what Node cannot write at once.)
  */
 export class LineWriter {
   private buffered: string[] = [];

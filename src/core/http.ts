@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { hostPort, isAddress } from './address.js';
 import { NetnoteError, fromSystemError } from './errors.js';
 import type { EventSink, NetEvent } from './events.js';
@@ -92,7 +92,8 @@ export async function runHttpGet(config: HttpGetConfig, sink: EventSink, signal:
 }
 
 /** TLS over the connected socket: SNI from the host name, the certificate reported either way. */
-function secure(socket: net.Socket, config: HttpGetConfig, summary: HttpSummary, sink: EventSink, stop: AbortSignal): Promise<tls.TLSSocket> {
+async function secure(socket: net.Socket, config: HttpGetConfig, summary: HttpSummary, sink: EventSink, stop: AbortSignal): Promise<tls.TLSSocket> {
+  const { default: tls } = await import('node:tls'); // only https pays for loading TLS
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const secured = tls.connect({

@@ -1,4 +1,4 @@
-import * as hdr from 'hdr-histogram-js';
+import type { Histogram } from 'hdr-histogram-js';
 import type { Endpoint } from './address.js';
 import type { NetnoteError } from './errors.js';
 import type { EndReason, Proto } from './events.js';
@@ -31,12 +31,19 @@ const CHART_BUCKETS = 8;
  * exact min/max/mean/stddev alongside (the histogram's own mean walks every bucket: tens of ms).
  */
 export class RttRecorder {
-  private readonly histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 2, numberOfSignificantValueDigits: 3, autoResize: true });
   private count = 0;
   private min = Infinity;
   private max = 0;
   private mean = 0;
   private squares = 0; // Welford's running sum of squared deviations
+
+  private constructor(private readonly histogram: Histogram) {}
+
+  /** Loads the histogram library on first use: commands that time nothing skip its start-up cost. */
+  static async create(): Promise<RttRecorder> {
+    const hdr = await import('hdr-histogram-js');
+    return new RttRecorder(hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 2, numberOfSignificantValueDigits: 3, autoResize: true }));
+  }
 
   record(nanoseconds: number): void {
     if (!Number.isFinite(nanoseconds)) throw new RangeError(`round-trip time ${nanoseconds} ns is not a number`);

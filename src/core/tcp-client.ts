@@ -46,6 +46,7 @@ interface Outstanding {
 /** The note's TCP client loop: connect, then send, wait for the reply, sleep, again. */
 export async function runTcpClient(config: TcpClientConfig, sink: EventSink, signal: AbortSignal): Promise<ClientResult> {
   const started = performance.now();
+  const rtt = await RttRecorder.create(); // before connecting: a reply must find its handler ready
   let socket: net.Socket;
   try {
     socket = await connectTcp({ host: config.host, port: config.port, local: config.local, timeoutMs: config.timeoutMs, signal }, sink);
@@ -53,13 +54,12 @@ export async function runTcpClient(config: TcpClientConfig, sink: EventSink, sig
     const error = fromSystemError(err, { host: config.host, port: config.port, doing: 'connect' });
     return { summary: unconnectedSummary('tcp', config.count, error, elapsedMs(started)), error };
   }
-  return new TcpClientRun(config, sink, socket, started).run(signal);
+  return new TcpClientRun(config, sink, socket, started, rtt).run(signal);
 }
 
 class TcpClientRun {
   private readonly sent: Counter = { messages: 0, bytes: 0 };
   private readonly received: Counter = { messages: 0, bytes: 0 };
-  private readonly rtt = new RttRecorder();
   private readonly pending: Outstanding[] = [];
   private readonly keepReplies: boolean;
   private readonly control = new RunControl();
@@ -73,6 +73,7 @@ class TcpClientRun {
     private readonly sink: EventSink,
     private readonly socket: net.Socket,
     private readonly started: number,
+    private readonly rtt: RttRecorder,
   ) {
     this.keepReplies = keepsReply(config.reply);
     this.local = localEndpoint(socket);

@@ -35,6 +35,7 @@ export const UDP_DEFAULT_TIMEOUT_MS = 1000;
 /** The note's UDP client loop, with every reply matched to the datagram it answers. */
 export async function runUdpClient(config: UdpClientConfig, sink: EventSink, signal: AbortSignal): Promise<ClientResult> {
   const started = performance.now();
+  const rtt = await RttRecorder.create(); // before connecting: a reply must find its handler ready
   let connected: { socket: dgram.Socket; remote: Endpoint };
   try {
     connected = await connectUdp(config, sink);
@@ -50,14 +51,13 @@ export async function runUdpClient(config: UdpClientConfig, sink: EventSink, sig
       config.probe ? `--probe adds ${PROBE_HEADER} bytes; send at most ${limit - PROBE_HEADER} bytes of payload` : `send at most ${limit} bytes`);
     return { summary: unconnectedSummary('udp', config.count, error, elapsedMs(started)), error };
   }
-  return new UdpClientRun(config, sink, connected.socket, connected.remote, started).run(signal);
+  return new UdpClientRun(config, sink, connected.socket, connected.remote, started, rtt).run(signal);
 }
 
 class UdpClientRun {
   private readonly control = new RunControl();
   private readonly sent: Counter = { messages: 0, bytes: 0 };
   private readonly received: Counter = { messages: 0, bytes: 0 };
-  private readonly rtt = new RttRecorder();
   /** Datagrams waiting for their reply, oldest first: seq → send time. */
   private readonly outstanding = new Map<number, number>();
   /** Datagrams whose reply did not come in time, oldest first: seq → send time; a reply still may (late). */
@@ -80,6 +80,7 @@ class UdpClientRun {
     private readonly socket: dgram.Socket,
     private readonly remote: Endpoint,
     private readonly started: number,
+    private readonly rtt: RttRecorder,
   ) {
     this.keepReplies = keepsReply(config.reply);
     socket.on('message', this.onMessage);

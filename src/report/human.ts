@@ -1,5 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 import { hostPort, type Endpoint } from '../core/address.js';
 import type { EndReason, NetEvent, Proto, Role } from '../core/events.js';
 import type { ClientSummary, HttpSummary, ServerSummary, UdpServerSummary } from '../core/stats.js';
@@ -45,6 +45,7 @@ export class HumanReporter implements Reporter {
   /** Each role's transport, from its `created` event: UDP peers print as the note's Python tuples. */
   private readonly proto: Record<Role, Proto> = { client: 'tcp', server: 'tcp' };
   private spinnerDelay: NodeJS.Timeout | undefined;
+  private spinnerToken: symbol | null = null;
 
   constructor(protected readonly options: HumanOptions) {
     this.messages = !options.quiet;
@@ -215,14 +216,21 @@ export class HumanReporter implements Reporter {
 
   protected startSpinner(text: string): void {
     if (!this.options.spinner) return;
-    // Only a connect that takes a while gets a spinner: a quick one would just flicker.
+    // Only a connect that takes a while gets a spinner (a quick one would just flicker), and only
+    // then is ora loaded.
+    const token = Symbol('spinner');
+    this.spinnerToken = token;
     this.spinnerDelay = setTimeout(() => {
-      this.spinning = ora({ text, stream: process.stderr, discardStdin: false, color: this.options.color ? 'cyan' : false }).start();
+      void import('ora').then(({ default: ora }) => {
+        if (this.spinnerToken !== token) return;
+        this.spinning = ora({ text, stream: process.stderr, discardStdin: false, color: this.options.color ? 'cyan' : false }).start();
+      });
     }, SPINNER_DELAY_MS);
   }
 
   protected stopSpinner(): void {
     clearTimeout(this.spinnerDelay);
+    this.spinnerToken = null;
     this.spinning?.stop();
     this.spinning = null;
   }

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { Family } from './address.js';
 import { NetnoteError } from './errors.js';
@@ -35,26 +36,45 @@ export function localBinding(spec: LocalSpec | null, family: Family): LocalBindi
 /** The first address of `family` on NIC `name`, as `ip addr` lists them. */
 export function interfaceAddress(name: string, family: Family): string {
   const interfaces = networkInterfaces();
-  const addresses = interfaces[name];
-  if (!addresses) {
-    throw new NetnoteError('usage', `no interface named '${name}' on this host: ${Object.keys(interfaces).join(', ')}`, 'see netnote interfaces');
+  // os.networkInterfaces() lists only NICs with an address; /sys/class/net lists them all.
+  const names = [...new Set([...Object.keys(interfaces), ...listSysNet()])];
+  if (!names.includes(name)) {
+    throw new NetnoteError('usage', `no interface named '${name}' on this host: ${names.join(', ')}`, 'see netnote interfaces');
   }
-  const match = addresses.find((a) => a.family === family);
+  const match = (interfaces[name] ?? []).find((a) => a.family === family);
   if (!match) throw new NetnoteError('usage', `interface ${name} has no ${family} address`, 'see netnote interfaces');
   // A link-local IPv6 address only works with its zone.
   return match.family === 'IPv6' && match.scopeid ? `${match.address}%${name}` : match.address;
 }
 
+function listSysNet(): string[] {
+  try {
+    return readdirSync('/sys/class/net');
+  } catch {
+    return [];
+  }
+}
+
+/** Whether a failed connect or bind is about the local binding rather than the destination. */
+export function isBindFailure(err: NodeJS.ErrnoException): boolean {
+  return err.syscall === 'bind' || (err.syscall === 'connect' && err.code === 'EADDRNOTAVAIL');
+}
+
 /** Why a bind of `binding` failed, in words a person can act on. */
 export function bindError(err: NodeJS.ErrnoException, binding: LocalBinding, proto: 'tcp' | 'udp'): NetnoteError {
+  if (err.code === 'EADDRNOTAVAIL' && err.syscall === 'connect') {
+    // The bind passed (libuv sets SO_REUSEADDR) but this local port is still tied to the same
+    // peer: a live connection, or TIME_WAIT the kernel cannot reuse (peer without timestamps).
+    return new NetnoteError('bind', `local port ${binding.address}, ${binding.port} is still tied to that peer (a live connection, or TIME_WAIT): EADDRNOTAVAIL`,
+      'use port 0, or wait until TIME_WAIT passes (about 60 s)');
+  }
   if (err.code === 'EADDRNOTAVAIL') {
     return new NetnoteError('bind', `${binding.address} is not an address of this host`, 'see netnote interfaces');
   }
   if (err.code === 'EADDRINUSE') {
-    // TCP binds always carry SO_REUSEADDR (libuv sets it); what still blocks them is a listener
-    // on the port, or a live connection with the same addresses.
+    // TCP binds always carry SO_REUSEADDR (libuv sets it); what still blocks them is a listener.
     const hint = proto === 'tcp'
-      ? 'a listening socket or a live connection holds it: pick another port, or 0'
+      ? 'a listening socket holds it: pick another port, or 0'
       : binding.reuseAddress ? 'another socket holds it without SO_REUSEADDR: pick another port, or 0' : 'add --reuse-address to share it, or use port 0';
     return new NetnoteError('bind', `local port ${binding.address}, ${binding.port} is already in use`, hint);
   }

@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
 import { getServers } from 'node:dns';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import ipaddr from 'ipaddr.js';
@@ -60,10 +61,16 @@ export function listInterfaces(): InterfacesSummary {
   const ipv4 = readText('/proc/net/route');
   const ipv6 = readText('/proc/net/ipv6_route');
   if (ipv4 === null || ipv6 === null) unavailable.push('default routes (/proc/net/route, /proc/net/ipv6_route)');
+  // iproute2 tells the main table apart; /proc/net/ipv6_route mixes every policy table in.
+  const viaIp = ipJson(['route', 'show', 'default']);
+  const viaIp6 = ipJson(['-6', 'route', 'show', 'default']);
   return {
     proto: 'nic',
     interfaces,
-    defaultRoutes: [...defaultRoutesV4(ipv4 ?? ''), ...defaultRoutesV6(ipv6 ?? '')],
+    defaultRoutes: [
+      ...(viaIp ? ipDefaults(viaIp, 'IPv4') : defaultRoutesV4(ipv4 ?? '')),
+      ...(viaIp6 ? ipDefaults(viaIp6, 'IPv6') : defaultRoutesV6(ipv6 ?? '')),
+    ],
     dns: getServers(),
     unavailable,
   };
@@ -79,6 +86,25 @@ function defaultRoutesV4(table: string): DefaultRoute[] {
 function defaultRoutesV6(table: string): DefaultRoute[] {
   return table.split('\n').map((line) => line.trim().split(/\s+/)).filter((f) => f.length >= 10 && /^0{32}$/.test(f[0]!) && f[1] === '00' && f[9] !== 'lo')
     .map((f) => ({ family: 'IPv6' as const, interface: f[9]!, gateway: ipaddr.fromByteArray([...Buffer.from(f[4]!, 'hex')]).toString() }));
+}
+
+interface IpRoute {
+  dst?: string;
+  gateway?: string;
+  dev?: string;
+}
+
+/** `ip -j …`'s answer, or null where iproute2 is missing or refuses. */
+function ipJson(args: string[]): IpRoute[] | null {
+  try {
+    return JSON.parse(execFileSync('ip', ['-j', ...args], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] })) as IpRoute[];
+  } catch {
+    return null;
+  }
+}
+
+function ipDefaults(routes: IpRoute[], family: Family): DefaultRoute[] {
+  return routes.filter((r) => r.dev).map((r) => ({ family, gateway: r.gateway ?? '', interface: r.dev! }));
 }
 
 function readDir(path: string): string[] | null {
@@ -126,11 +152,14 @@ export async function findRoute(host: string, port: number): Promise<RouteSummar
       socket.connect(port, target!.address, () => resolve());
     });
     const source = socket.address().address;
-    const owner = Object.entries(networkInterfaces()).find(([, addresses]) => addresses?.some((a) => a.address === source));
+    // The NIC a packet leaves by is the route's device, not the one holding the source address
+    // (Linux's weak host model): ask the kernel's route lookup when iproute2 is there.
+    const viaIp = ipJson(['route', 'get', target!.address, 'from', source])?.[0]?.dev;
+    const owner = Object.entries(networkInterfaces()).find(([, addresses]) => addresses?.some((a) => a.address === source))?.[0];
     return {
       proto: 'route', host,
       destination: { address: target!.address, port, family: familyOf(target!.address) },
-      source, interface: owner?.[0] ?? null,
+      source, interface: viaIp ?? owner ?? null,
     };
   } finally {
     socket.close();

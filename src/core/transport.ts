@@ -3,7 +3,7 @@ import net from 'node:net';
 import { familyOf, hostPort, isAddress, type Endpoint, type Family } from './address.js';
 import { NetnoteError, fromSystemError } from './errors.js';
 import type { EventSink, Role } from './events.js';
-import { bindError, localBinding, type LocalBinding, type LocalSpec } from './local.js';
+import { bindError, isBindFailure, localBinding, type LocalBinding, type LocalSpec } from './local.js';
 import { resolveHost, type ResolvedAddress } from './resolve.js';
 import { elapsedMs } from './stats.js';
 
@@ -76,7 +76,7 @@ function connectOne(target: ResolvedAddress, binding: LocalBinding | null, optio
       socket.destroy();
       reject(error);
     };
-    const onError = (err: NodeJS.ErrnoException) => fail(binding && err.syscall === 'bind'
+    const onError = (err: NodeJS.ErrnoException) => fail(binding && isBindFailure(err)
       ? bindError(err, binding, 'tcp')
       : fromSystemError(err, { host: target.address, port: options.port, doing: 'connect' }));
     const onAbort = () => fail(new NetnoteError('interrupted', 'interrupted while connecting'));
@@ -145,7 +145,7 @@ export async function connectUdp(options: UdpConnectOptions, sink: EventSink): P
   const binding = localBinding(options.local ?? null, target!.family);
   const socket = dgram.createSocket({ type: target!.family === 'IPv6' ? 'udp6' : 'udp4', reuseAddr: binding?.reuseAddress === true });
   await new Promise<void>((resolve, reject) => {
-    socket.once('error', (err: NodeJS.ErrnoException) => reject(binding && err.syscall === 'bind'
+    socket.once('error', (err: NodeJS.ErrnoException) => reject(binding && isBindFailure(err)
       ? bindError(err, binding, 'udp')
       : fromSystemError(err, { host: target!.address, port: options.port, doing: 'connect' })));
     const connect = () => socket.connect(options.port, target!.address, () => resolve());

@@ -93,3 +93,33 @@ export function createVethPair(first: Namespace, second: Namespace, addressA?: s
   }
   return pair;
 }
+
+/** One end of a named veth pair. */
+export interface LinkEnd {
+  /** Its name inside its namespace (eth0, wwan0…): names are private to a namespace. */
+  name: string;
+  /** CIDR addresses, e.g. 192.0.2.1/24 or 2001:db8:1::1/64. */
+  addresses?: string[];
+  /** Brought up unless false (a NIC that exists but is down, like Wi-Fi with no network). */
+  up?: boolean;
+}
+
+/**
+ * Like createVethPair, but each end gets the name a device's NIC would have and any number of
+ * addresses. The ends are renamed while still down (a rename needs that), then addressed, then
+ * brought up. IPv6 addresses are added with `nodad`: usable at once, not tentative for the second
+ * duplicate address detection takes (a bind to a tentative address fails with EADDRNOTAVAIL).
+ */
+export function createNamedVethPair(first: Namespace, second: Namespace, a: LinkEnd, b: LinkEnd): VethPair {
+  const tag = randomBytes(3).toString('hex');
+  const temporary = { a: `nnv${tag}a`, b: `nnv${tag}b` };
+  execFileSync('ip', ['link', 'add', temporary.a, 'netns', first.name, 'type', 'veth', 'peer', 'name', temporary.b, 'netns', second.name], { stdio: 'pipe' });
+  for (const [ns, from, end] of [[first, temporary.a, a], [second, temporary.b, b]] as const) {
+    ns.run('ip', ['link', 'set', from, 'name', end.name]);
+    for (const address of end.addresses ?? []) {
+      ns.run('ip', ['addr', 'add', address, 'dev', end.name, ...(address.includes(':') ? ['nodad'] : [])]);
+    }
+    if (end.up !== false) ns.run('ip', ['link', 'set', end.name, 'up']);
+  }
+  return { a: a.name, b: b.name };
+}

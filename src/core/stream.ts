@@ -1,9 +1,8 @@
 import type net from 'node:net';
-import type { Endpoint } from './address.js';
+import { hostPort, type Endpoint } from './address.js';
 import { NetnoteError, fromSystemError } from './errors.js';
 import type { EndReason, EventSink } from './events.js';
 import type { LocalSpec } from './local.js';
-import { elapsedMs } from './stats.js';
 import { connectTcp, localEndpoint, remoteEndpoint } from './transport.js';
 import { mtuOf, sumWire, tcpStreamWire, type WireEstimate } from './wire.js';
 
@@ -23,6 +22,8 @@ export interface StreamConfig {
 
 export interface StreamSummary {
   proto: 'tcp-stream';
+  /** HOST:PORT as asked. */
+  target: string;
   remote: Endpoint | null;
   direction: 'send' | 'receive';
   /** From the first byte to the last one delivered (sending: until the peer closed after our FIN). */
@@ -43,7 +44,7 @@ const DRAIN_MS = 10_000;
  */
 export async function runStream(config: StreamConfig, sink: EventSink, signal: AbortSignal): Promise<{ summary: StreamSummary; error: NetnoteError | null }> {
   const summary: StreamSummary = {
-    proto: 'tcp-stream', remote: null, direction: config.reverse ? 'receive' : 'send',
+    proto: 'tcp-stream', target: hostPort(config.host, config.port), remote: null, direction: config.reverse ? 'receive' : 'send',
     durationMs: 0, bytes: 0, bitsPerSecond: 0, connections: [], wire: null, ended: 'failed',
   };
   let sockets: net.Socket[];
@@ -77,17 +78,18 @@ export async function runStream(config: StreamConfig, sink: EventSink, signal: A
     second++;
   }, 1000);
 
-  await Promise.all(sockets.map((socket, i) => (config.reverse
+  const ends = await Promise.all(sockets.map((socket, i) => (config.reverse
     ? receive(socket, stop.signal, (n) => (counted[i]! += n))
     : send(socket, config.blockSize, stop.signal)).catch((err: unknown) => {
     failures.push(fromSystemError(err, { host: config.host, port: config.port, doing: 'io' }));
     stop.abort();
+    return performance.now();
   })));
   clearTimeout(timer);
   clearInterval(ticker);
   signal.removeEventListener('abort', onAbort);
 
-  summary.durationMs = elapsedMs(started);
+  summary.durationMs = Math.round((Math.max(...ends) - started) * 1000) / 1000;
   summary.connections = sockets.map((socket, i) => {
     const bytes = config.reverse ? counted[i]! : socket.bytesWritten;
     return { bytes, bitsPerSecond: rate(bytes, summary.durationMs) };
@@ -104,8 +106,12 @@ function rate(bytes: number, ms: number): number {
   return ms > 0 ? Math.round((bytes * 8 * 1000) / ms) : 0;
 }
 
-/** Writes `blockSize` blocks until told to stop, then closes and waits for the peer to take it all. */
-async function send(socket: net.Socket, blockSize: number, stop: AbortSignal): Promise<void> {
+/**
+ * Writes `blockSize` blocks until told to stop, then closes and waits for the peer to take it all.
+ * Returns when the transfer ended: the peer's close, or (for a peer that keeps its side open) the
+ * moment the last byte went to the kernel.
+ */
+async function send(socket: net.Socket, blockSize: number, stop: AbortSignal): Promise<number> {
   const block = Buffer.alloc(blockSize, 'netnote ');
   const failed = socketFailure(socket);
   socket.on('data', () => {}); // a peer that answers must not stall us on a full receive buffer
@@ -113,18 +119,22 @@ async function send(socket: net.Socket, blockSize: number, stop: AbortSignal): P
   while (!stop.aborted && !socket.destroyed) {
     if (!socket.write(block)) await Promise.race([failed, drainOrStop(socket, stop)]);
   }
-  socket.end();
+  let flushed = performance.now();
+  socket.end(() => (flushed = performance.now()));
   // The last byte counts once the peer has it: it closes after our FIN (a sink, nc > /dev/null).
   const drained = await Promise.race([failed, closed.then(() => true), sleep(DRAIN_MS).then(() => false)]);
-  if (!drained) socket.destroy();
+  if (drained) return performance.now();
+  socket.destroy();
+  return flushed;
 }
 
-async function receive(socket: net.Socket, stop: AbortSignal, count: (bytes: number) => void): Promise<void> {
+async function receive(socket: net.Socket, stop: AbortSignal, count: (bytes: number) => void): Promise<number> {
   const failed = socketFailure(socket);
   const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
   socket.on('data', (chunk: Buffer) => count(chunk.length));
   await Promise.race([failed, ended, new Promise((resolve) => (stop.aborted ? resolve(undefined) : stop.addEventListener('abort', resolve, { once: true })))]);
   socket.destroy();
+  return performance.now();
 }
 
 function drainOrStop(socket: net.Socket, stop: AbortSignal): Promise<void> {

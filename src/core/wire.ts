@@ -24,6 +24,7 @@ const IP: Record<Family, number> = { IPv4: 20, IPv6: 40 };
 const TCP = 32; // 20 + 12 bytes of timestamp option, on every Linux segment after the handshake
 const TCP_SYN = 40; // 20 + MSS, SACK-permitted, timestamps, window scale
 const UDP = 8;
+const IPV6_FRAGMENT = 8;
 /** Linux delays an ACK up to 40 ms hoping to carry it on data. */
 export const DELAYED_ACK_MS = 40;
 
@@ -87,9 +88,12 @@ export function tcpStreamWire(bytes: number, family: Family, mtu: number): WireE
 export function udpWire(datagrams: number, bytes: number, family: Family, mtu: number): WireEstimate {
   if (datagrams === 0) return estimate(0, { packets: 0, bytes: 0 }, mtu);
   const size = bytes / datagrams + UDP;
-  const perFragment = Math.floor((mtu - IP[family]) / 8) * 8;
-  const fragments = Math.max(1, Math.ceil(size / perFragment));
-  return estimate(bytes, { packets: datagrams * fragments, bytes: datagrams * (size + fragments * (ETHERNET + IP[family])) }, mtu);
+  // An IPv6 fragment carries an 8-byte Fragment header after the IPv6 header.
+  const unfragmented = size <= mtu - IP[family];
+  const header = IP[family] + (family === 'IPv6' && !unfragmented ? IPV6_FRAGMENT : 0);
+  const perFragment = Math.floor((mtu - header) / 8) * 8;
+  const fragments = unfragmented ? 1 : Math.ceil(size / perFragment);
+  return estimate(bytes, { packets: datagrams * fragments, bytes: datagrams * (size + fragments * (ETHERNET + header)) }, mtu);
 }
 
 /** Two estimates of the same link added up (both directions of UDP, parallel streams). */

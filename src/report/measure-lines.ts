@@ -13,7 +13,7 @@ export function intervalLine(e: Extract<NetEvent, { event: 'interval' }>): strin
 }
 
 export function streamLines(s: StreamSummary): string[] {
-  const where = s.remote ? hostPort(s.remote.address, s.remote.port) : '?';
+  const where = s.remote ? hostPort(s.remote.address, s.remote.port) : s.target;
   const lines = [
     `--- tcp stream ${s.direction === 'send' ? 'to' : 'from'} ${where} summary ---`,
     `${s.direction === 'send' ? 'sent' : 'received'} ${bytes(s.bytes)} in ${seconds(s.durationMs)}: ${bitRate(s.bitsPerSecond)} (${(s.bitsPerSecond / 8e6).toFixed(1)} MB/s) over ${plural(s.connections.length, 'connection')}`,

@@ -4,26 +4,15 @@
 // one CommonJS file, Node turns it into a blob, postject injects the blob into a copy of node.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { inject } from 'postject';
+import { bundle, bundlePath, root } from './build.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const out = `${root}dist/standalone/`;
 mkdirSync(out, { recursive: true });
-
-await build({
-  entryPoints: [`${root}src/cli.ts`],
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  outfile: `${out}netnote.cjs`,
-  logLevel: 'warning',
-});
+await bundle();
 
 writeFileSync(`${out}sea-config.json`, JSON.stringify({
-  main: `${out}netnote.cjs`,
+  main: bundlePath,
   output: `${out}netnote.blob`,
   disableExperimentalSEAWarning: true,
 }));

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli, startCli } from './support/cli.js';
 
+const COMMANDS = ['tcp-server', 'tcp-client', 'udp-server', 'udp-client', 'http-get', 'resolve', 'interfaces', 'route', 'demo'];
+
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 describe('the command line', () => {
@@ -15,11 +17,11 @@ describe('the command line', () => {
   it('--help lists the commands and the exit codes', async () => {
     const { code, stdout } = await runCli(['--help']);
     expect(code).toBe(0);
-    for (const command of ['tcp-server', 'tcp-client', 'demo']) expect(stdout).toContain(command);
+    for (const command of COMMANDS) expect(stdout).toContain(command);
     expect(stdout).toContain('130 interrupted');
   });
 
-  it.each(['tcp-server', 'tcp-client', 'demo'])('%s --help shows examples', async (command) => {
+  it.each(COMMANDS)('%s --help shows examples', async (command) => {
     const { code, stdout } = await runCli([command, '--help']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/Examples:\n {2}\$ netnote /);

@@ -66,7 +66,6 @@ export type Summary = {
   summary: ClientSummary | HttpSummary | ResolveSummary | InterfacesSummary | RouteSummary | StreamSummary | CapacitySummary;
 } | { role: 'server'; summary: ServerSummary | UdpServerSummary };
 
-export type EventName = NetEvent['event'];
 
 /** Where the core sends events. `messages` is false when nobody reads per-message events (--quiet). */
 export interface EventSink {

@@ -19,7 +19,7 @@ export function parseHex(input: string): Buffer {
 }
 
 /** A generated payload of `size` bytes: the note's digits repeated, so it stays readable in logs. */
-export function generatePayload(size: number): Buffer {
+function generatePayload(size: number): Buffer {
   return Buffer.alloc(size, NOTE_PAYLOAD);
 }
 

@@ -26,7 +26,7 @@ const TCP_SYN = 40; // 20 + MSS, SACK-permitted, timestamps, window scale
 const UDP = 8;
 const IPV6_FRAGMENT = 8;
 /** Linux delays an ACK up to 40 ms hoping to carry it on data. */
-export const DELAYED_ACK_MS = 40;
+const DELAYED_ACK_MS = 40;
 
 interface Frames {
   packets: number;

@@ -37,7 +37,7 @@ export function pythonBytes(data: Uint8Array): string {
  * (isAscii, indexOf) and a word-at-a-time check for control bytes keep this far cheaper than the
  * escaping path on large, printable payloads: the common case when logging a stream.
  */
-export function verbatimQuote(data: Buffer): "'" | '"' | null {
+function verbatimQuote(data: Buffer): "'" | '"' | null {
   if (!isAscii(data) || data.includes(0x5c) || data.includes(0x7f) || hasControlByte(data)) return null;
   if (!data.includes(0x27)) return "'";
   return data.includes(0x22) ? null : '"';

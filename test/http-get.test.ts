@@ -15,35 +15,21 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli } from './support/cli.js';
 import { dnsmasqUnavailable, startDnsmasq } from './support/dns.js';
 import { fromPythonBytes, rawExchange, runCliRaw } from './support/http.js';
+import { freePort, rawServer as rawServerOn } from './support/peers.js';
 import { createNamespace, netnsUnavailable, useResolvConf } from './support/netns.js';
-import { freePort, nginxUnavailable, startNginx, type Nginx } from './support/nginx.js';
+import { nginxUnavailable, startNginx, type Nginx } from './support/nginx.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
   for (const clean of cleanups.splice(0).reverse()) clean();
 });
 
+const rawServer = (onConnection: (socket: net.Socket) => void) => rawServerOn(cleanups, onConnection);
+
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'netnote-http-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/** A raw loopback server whose behaviour the test writes; closed after the test. */
-async function rawServer(onConnection: (socket: net.Socket) => void): Promise<number> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.on('close', () => sockets.delete(socket));
-    onConnection(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  return (server.address() as net.AddressInfo).port;
 }
 
 /** Reads one request head (up to the blank line) and calls `answer` with its bytes. */

@@ -8,6 +8,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from './support/peers.js';
 import { NETNOTE, runCli, startCli, type Finished, type Running } from './support/cli.js';
 import { createNamespace, createVethPair, netnsUnavailable, nft, vethUnavailable, type Namespace, type VethPair } from './support/netns.js';
 import {
@@ -156,15 +157,6 @@ async function socatPeer(script: (listen: string) => string): Promise<Peer> {
     });
   });
   return { proc, port, stdout: () => out, finished };
-}
-
-/** A port nothing listens on: bound, then released. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const SOCAT = hasCommand('socat') ? '' : ' (socat missing: apt-get install socat)';

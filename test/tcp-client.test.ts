@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNamespace, netnsUnavailable, nft, useResolvConf } from './support/netns.js';
+import { freePort, rawServer as rawServerOn } from './support/peers.js';
 import { maskPorts, runCli, startCli, startServer } from './support/cli.js';
 
 const cleanups: Array<() => void> = [];
@@ -13,31 +14,7 @@ afterEach(() => {
   for (const clean of cleanups.splice(0)) clean();
 });
 
-/** A raw loopback server on a free port whose behaviour the test writes; closed after the test. */
-async function rawServer(onConnection: (socket: net.Socket) => void): Promise<number> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.on('close', () => sockets.delete(socket));
-    onConnection(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  return (server.address() as net.AddressInfo).port;
-}
-
-/** A port nothing listens on: bound then released. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+const rawServer = (onConnection: (socket: net.Socket) => void) => rawServerOn(cleanups, onConnection);
 
 /** Starts a real peer (socat, ncat) and waits until it accepts connections on `port`. */
 async function startPeer(command: string, args: string[], port: number): Promise<ChildProcess> {

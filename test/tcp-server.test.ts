@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, startCli, type Running } from './support/cli.js';
+import { killGroup, runPeer as runPeerIn } from './support/peers.js';
 
 const MiB = 1024 * 1024;
 
@@ -22,7 +23,7 @@ const sockets = new Set<net.Socket>();
 afterEach(async () => {
   for (const socket of sockets) socket.destroy();
   sockets.clear();
-  for (const peer of peers) if (peer.exitCode === null && peer.signalCode === null) peer.kill('SIGKILL');
+  for (const peer of peers) killGroup(peer);
   peers.clear();
   await Promise.all([...servers].map((server) => server.stop('SIGKILL')));
   servers.clear();
@@ -110,31 +111,7 @@ function closedBy(socket: net.Socket, timeoutMs: number): Promise<{ received: Bu
   });
 }
 
-/** A peer program fed `input` on stdin; resolves with its stdout once it exits. */
-function runPeer(command: string, args: string[], input: Buffer, timeoutMs = 15_000): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    peers.add(child);
-    const out: Buffer[] = [];
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${command} ${args.join(' ')} still running after ${timeoutMs} ms; stderr: ${err}`));
-    }, timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out), stderr: err });
-    });
-    child.stdin.on('error', () => {}); // a peer that exits early must fail the assertions, not crash the run
-    child.stdin.end(input);
-  });
-}
+const runPeer = (command: string, args: string[], input: Buffer, timeoutMs?: number) => runPeerIn(peers, command, args, input, timeoutMs);
 
 /** Resident memory of a process, from /proc/PID/status (Linux). */
 function rssBytes(pid: number): number {

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { maskPorts, runCli, startCli, type Running } from './support/cli.js';
 import { createNamespace, netnsUnavailable, useResolvConf } from './support/netns.js';
+import { killGroup, runPeer as runPeerIn } from './support/peers.js';
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup: every server, peer process, socket and timer a test opens is ended after the test.
@@ -25,18 +26,6 @@ afterEach(async () => {
   await Promise.all([...servers].map((server) => server.stop('SIGKILL')));
   servers.clear();
 });
-
-/**
- * Peer programs run in their own process group, killed whole: `ncat -k` forks a child per UDP
- * source, and that child (with its cat) outlives a killed parent.
- */
-function killGroup(child: ChildProcess): void {
-  try {
-    process.kill(-child.pid!, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -116,31 +105,7 @@ async function exchange(port: number, payload: Buffer, host = '127.0.0.1', timeo
   });
 }
 
-/** A peer program fed `input` on stdin; resolves with its stdout once it exits. */
-function runPeer(command: string, args: string[], input: Buffer, timeoutMs = 10_000): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    peers.add(child);
-    const out: Buffer[] = [];
-    let err = '';
-    const timer = setTimeout(() => {
-      killGroup(child);
-      reject(new Error(`${command} ${args.join(' ')} still running after ${timeoutMs} ms; stderr: ${err}`));
-    }, timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out), stderr: err });
-    });
-    child.stdin.on('error', () => {});
-    child.stdin.end(input);
-  });
-}
+const runPeer = (command: string, args: string[], input: Buffer, timeoutMs?: number) => runPeerIn(peers, command, args, input, timeoutMs);
 
 /** Starts a long-running UDP peer program (socat, ncat) and waits until its port is bound. */
 async function startUdpPeer(command: string, args: string[], port: number): Promise<ChildProcess> {

@@ -2,9 +2,9 @@
 // dir, one process (master_process off), no access log, on a loopback port; killed by stop().
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { freePort } from './peers.js';
 
 export const NGINX = '/usr/sbin/nginx';
 
@@ -36,14 +36,6 @@ export interface Nginx {
   stop(): void;
 }
 
-/** A port nothing listens on: bound then released. */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export async function startNginx(options: NginxOptions): Promise<Nginx> {
   const dir = mkdtempSync(join(tmpdir(), 'netnote-nginx-'));

@@ -2,7 +2,7 @@
 // keep-alive, HEAD and 404; small Node http/https servers where the test must see or shape the
 // exchange; raw sockets that misbehave. Names other than localhost are resolved only inside a
 // namespace whose resolver is a dnsmasq the test starts there.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -15,7 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli } from './support/cli.js';
 import { dnsmasqUnavailable, startDnsmasq } from './support/dns.js';
 import { fromPythonBytes, rawExchange, runCliRaw } from './support/http.js';
-import { freePort, rawServer as rawServerOn } from './support/peers.js';
+import { freePort, rawServer as rawServerOn, hasCommand } from './support/peers.js';
 import { createNamespace, netnsUnavailable, useResolvConf } from './support/netns.js';
 import { nginxUnavailable, startNginx, type Nginx } from './support/nginx.js';
 
@@ -68,7 +68,6 @@ function noteBlocks(stdout: string): { sent: Buffer; pieces: Buffer[] } {
 }
 
 const noDate = (response: Buffer | string) => response.toString('latin1').replace(/^Date: .*\r$/m, 'Date: D\r');
-const hasCommand = (name: string) => spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
 
 describe.skipIf(nginxUnavailable !== null)(`http-get against nginx${nginxUnavailable ? ` (skipped: ${nginxUnavailable})` : ''}`, () => {
   let nginx: Nginx;

@@ -2,13 +2,15 @@
 // peer counted, --ping times exactly --count round trips, --connections holds exactly what the
 // server allows, and the wire-cost estimate agrees with tcpdump counting the same run on a veth
 // pair between two namespaces (docs/wire-cost.md has the model and the numbers).
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './support/peers.js';
+import type { RttSummary } from '../src/core/stats.js';
+import type { WireEstimate } from '../src/core/wire.js';
+import { freePort, hasCommand } from './support/peers.js';
 import { NETNOTE, runCli, startCli, type Finished, type Running } from './support/cli.js';
 import { createNamespace, createVethPair, netnsUnavailable, nft, vethUnavailable, type Namespace, type VethPair } from './support/netns.js';
 import {
@@ -22,26 +24,7 @@ afterEach(async () => {
 
 // ---- what the CLI prints ---------------------------------------------------------------------
 
-interface Wire {
-  payloadBytes: number;
-  wireBytes: number;
-  packets: number;
-  efficiency: number;
-  mtu: number;
-}
 
-interface Rtt {
-  count: number;
-  min: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  p999: number;
-  max: number;
-  mean: number;
-  stddev: number;
-  buckets: Array<{ toMs: number; share: number }>;
-}
 
 interface Summary {
   proto: string;
@@ -52,8 +35,8 @@ interface Summary {
   connections?: Array<{ bytes: number; bitsPerSecond: number }>;
   sent?: { messages: number; bytes: number };
   received?: { messages: number; bytes: number };
-  rttMs?: Rtt | null;
-  wire?: Wire | null;
+  rttMs?: RttSummary | null;
+  wire?: WireEstimate | null;
   ended?: string;
   // tcp-server
   bytesIn?: number;
@@ -117,9 +100,6 @@ async function until(check: () => boolean, what: () => string, timeoutMs = 5000)
 
 // ---- real peers that are not netnote --------------------------------------------------------
 
-function hasCommand(name: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
-}
 
 interface Peer {
   proc: ChildProcess;
@@ -285,7 +265,7 @@ describe('tcp-client --stream: the bytes it reports are the bytes the peer got',
 
 // ---- --ping ----------------------------------------------------------------------------------
 
-function expectRtt(rtt: Rtt | null | undefined, count: number): void {
+function expectRtt(rtt: RttSummary | null | undefined, count: number): void {
   expect(rtt).not.toBeNull();
   const r = rtt!;
   const context = JSON.stringify(r);
@@ -466,7 +446,7 @@ const netUnavailable = vethUnavailable();
 const wireSkipped = netUnavailable === null ? '' : `: skipped, ${netUnavailable}`;
 
 /** How far the model is from the capture, and everything needed to fix the model when it is too far. */
-function compare(label: string, wire: Wire, frames: Frame[]): { error: number; context: string } {
+function compare(label: string, wire: WireEstimate, frames: Frame[]): { error: number; context: string } {
   const t = tally(frames);
   const error = (wire.wireBytes - t.bytes) / t.bytes;
   const context = `${label}: model ${wire.wireBytes} B in ${wire.packets} packets for ${wire.payloadBytes} B of payload; `

@@ -2,20 +2,19 @@
 // resolv.conf points at them, so neither the system view (getaddrinfo) nor a direct query ever
 // leaves this machine. Only the black-holed and SERVFAIL servers live in the test process, and
 // those runs resolve address literals only (no getaddrinfo query at all).
-import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import packet from 'dns-packet';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
 import { dnsmasqUnavailable, startDnsmasq, type Dnsmasq } from './support/dns.js';
 import { createNamespace, netnsUnavailable, useResolvConf, type Namespace } from './support/netns.js';
+import { hasCommand } from './support/peers.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
   for (const clean of cleanups.splice(0).reverse()) clean();
 });
 
-const hasCommand = (name: string) => spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
 const HAS_DIG = hasCommand('dig');
 const HAS_PYTHON = hasCommand('python3');
 

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNamespace, netnsUnavailable, nft, useResolvConf } from './support/netns.js';
-import { freePort, rawServer as rawServerOn } from './support/peers.js';
+import { freePort, rawServer as rawServerOn, hasCommand } from './support/peers.js';
 import { maskPorts, runCli, startCli, startServer } from './support/cli.js';
 
 const cleanups: Array<() => void> = [];
@@ -34,9 +34,6 @@ async function startPeer(command: string, args: string[], port: number): Promise
   throw new Error(`${command} did not start listening on ${port}`);
 }
 
-function hasCommand(name: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
-}
 
 describe('tcp-client with no options is the note client loop', () => {
   it('sends 1234567890, prints send/recv with the RTT and the separator, against a netnote server', async () => {

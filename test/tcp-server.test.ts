@@ -2,13 +2,13 @@
 // peers (nc, socat, ncat) and by Node clients: echo correctness, robustness against what clients
 // send and how they leave, bounded memory under a client that never reads, the options, signals,
 // --json, and the documented exit codes for bad input. Every port is chosen by the kernel (port 0).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, startCli, type Running } from './support/cli.js';
-import { killGroup, runPeer as runPeerIn } from './support/peers.js';
+import { findPeers, killGroup, runPeer as runPeerIn } from './support/peers.js';
 
 const MiB = 1024 * 1024;
 
@@ -194,21 +194,7 @@ function jsonLines(stdout: string): Array<Record<string, any>> {
 // Peers found on this machine. CI installs socat, ncat and netcat-openbsd; a missing one skips
 // only its own tests, with the reason printed.
 
-function probe(command: string, args: string[], mustSay?: RegExp): boolean {
-  const result = spawnSync(command, args, { encoding: 'utf8', timeout: 5000 });
-  if (result.error) return false;
-  return mustSay ? mustSay.test(`${result.stdout}${result.stderr}`) : true;
-}
-
-/** OpenBSD netcat: only it has -N (shut down the write side after stdin EOF). */
-const OPENBSD_NC = ['nc.openbsd', 'nc'].find((name) => probe(name, ['-h'], /OpenBSD netcat/)) ?? null;
-const SOCAT = probe('socat', ['-V'], /socat version/) ? 'socat' : null;
-const NCAT = probe('ncat', ['--version'], /Ncat/) ? 'ncat' : null;
-const MISSING_PEERS = [
-  OPENBSD_NC ? null : 'OpenBSD netcat (apt install netcat-openbsd)',
-  SOCAT ? null : 'socat (apt install socat)',
-  NCAT ? null : 'ncat (apt install ncat)',
-].filter(Boolean);
+const { OPENBSD_NC, SOCAT, NCAT, missing: MISSING_PEERS } = findPeers();
 if (MISSING_PEERS.length > 0) console.warn(`tcp-server interop: skipping tests that need ${MISSING_PEERS.join(', ')}: not installed`);
 
 /** 192.0.2.1 is refused by bind() unless the host allows binding foreign addresses. */

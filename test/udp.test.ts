@@ -3,14 +3,14 @@
 // (duplicates, reordering, late and lost datagrams), assertions, bad input and the documented exit
 // codes, the server's robustness and signals, and --json. Every port is chosen by the kernel.
 // Loss through a real lossy link is test/udp-loss.test.ts (network namespaces).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { maskPorts, runCli, startCli, type Running } from './support/cli.js';
 import { createNamespace, netnsUnavailable, useResolvConf } from './support/netns.js';
-import { killGroup, runPeer as runPeerIn } from './support/peers.js';
+import { findPeers, killGroup, runPeer as runPeerIn } from './support/peers.js';
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup: every server, peer process, socket and timer a test opens is ended after the test.
@@ -152,19 +152,7 @@ function lossLine(stdout: string): string {
 // ---------------------------------------------------------------------------------------------
 // Peers found on this machine. A missing one skips only its own tests, with the reason printed.
 
-function probe(command: string, args: string[], mustSay: RegExp): boolean {
-  const result = spawnSync(command, args, { encoding: 'utf8', timeout: 5000 });
-  return !result.error && mustSay.test(`${result.stdout}${result.stderr}`);
-}
-
-const OPENBSD_NC = ['nc.openbsd', 'nc'].find((name) => probe(name, ['-h'], /OpenBSD netcat/)) ?? null;
-const SOCAT = probe('socat', ['-V'], /socat version/) ? 'socat' : null;
-const NCAT = probe('ncat', ['--version'], /Ncat/) ? 'ncat' : null;
-const MISSING_PEERS = [
-  OPENBSD_NC ? null : 'OpenBSD netcat (apt install netcat-openbsd)',
-  SOCAT ? null : 'socat (apt install socat)',
-  NCAT ? null : 'ncat (apt install ncat)',
-].filter(Boolean);
+const { OPENBSD_NC, SOCAT, NCAT, missing: MISSING_PEERS } = findPeers();
 if (MISSING_PEERS.length > 0) console.warn(`udp interop: skipping tests that need ${MISSING_PEERS.join(', ')}: not installed`);
 
 const HAS_IPV6_LOOPBACK = await new Promise<boolean>((resolve) => {

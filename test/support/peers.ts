@@ -1,5 +1,5 @@
 // Peers a test writes or starts: raw TCP servers, and real programs (nc, socat, ncat) fed a payload.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 
 /** A port nothing listens on: bound, then released. */
@@ -71,4 +71,30 @@ export function runPeer(peers: Set<ChildProcess>, command: string, args: string[
     child.stdin.on('error', () => {}); // a peer that exits early must fail the assertions, not crash the run
     child.stdin.end(input);
   });
+}
+
+export function hasCommand(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
+}
+
+function answers(command: string, args: string[], mustSay: RegExp): boolean {
+  const result = spawnSync(command, args, { encoding: 'utf8', timeout: 5000 });
+  return !result.error && mustSay.test(`${result.stdout}${result.stderr}`);
+}
+
+/**
+ * The real peers found on this machine (CI installs them all); `missing` names the absent ones
+ * with their package, so a test file can say which of its tests skip and why.
+ */
+export function findPeers(): { OPENBSD_NC: string | null; SOCAT: string | null; NCAT: string | null; missing: string[] } {
+  // OpenBSD netcat: only it has -N (shut down the write side after stdin EOF).
+  const OPENBSD_NC = ['nc.openbsd', 'nc'].find((name) => answers(name, ['-h'], /OpenBSD netcat/)) ?? null;
+  const SOCAT = answers('socat', ['-V'], /socat version/) ? 'socat' : null;
+  const NCAT = answers('ncat', ['--version'], /Ncat/) ? 'ncat' : null;
+  const missing = [
+    OPENBSD_NC ? null : 'OpenBSD netcat (apt install netcat-openbsd)',
+    SOCAT ? null : 'socat (apt install socat)',
+    NCAT ? null : 'ncat (apt install ncat)',
+  ].filter((name): name is string => name !== null);
+  return { OPENBSD_NC, SOCAT, NCAT, missing };
 }

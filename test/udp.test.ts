@@ -316,7 +316,7 @@ describe('reply matching: duplicates, reordering, late and lost datagrams', () =
     });
     const { code, stdout } = await runCli(['udp-client', '127.0.0.1', String(port), '--probe', '-c', '3', '-i', '100ms']);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/recv data: b'NNP1\\x00\\x00\\x00\\x01[^\n]* {2}\(duplicate of datagram 1\)\n/);
+    expect(stdout).toMatch(/recv data: b["']NNP1\\x00\\x00\\x00\\x01[^\n]* {2}\(duplicate of datagram 1\)\n/);
     expect(stdout).toMatch(/ {2}\(duplicate of datagram 2\)\n/);
     expect(lossLine(stdout)).toMatch(/^\[client\] loss 0\.0% \(0 lost\), 0 late, 2 duplicated, 0 reordered, 0 foreign; jitter \d+\.\d{3} ms$/);
     // A duplicate is not a reply: 3 replies, but all 5 datagrams' bytes.
@@ -349,7 +349,7 @@ describe('reply matching: duplicates, reordering, late and lost datagrams', () =
     });
     const { code, stdout } = await runCli(['udp-client', '127.0.0.1', String(port), '--probe', '--no-wait', '-c', '4', '-i', '30ms']);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/\[client\] \[server addr: \('127\.0\.0\.1', \d+\)\] recv data: b'NNP1\\x00\\x00\\x00\\x02[^\n]* {2}\(\d+\.\d+ ms, reordered, datagram 2\)\n/);
+    expect(stdout).toMatch(/\[client\] \[server addr: \('127\.0\.0\.1', \d+\)\] recv data: b["']NNP1\\x00\\x00\\x00\\x02[^\n]* {2}\(\d+\.\d+ ms, reordered, datagram 2\)\n/);
     expect(lossLine(stdout)).toMatch(/^\[client\] loss 0\.0% \(0 lost\), 0 late, 0 duplicated, 1 reordered, 0 foreign/);
   });
 
@@ -597,7 +597,7 @@ describe('udp-server robustness', () => {
     const payload = randomBytes(2000);
     const echo = await exchange(server.port, payload);
     expect(echo?.equals(payload.subarray(0, 1024))).toBe(true);
-    await server.waitFor(/recv data: b'.*' {2}\(truncated from 2000 bytes\)\n/);
+    await server.waitFor(/recv data: b(["']).*\1 {2}\(truncated from 2000 bytes\)\n/);
     const { stdout } = await server.stop('SIGTERM');
     expect(stdout).toMatch(/\[server\] 1 datagram in \(1\.95 KiB\), 1 out \(1\.00 KiB\), largest 1\.95 KiB, 1 truncated, 0 send errors;/);
   });

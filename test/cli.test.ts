@@ -33,6 +33,20 @@ describe('the command line', () => {
     expect(stderr).toContain("netnote: unknown command 'tcp-clinet'");
   });
 
+  // Port 0 means "the kernel picks one" when listening; no server listens there.
+  it.each([
+    ['tcp-client', '127.0.0.1', '0'],
+    ['udp-client', '127.0.0.1', '0'],
+    ['http-get', '127.0.0.1', '0'],
+    ['http-get', 'http://127.0.0.1:0/'],
+    ['route', '127.0.0.1', '0'],
+  ])('%s %s %s: port 0 as a destination is a usage error, before any socket is made', async (...args) => {
+    const { code, stdout, stderr } = await runCli(args);
+    expect(stderr).toMatch(/port 0 cannot be connected to: give the port the server listens on\n/);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+  });
+
   it('prints no colour codes when stdout is not a terminal, even with FORCE_COLOR', async () => {
     const { stdout } = await runCli(['demo', '-c', '1', '-i', '0'], { env: { FORCE_COLOR: '1', NO_COLOR: '' } });
     expect(stdout).not.toContain('\u001b[');

@@ -1,6 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { parseHost, parsePort } from '../core/address.js';
+import { parseHost, parseRemotePort } from '../core/address.js';
 import { NetnoteError } from '../core/errors.js';
 import { runHttpGet } from '../core/http.js';
 import type { Execute } from './context.js';
@@ -29,7 +29,7 @@ interface Target {
 /** `HOST [PORT]`, or an `http://` / `https://` URL. */
 export function parseTarget(target: string, port: string | undefined): Target {
   if (!/^[a-z][a-z\d+.-]*:\/\//i.test(target)) {
-    return { host: parseHost(target), port: port === undefined ? 80 : parsePort(port), tls: false, path: '/' };
+    return { host: parseHost(target), port: port === undefined ? 80 : parseRemotePort(port), tls: false, path: '/' };
   }
   let url: URL;
   try {
@@ -44,7 +44,7 @@ export function parseTarget(target: string, port: string | undefined): Target {
   const tls = url.protocol === 'https:';
   return {
     host: parseHost(url.hostname),
-    port: url.port === '' ? (tls ? 443 : 80) : Number(url.port),
+    port: url.port === '' ? (tls ? 443 : 80) : parseRemotePort(url.port),
     tls,
     path: `${url.pathname}${url.search}`,
   };

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { findRoute, listInterfaces } from '../core/nics.js';
 import type { Execute } from './context.js';
-import { hostArg, portArg } from './options.js';
+import { hostArg, remotePortArg } from './options.js';
 
 export function registerInterfaces(program: Command, execute: Execute): void {
   program
@@ -18,7 +18,7 @@ Examples:
     .command('route')
     .description('which NIC and source address the kernel would use to reach HOST; sends nothing')
     .argument('<host>', 'destination name or address', hostArg)
-    .argument('[port]', 'destination port (policy routing may look at it; default 9)', portArg, 0)
+    .argument('[port]', 'destination port (policy routing may look at it; connect() needs one, so 9 by default)', remotePortArg, 9)
     .addHelpText('after', `
 Examples:
   $ netnote route 192.0.2.10

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { parseAddressPort, parseHost, parsePort } from '../core/address.js';
+import { parseAddressPort, parseHost, parsePort, parseRemotePort } from '../core/address.js';
 import type { LocalSpec } from '../core/local.js';
 import { NetnoteError } from '../core/errors.js';
 import { NOTE_PAYLOAD, parseHex, type PayloadSpec } from '../core/payload.js';
@@ -20,6 +20,7 @@ export function arg<T>(parse: (input: string, previous: T) => T): (input: string
 
 export const hostArg = arg(parseHost);
 export const portArg = arg(parsePort);
+export const remotePortArg = arg(parseRemotePort);
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 

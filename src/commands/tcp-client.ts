@@ -6,7 +6,7 @@ import { runStream } from '../core/stream.js';
 import { runTcpClient } from '../core/tcp-client.js';
 import type { Execute } from './context.js';
 import {
-  addExchangeOptions, addLocalOptions, addPayloadOptions, countArg, durationArg, localSpec, hostArg, payloadSpec, portArg, replyRule,
+  addExchangeOptions, addLocalOptions, addPayloadOptions, countArg, durationArg, localSpec, hostArg, payloadSpec, remotePortArg, replyRule,
   type ExchangeOptions, type LocalOptions, type PayloadOptions,
 } from './options.js';
 
@@ -31,7 +31,7 @@ export function registerTcpClient(program: Command, execute: Execute): void {
     .command('tcp-client')
     .description("the note's TCP client: connect, send a message every interval, print each reply")
     .argument('<host>', 'server name or address (IPv6 as ::1 or [::1])', hostArg)
-    .argument('<port>', 'port number or service name (http, echo…)', portArg);
+    .argument('<port>', 'port number or service name (http, echo…)', remotePortArg);
   addPayloadOptions(command);
   addLocalOptions(command);
   addExchangeOptions(command, {

@@ -3,7 +3,7 @@ import { loadPayload } from '../core/payload.js';
 import { UDP_DEFAULT_TIMEOUT_MS, runUdpClient } from '../core/udp-client.js';
 import type { Execute } from './context.js';
 import {
-  addExchangeOptions, addLocalOptions, addPayloadOptions, localSpec, hostArg, payloadSpec, percentArg, portArg, replyRule,
+  addExchangeOptions, addLocalOptions, addPayloadOptions, localSpec, hostArg, payloadSpec, percentArg, remotePortArg, replyRule,
   type ExchangeOptions, type LocalOptions, type PayloadOptions,
 } from './options.js';
 
@@ -17,7 +17,7 @@ export function registerUdpClient(program: Command, execute: Execute): void {
     .command('udp-client')
     .description("the note's UDP client: send a datagram every interval, match each reply to it")
     .argument('<host>', 'server name or address (IPv6 as ::1 or [::1])', hostArg)
-    .argument('<port>', 'port number or service name (echo, dns, ntp…)', portArg);
+    .argument('<port>', 'port number or service name (echo, dns, ntp…)', remotePortArg);
   addPayloadOptions(command);
   addLocalOptions(command);
   addExchangeOptions(command, {

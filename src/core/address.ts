@@ -30,6 +30,13 @@ export function parsePort(input: string): number {
   throw new NetnoteError('usage', `invalid port '${input}': use 0-65535 or a service name (${Object.keys(SERVICES).slice(0, 6).join(', ')}…)`);
 }
 
+/** A port to connect to: 0 is only ever a port to listen on (the kernel picks one). */
+export function parseRemotePort(input: string): number {
+  const port = parsePort(input);
+  if (port === 0) throw new NetnoteError('usage', "port 0 cannot be connected to: give the port the server listens on");
+  return port;
+}
+
 /** A host as a name, an IPv4 address or an IPv6 address with or without brackets. */
 export function parseHost(input: string): string {
   let host = input.trim();

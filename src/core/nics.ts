@@ -127,8 +127,6 @@ function readSys(name: string, file: string): string | null {
   return readText(`/sys/class/net/${name}/${file}`)?.trim() ?? null;
 }
 
-const DISCARD_PORT = 9;
-
 export interface RouteSummary {
   proto: 'route';
   host: string;
@@ -144,7 +142,6 @@ export interface RouteSummary {
  */
 export async function findRoute(host: string, port: number): Promise<RouteSummary> {
   const [target] = await resolveHost(host);
-  port ||= DISCARD_PORT; // connect() needs a port; routing almost never looks at it
   const socket = dgram.createSocket(target!.family === 'IPv6' ? 'udp6' : 'udp4');
   try {
     await new Promise<void>((resolve, reject) => {

@@ -192,6 +192,22 @@ describe('tcp-client --stream: the bytes it reports are the bytes the peer got',
     expect(sum(serverTicks().map((t) => t.bytes!))).toBe(bytes);
   }, 30_000);
 
+  it('--duration 0 streams until Ctrl-C, as iperf3 -t 0 does: 130, and the summary counts what the sink got', async () => {
+    const sink = await jsonServer(['--quiet', 'tcp-server', '127.0.0.1', '0', '--sink']);
+    const client = startCli(['--json', '--quiet', 'tcp-client', '127.0.0.1', String(sink.port), '--stream', '--duration', '0'], { timeoutMs: 30_000 });
+    cleanups.push(() => void client.stop('SIGKILL'));
+    await client.waitFor(/"event":"interval".*"fromS":1,/, 10_000); // still going after 2 s
+    const run = await client.stop('SIGINT');
+    expect(run.code, run.stderr).toBe(130);
+    const { summary, exitCode } = summaryOf(run);
+    expect(exitCode).toBe(130);
+    expect(summary).toMatchObject({ proto: 'tcp-stream', ended: 'interrupted' });
+    expect(summary.durationMs).toBeGreaterThanOrEqual(2000);
+    await sink.waitFor(/"event":"closed","role":"server"/); // the sink read up to our FIN
+    const stopped = await sink.stop('SIGTERM');
+    expect(summaryOf(stopped).summary.bytesIn).toBe(summary.bytes);
+  }, 30_000);
+
   it.skipIf(SOCAT !== '')(`into socat -u TCP-LISTEN STDOUT | wc -c: the client's byte count is what socat wrote out${SOCAT}`, async () => {
     const peer = await socatPeer((listen) => `socat -d -d -u ${listen} STDOUT | wc -c`);
     const run = await runCli(['--json', '--quiet', 'tcp-client', '127.0.0.1', String(peer.port), '--stream', '--duration', '1s', '--size', '65536'], { timeoutMs: 30_000 });

@@ -41,7 +41,7 @@ export function registerTcpClient(program: Command, execute: Execute): void {
   command
     .addOption(new Option('--ping', `latency: one message in flight, back to back (-i 0), ${PING_COUNT} messages unless -c`).conflicts(['stream', 'connections', 'wait']))
     .addOption(new Option('--stream', 'throughput: send as fast as TCP allows for --duration, report each second').conflicts(['connections']))
-    .addOption(new Option('--duration <duration>', 'how long --stream runs').argParser(durationArg).default(10_000, '10s'))
+    .addOption(new Option('--duration <duration>', 'how long --stream runs; 0 = until Ctrl-C (iperf3 -t 0)').argParser(durationArg).default(10_000, '10s'))
     .addOption(new Option('--parallel <n>', '--stream over this many connections at once').argParser(countArg).default(1))
     .addOption(new Option('--reverse', '--stream: receive what the peer sends instead'))
     .addOption(new Option('--connections <n>', 'capacity: open this many connections, count how many are held').argParser(countArg))

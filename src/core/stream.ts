@@ -64,7 +64,8 @@ export async function runStream(config: StreamConfig, sink: EventSink, signal: A
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   signal.addEventListener('abort', onAbort, { once: true });
-  const timer = setTimeout(() => stop.abort(), config.durationMs);
+  // 0 runs until Ctrl-C or the peer ends it, as iperf3 -t 0 does.
+  const timer = config.durationMs > 0 ? setTimeout(() => stop.abort(), config.durationMs) : undefined;
 
   // Bytes handed to the kernel (sending) or taken from it (receiving), per connection.
   const progress = (i: number) => (config.reverse ? counted[i]! : sockets[i]!.bytesWritten - sockets[i]!.writableLength);

@@ -115,7 +115,7 @@ describe.skipIf(skip !== null)(`resolve against dnsmasq in a namespace${because}
     expect(a.records).toEqual(['gw.netnote.test  300  A  192.0.2.1']);
     expect(answerBlock(stdout, '127.0.0.1:53', 'AAAA').records).toEqual(['gw.netnote.test  300  AAAA  2001:db8::1']);
     expect(stdout).toMatch(/\[client\] DNS for gw\.netnote\.test: .*\n\[client\] getaddrinfo\(gw\.netnote\.test, 80\): 2 addresses/);
-    expect(stdout.endsWith('[client] the system resolver and every server asked agree on the addresses\n')).toBe(true);
+    expect(stdout.endsWith('[client] the system resolver and every server that answered agree on the addresses\n')).toBe(true);
   }, 10_000);
 
   it('--server with other data: the differences line says which view saw which address', async () => {
@@ -129,7 +129,7 @@ describe.skipIf(skip !== null)(`resolve against dnsmasq in a namespace${because}
     const { code, stdout } = await run(['resolve', 'gw.netnote.test', '-t', 'A', '--server', '127.0.0.1']);
     expect(code).toBe(0);
     expect(stdout).not.toContain('differences');
-    expect(stdout).toContain('[client] the system resolver and every server asked agree on the addresses\n');
+    expect(stdout).toContain('[client] the system resolver and every server that answered agree on the addresses\n');
   }, 10_000);
 
   it('-t is repeatable: every type given is asked', async () => {
@@ -268,6 +268,17 @@ describe('resolve: failures of the server itself, and bad arguments', () => {
     expect(Date.now() - started).toBeLessThan(5000);
     expect(hole.received()).toBeGreaterThanOrEqual(1);
     expect(stderr).toMatch(new RegExp(`^netnote: DNS server 127\\.0\\.0\\.1:${hole.port} did not answer within 300 ms\\nnetnote: hint: `));
+  }, 10_000);
+
+  it.each([
+    ['garbage', () => Buffer.from('not a DNS message'), '1 undecodable'],
+    ['an answer with the wrong ID', (query: packet.Packet) => packet.encode({ type: 'response', id: (query.id! + 1) % 65536, questions: query.questions }), "1 not a response with the query's ID"],
+  ])('a server that answers only %s → 6 after -w, "malformed", and no claim that the views agree', async (_, reply, kind) => {
+    const server = await udpServer(reply);
+    const { code, stdout, stderr } = await runCli(['resolve', '192.0.2.1', '-t', 'A', '-s', `127.0.0.1:${server.port}`, '-w', '300ms']);
+    expect(code).toBe(6);
+    expect(stderr).toMatch(new RegExp(`^netnote: malformed DNS answer from 127\\.0\\.0\\.1:${server.port}: 1 reply in 300 ms, none an answer to the query \\(${kind}\\)\\nnetnote: hint: `));
+    expect(stdout).not.toContain('agree');
   }, 10_000);
 
   it('SERVFAIL → 3 with the rcode named', async () => {

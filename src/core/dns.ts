@@ -69,12 +69,16 @@ function queryOverUdp(query: DnsQuery, message: Buffer, id: number): Promise<pac
       socket.close();
       fn();
     };
-    const timer = setTimeout(() => done(() => reject(timedOut(query))), query.timeoutMs);
+    // Anything but our answer is ignored while the timer runs (a real answer may still come, as
+    // dig keeps waiting after an ID mismatch), but counted: a broken server is not a silent one.
+    const ignored = { undecodable: 0, other: 0 };
+    const timer = setTimeout(() => done(() => reject(ignored.undecodable + ignored.other > 0 ? malformed(query, ignored) : timedOut(query))), query.timeoutMs);
     socket.on('error', (err: NodeJS.ErrnoException) => done(() => reject(unreachable(query, err))));
     socket.on('message', (message) => {
       const decoded = tryDecode(message);
-      // Anything else (a stray or spoofed datagram) is ignored; the timer still runs.
       if (decoded && decoded.id === id && decoded.type === 'response') done(() => resolve(decoded));
+      else if (decoded) ignored.other++;
+      else ignored.undecodable++;
     });
     socket.connect(server.port, server.address, () => socket.send(message));
   });
@@ -113,6 +117,16 @@ function tryDecode(message: Buffer): packet.Packet | null {
 function timedOut(query: DnsQuery): NetnoteError {
   return new NetnoteError('timeout', `DNS server ${where(query)} did not answer within ${query.timeoutMs} ms`,
     'is a DNS server running there? try: netnote resolve NAME --server ANOTHER');
+}
+
+function malformed(query: DnsQuery, ignored: { undecodable: number; other: number }): NetnoteError {
+  const total = ignored.undecodable + ignored.other;
+  const kinds = [
+    ignored.undecodable ? `${ignored.undecodable} undecodable` : '',
+    ignored.other ? `${ignored.other} not a response with the query's ID` : '',
+  ].filter(Boolean).join(', ');
+  return new NetnoteError('lost', `malformed DNS answer from ${where(query)}: ${total} ${total === 1 ? 'reply' : 'replies'} in ${query.timeoutMs} ms, none an answer to the query (${kinds})`,
+    'the server is broken, or something else answers on that port');
 }
 
 function unreachable(query: DnsQuery, err: NodeJS.ErrnoException): NetnoteError {

@@ -258,3 +258,37 @@ describe('failures end with one stderr line, a hint, and the documented exit cod
     expect(events[2].error).toMatchObject({ code: 'unreachable', message: expect.stringContaining('nothing listening') });
   });
 });
+
+describe('a stdout nobody reads', () => {
+  it('stops the client reading a peer that floods it: the peer is slowed by TCP, not queued in memory', async () => {
+    const MiB = 1024 * 1024;
+    let offered = 0;
+    let stalled!: () => void;
+    const stall = new Promise<void>((resolve) => (stalled = resolve));
+    const port = await rawServer((socket) => {
+      socket.on('error', () => {});
+      const chunk = Buffer.alloc(64 * 1024, 'netnote ');
+      const pump = () => {
+        // Writes until the kernel takes nothing more for a second (or 256 MiB were offered).
+        while (offered < 256 * MiB && socket.write(chunk)) offered += chunk.length;
+        if (offered >= 256 * MiB) return stalled();
+        offered += chunk.length;
+        const timer = setTimeout(stalled, 1000);
+        socket.once('drain', () => {
+          clearTimeout(timer);
+          pump();
+        });
+      };
+      pump();
+    });
+    const client = startCli(['tcp-client', '127.0.0.1', String(port)], { timeoutMs: 30_000 });
+    cleanups.push(() => void client.stop('SIGKILL'));
+    await client.waitFor(/\] connected\. /);
+    client.proc.stdout.pause();
+    await Promise.race([stall, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+    // Without the pause the client reads all 256 MiB and queues about 256 MiB of log.
+    expect(offered, `the peer offered ${(offered / MiB).toFixed(1)} MiB before it stalled`).toBeLessThan(64 * MiB);
+    client.proc.stdout.resume();
+    await client.stop('SIGINT');
+  }, 30_000);
+});

@@ -658,3 +658,51 @@ describe('tcp-server over IPv6', () => {
     expect(stdout).toContain(`[server] --- tcp [::1]:${server.port} summary ---`);
   }, 20_000);
 });
+
+describe('a stdout nobody reads', () => {
+  it('stops the server reading, as the note\'s blocking print() does: memory stays bounded, TCP slows the client, nothing is lost', async () => {
+    const server = startCli(['--json', 'tcp-server', '127.0.0.1', '0', '--sink']);
+    servers.add(server);
+    const port = Number((await server.waitFor(/"event":"listening".*?"port":(\d+)/))[1]);
+    server.proc.stdout.pause(); // from here the log fills the pipe, then the server's own queue
+    const pid = server.proc.pid!;
+    const rssBefore = rssBytes(pid);
+
+    // Offers up to 256 MiB of printable bytes until the kernel takes nothing more for a second.
+    const OFFERED = 256 * MiB;
+    const pusher = connect(port);
+    await connected(pusher);
+    const chunk = Buffer.alloc(64 * 1024, 'netnote ');
+    let accepted = 0;
+    let offered = 0;
+    const deadline = Date.now() + 8000;
+    while (offered < OFFERED && Date.now() < deadline) {
+      offered += chunk.length;
+      if (pusher.write(chunk, (err) => { if (!err) accepted += chunk.length; })) continue;
+      const drained = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => { pusher.off('drain', onDrain); resolve(false); }, 1000);
+        const onDrain = () => { clearTimeout(timer); resolve(true); };
+        pusher.once('drain', onDrain);
+      });
+      if (!drained) break;
+    }
+    const growth = rssBytes(pid) - rssBefore;
+    const report = `kernel took ${(accepted / MiB).toFixed(1)} MiB of ${(offered / MiB).toFixed(1)} MiB offered; server RSS grew ${(growth / MiB).toFixed(1)} MiB`;
+    // Without the pause the server reads at full speed (the kernel takes all 256 MiB) and queues
+    // its log, about 2.4 bytes of JSON per byte read: over 600 MiB. With it, the server holds ~1 MiB
+    // of log, and the rest waits in kernel socket buffers (~9 MiB here).
+    expect(accepted, report).toBeLessThan(64 * MiB);
+    expect(growth, report).toBeLessThan(48 * MiB);
+
+    // Read again: everything the kernel took reaches the log, byte for byte.
+    pusher.end();
+    server.proc.stdout.resume();
+    await server.waitFor(/"event":"closed","role":"server"/, 20_000);
+    const { code, stdout } = await server.stop('SIGTERM');
+    expect(code).toBe(0);
+    const events = stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; data?: { bytes: number }; summary?: { bytesIn: number } });
+    const logged = events.filter((e) => e.event === 'recv').reduce((total, e) => total + e.data!.bytes, 0);
+    expect(events.at(-1)!.summary!.bytesIn, report).toBe(offered);
+    expect(logged).toBe(offered);
+  }, 40_000);
+});

@@ -555,6 +555,30 @@ describe('bad input: one stderr line, the documented exit code', () => {
 });
 
 describe('udp-server robustness', () => {
+  it('with a stdout nobody reads, it goes on echoing and counts what it could not log; the log says how many', async () => {
+    const server = await serve([], '127.0.0.1', ['--json']);
+    server.proc.stdout.pause(); // the log fills the pipe, then the server's 1 MiB of room
+    const client = udpSocket();
+    await bound(client, 0, '127.0.0.1');
+    const datagram = Buffer.alloc(1000, 'netnote ');
+    for (let i = 0; i < 5000; i++) {
+      client.send(datagram, server.port, '127.0.0.1');
+      if (i % 100 === 99) await sleep(2); // paced, so the kernel drops few (the count must not depend on it)
+    }
+    await sleep(300);
+    server.proc.stdout.resume();
+    const warning = await server.waitFor(/"event":"warning","role":"server","message":"(\d+) received datagrams were not logged while the output was full \(still handled and counted\)"/, 10_000);
+    const { code, stdout } = await server.stop('SIGTERM');
+    expect(code).toBe(0);
+    const events = stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; summary?: { datagrams: { in: number; out: number } } });
+    const logged = events.filter((e) => e.event === 'recv').length;
+    const skipped = Number(warning[1]);
+    const { datagrams } = events.at(-1)!.summary!;
+    expect(skipped).toBeGreaterThan(0);
+    expect(logged + skipped).toBe(datagrams.in);
+    expect(datagrams.out).toBe(datagrams.in);
+  }, 30_000);
+
   it('echoes a 0-byte datagram as 0 bytes and logs it as b\'\'', async () => {
     const server = await serve();
     const echo = await exchange(server.port, Buffer.alloc(0));

@@ -41,7 +41,7 @@ export interface CapacitySummary {
 }
 
 // Per-connection lines would bury the answer under thousands: only the counts are reported.
-const MUTED: EventSink = { messages: false, emit() {} };
+const MUTED: EventSink = { messages: false, emit() {}, room: () => null };
 
 /**
  * The note's FAQ 5 as a measurement: open N connections (a module holds 15, 20 or 64) and count how

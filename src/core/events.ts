@@ -71,4 +71,9 @@ export type Summary = {
 export interface EventSink {
   emit(event: NetEvent): void;
   readonly messages: boolean;
+  /**
+   * null while the output has room, else a promise of room. The note's print() blocks when its
+   * output is full, and so stops reading; readers wait on this the same way (core/backpressure).
+   */
+  room(): Promise<void> | null;
 }

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import type tls from 'node:tls';
 import { hostPort, isAddress } from './address.js';
+import { pauseForOutput } from './backpressure.js';
 import { NetnoteError, fromSystemError } from './errors.js';
 import type { EventSink, NetEvent } from './events.js';
 import type { LocalSpec } from './local.js';
@@ -49,6 +50,7 @@ export async function runHttpGet(config: HttpGetConfig, sink: EventSink, signal:
       if (event.event === 'connected') timings.connect = event.ms;
       sink.emit(event);
     },
+    room: () => sink.room(),
   };
   const summary: HttpSummary = {
     proto: config.tls ? 'https' : 'http', url: urlOf(config), remote: null, local: null,
@@ -152,6 +154,7 @@ function exchange(
       for (let offset = 0; offset < chunk.length; offset += config.chunkSize) {
         sink.emit({ event: 'recv', role: 'client', data: chunk.subarray(offset, offset + config.chunkSize) });
       }
+      pauseForOutput(sink, stream);
     });
     const settle = () => {
       // The note's flow ends when the server closes; with --keep-alive, when the response is whole.

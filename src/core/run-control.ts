@@ -39,6 +39,17 @@ export class RunControl {
     return true;
   }
 
+  /** Waits for `ready` (none: returns at once), unless the run ends first. */
+  async settle(ready: Promise<void> | null): Promise<void> {
+    if (!ready) return;
+    let settled = false;
+    void ready.then(() => {
+      settled = true;
+      this.wake();
+    });
+    await this.until(() => settled, null);
+  }
+
   /** Ends the run as interrupted when `signal` fires; returns the function that stops listening. */
   interruptOn(signal: AbortSignal, interrupted: () => NetnoteError): () => void {
     const onAbort = () => this.end('interrupted', interrupted());

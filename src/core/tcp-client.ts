@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import { hostPort, type Endpoint } from './address.js';
+import { pauseForOutput } from './backpressure.js';
 import { NetnoteError, fromSystemError } from './errors.js';
 import type { EndReason, EventSink } from './events.js';
 import { MAX_REGEX_REPLY, keepsReply, mismatch, regexComplete, replyLength, replyPasses, type ReplyRule } from './reply.js';
@@ -119,6 +120,7 @@ class TcpClientRun {
     const { count, intervalMs, timeoutMs, wait } = this.config;
     for (let seq = 1; count === null || seq <= count; seq++) {
       if (seq > 1 && intervalMs > 0) await this.control.until(() => false, intervalMs);
+      await this.control.settle(this.sink.room());
       if (this.control.ended) return;
       await this.send(seq);
       if (this.control.ended) return;
@@ -210,7 +212,10 @@ class TcpClientRun {
         if (!failed && !replyPasses(this.config.reply, reply, this.config.payload)) failed = { seq: head.seq, reply };
       }
     }
-    if (this.sink.messages) this.sink.emit({ event: 'recv', role: 'client', data: chunk, ...(rttMs === undefined ? {} : { rttMs }) });
+    if (this.sink.messages) {
+      this.sink.emit({ event: 'recv', role: 'client', data: chunk, ...(rttMs === undefined ? {} : { rttMs }) });
+      pauseForOutput(this.sink, this.socket);
+    }
     if (failed) this.mismatch(failed.seq, failed.reply);
     this.control.wake();
   };

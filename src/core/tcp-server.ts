@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import type { Endpoint } from './address.js';
+import { pauseForOutput } from './backpressure.js';
 import type { EndReason, EventSink } from './events.js';
 import { elapsedMs, type ClientRecord, type ServerSummary } from './stats.js';
 import { listenTcp, localEndpoint, remoteEndpoint } from './transport.js';
@@ -91,7 +92,10 @@ export class TcpServer {
     }
     if (this.sink.messages) {
       // Registered before pipe() so a received line is reported before its echo is written.
-      socket.on('data', (data: Buffer) => this.sink.emit({ event: 'recv', role: 'server', client: client.id, remote, data }));
+      socket.on('data', (data: Buffer) => {
+        this.sink.emit({ event: 'recv', role: 'server', client: client.id, remote, data });
+        pauseForOutput(this.sink, socket);
+      });
     }
     if (mode === 'echo') socket.pipe(socket);
     else socket.resume();

@@ -1,5 +1,6 @@
 import type dgram from 'node:dgram';
 import { hostPort, type Endpoint } from './address.js';
+import { DatagramLog } from './backpressure.js';
 import { NetnoteError, fromSystemError } from './errors.js';
 import type { EndReason, EventSink } from './events.js';
 import { PROBE_HEADER, decodeProbe, encodeProbe } from './probe.js';
@@ -73,6 +74,7 @@ class UdpClientRun {
   private jitter = 0;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly keepReplies: boolean;
+  private readonly log: DatagramLog;
 
   constructor(
     private readonly config: UdpClientConfig,
@@ -83,6 +85,7 @@ class UdpClientRun {
     private readonly rtt: RttRecorder,
   ) {
     this.keepReplies = keepsReply(config.reply);
+    this.log = new DatagramLog(sink, 'client');
     socket.on('message', this.onMessage);
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ECONNREFUSED') {
@@ -131,6 +134,7 @@ class UdpClientRun {
     const { control } = this;
     for (let seq = 1; count === null || seq <= count; seq++) {
       if (seq > 1 && intervalMs > 0) await control.until(() => false, intervalMs);
+      await control.settle(this.sink.room());
       if (control.ended) return;
       await this.send(seq);
       if (control.ended) return;
@@ -239,7 +243,7 @@ class UdpClientRun {
     else if (kind === 'reordered') this.reordered++;
     else if (kind === 'foreign') this.foreign++;
     if (this.sink.messages) {
-      this.sink.emit({
+      this.log.emit({
         event: 'recv', role: 'client', data: datagram, remote: this.remote,
         ...(seq === null ? {} : { seq }), ...(kind ? { kind } : {}), ...(rttMs === undefined ? {} : { rttMs }),
       });

@@ -1,5 +1,6 @@
 import type dgram from 'node:dgram';
 import type { Endpoint } from './address.js';
+import { DatagramLog } from './backpressure.js';
 import type { EventSink } from './events.js';
 import { elapsedMs, type PeerRecord, type UdpServerSummary } from './stats.js';
 import { bindUdp } from './transport.js';
@@ -32,6 +33,7 @@ export class UdpServer {
   private bytesOut = 0;
   private largest = 0;
   private readonly started = performance.now();
+  private readonly log: DatagramLog;
 
   private constructor(
     private readonly config: UdpServerConfig,
@@ -39,6 +41,7 @@ export class UdpServer {
     private readonly socket: dgram.Socket,
     readonly local: Endpoint,
   ) {
+    this.log = new DatagramLog(sink, 'server');
     socket.on('message', this.onMessage);
     socket.on('error', (err: NodeJS.ErrnoException) => {
       // An unconnected socket reports little, but whatever it is must not end the server.
@@ -64,7 +67,7 @@ export class UdpServer {
       peer.bytesIn += message.length;
     }
     if (this.sink.messages) {
-      this.sink.emit({
+      this.log.emit({
         event: 'recv', role: 'server', data, remote: peer?.remote ?? remoteOf(rinfo),
         ...(data === message ? {} : { truncatedFrom: message.length }),
       });

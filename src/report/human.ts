@@ -100,6 +100,10 @@ export class HumanReporter implements Reporter {
     }
   }
 
+  room(): Promise<void> | null {
+    return this.options.out.room();
+  }
+
   close(): void {
     this.stopSpinner();
     this.options.out.flush();

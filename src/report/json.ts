@@ -18,6 +18,10 @@ export class JsonReporter implements Reporter {
     this.out.write(JSON.stringify({ v: SCHEMA_VERSION, time: new Date().toISOString(), ...e }, encode));
   }
 
+  room(): Promise<void> | null {
+    return this.out.room();
+  }
+
   close(): void {
     this.out.flush();
   }

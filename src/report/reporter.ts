@@ -21,7 +21,7 @@ export interface OutputOptions {
   silent?: boolean;
 }
 
-const SILENT: Reporter = { messages: false, emit() {}, close() {} };
+const SILENT: Reporter = { messages: false, emit() {}, room: () => null, close() {} };
 
 export function createReporter(options: OutputOptions): Reporter {
   if (options.silent) return SILENT;

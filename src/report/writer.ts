@@ -1,3 +1,7 @@
+// Output Node holds because the reader (a pipe, usually) has not taken it yet; past this, readers
+// of the network wait (EventSink.room), so a stdout nobody reads cannot fill memory.
+const FULL = 1 << 20;
+
 /**
  * Lines to a stream. A terminal gets each line at once; a pipe or a file gets them in batches, so
  * logging every message does not cost a write() per message. (The CLI waits for stdout to drain
@@ -9,8 +13,9 @@ export class LineWriter {
   private scheduled = false;
   private broken = false;
   private readonly immediate: boolean;
+  private waiting: Promise<void> | null = null;
 
-  constructor(private readonly stream: NodeJS.WritableStream & { isTTY?: boolean }) {
+  constructor(private readonly stream: NodeJS.WritableStream & { isTTY?: boolean; writableLength?: number }) {
     this.immediate = stream.isTTY === true;
     // `netnote … | head` closes the pipe early: stop writing rather than crash on EPIPE.
     stream.on('error', () => {
@@ -31,6 +36,20 @@ export class LineWriter {
       this.scheduled = true;
       setImmediate(this.flush);
     }
+  }
+
+  /** null while little is queued; else resolves once the stream drains (or breaks). */
+  room(): Promise<void> | null {
+    if (this.broken || (this.stream.writableLength ?? 0) < FULL) return null;
+    this.waiting ??= new Promise<void>((resolve) => {
+      const done = () => {
+        for (const event of ['drain', 'error', 'close']) this.stream.off(event, done);
+        this.waiting = null;
+        resolve();
+      };
+      for (const event of ['drain', 'error', 'close']) this.stream.on(event, done);
+    });
+    return this.waiting;
   }
 
   readonly flush = (): void => {

@@ -259,6 +259,52 @@ describe('failures end with one stderr line, a hint, and the documented exit cod
   });
 });
 
+describe('--no-wait: pipelining without waiting, bounded', () => {
+  it('-i 0 into a peer that takes every write at once still hears Ctrl-C: summary and 130 at once', async () => {
+    const sink = await startServer('tcp-server', ['--sink', '--quiet']);
+    cleanups.push(() => void sink.stop('SIGKILL'));
+    const client = startCli(['tcp-client', '127.0.0.1', String(sink.port), '--no-wait', '-i', '0', '--size', '16', '--quiet'], { timeoutMs: 20_000 });
+    cleanups.push(() => void client.stop('SIGKILL'));
+    await client.waitFor(/\] connected\. /);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const stopped = Date.now();
+    const { code, stdout } = await client.stop('SIGINT');
+    expect(Date.now() - stopped).toBeLessThan(3000);
+    expect(code).toBe(130);
+    expect(stdout).toMatch(/\[client\] sent \d+ \(.*\), received 0 \(0 B\), \d+ without reply\n/);
+    expect(stdout).toContain('[client] ended: interrupted after');
+  }, 30_000);
+
+  it('a peer that reads and never answers: --max-in-flight 100 sends exactly 100, then -w ends it with 5', async () => {
+    const port = await rawServer((socket) => socket.resume());
+    const { code, stdout, stderr } = await runCli(['--json', '--quiet', 'tcp-client', '127.0.0.1', String(port), '--no-wait', '-i', '0', '--max-in-flight', '100', '-w', '500ms']);
+    expect(code).toBe(5);
+    const events = stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; message?: string; summary?: { sent: { messages: number } } });
+    expect(events.find((e) => e.event === 'warning')?.message).toBe('100 messages await their reply: each send now waits for one (--max-in-flight)');
+    expect(events.at(-1)!.summary!.sent.messages).toBe(100);
+    expect(stderr).toMatch(new RegExp(`^netnote: no reply from 127\\.0\\.0\\.1:${port} within 500 ms while 100 messages awaited theirs\\n`));
+  }, 20_000);
+
+  it('a slow echo never has more than --max-in-flight messages outstanding, and does reach it', async () => {
+    const SIZE = 10;
+    let received = 0;
+    let echoed = 0;
+    let deepest = 0;
+    const port = await rawServer((socket) => socket.on('data', (data: Buffer) => {
+      received += data.length;
+      deepest = Math.max(deepest, Math.floor(received / SIZE) - echoed / SIZE);
+      setTimeout(() => {
+        echoed += data.length;
+        socket.write(data);
+      }, 20);
+    }));
+    const { code, stdout } = await runCli(['--quiet', 'tcp-client', '127.0.0.1', String(port), '--no-wait', '-i', '0', '-c', '200', '--size', String(SIZE), '--max-in-flight', '8', '--verify-echo', '-w', '5s']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('[client] sent 200 (1.95 KiB), received 200 (1.95 KiB), 0 without reply');
+    expect(deepest).toBe(8);
+  }, 20_000);
+});
+
 describe('a stdout nobody reads', () => {
   it('stops the client reading a peer that floods it: the peer is slowed by TCP, not queued in memory', async () => {
     const MiB = 1024 * 1024;

@@ -41,7 +41,7 @@ Examples:
           : await UdpServer.start({ ...echo, reuseAddress: false, maxSize: null }, reporter);
         const client = {
           host: server.local!.address, port: server.local!.port, local: null, payload: Buffer.from(NOTE_PAYLOAD),
-          count: options.count, intervalMs: options.interval, wait: true, reply: { kind: 'echo', verify: true },
+          count: options.count, intervalMs: options.interval, wait: true, maxInFlight: 1, reply: { kind: 'echo', verify: true },
         } as const;
         const result = proto === 'tcp'
           ? await runTcpClient({ ...client, timeoutMs: DEMO_TIMEOUT_MS }, reporter, signal)

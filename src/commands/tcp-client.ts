@@ -19,12 +19,15 @@ interface TcpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions
   connections?: number;
   rate?: number;
   hold: number;
+  maxInFlight: number;
 }
 
 const PING_COUNT = 100;
 /** iperf3's default block for TCP. */
 const STREAM_BLOCK = 128 * 1024;
 const CAPACITY_CONNECT_TIMEOUT_MS = 5000;
+/** About 64 MB of bookkeeping: deep enough for any pipeline a kernel buffer holds. */
+const MAX_IN_FLIGHT = 1 << 20;
 
 export function registerTcpClient(program: Command, execute: Execute): void {
   const command = program
@@ -39,6 +42,7 @@ export function registerTcpClient(program: Command, execute: Execute): void {
     timeout: 'connect timeout, and how long to wait for each reply (default: no limit)',
   });
   command
+    .addOption(new Option('--max-in-flight <n>', 'with --no-wait: at most this many messages awaiting their reply; then each send waits for one').argParser(countArg).default(MAX_IN_FLIGHT))
     .addOption(new Option('--ping', `latency: one message in flight, back to back (-i 0), ${PING_COUNT} messages unless -c`).conflicts(['stream', 'connections', 'wait']))
     .addOption(new Option('--stream', 'throughput: send as fast as TCP allows for --duration, report each second').conflicts(['connections']))
     .addOption(new Option('--duration <duration>', 'how long --stream runs; 0 = until Ctrl-C (iperf3 -t 0)').argParser(durationArg).default(10_000, '10s'))
@@ -88,6 +92,7 @@ Examples:
           intervalMs: ping && cmd.getOptionValueSource('interval') === 'default' ? 0 : options.interval,
           timeoutMs: options.timeout ?? null,
           wait: options.wait,
+          maxInFlight: options.maxInFlight,
         }, reporter, signal);
         finish([{ role: 'client', summary: result.summary }], result.error);
       }));

@@ -119,6 +119,8 @@ async function send(socket: net.Socket, blockSize: number, stop: AbortSignal): P
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   while (!stop.aborted && !socket.destroyed) {
     if (!socket.write(block)) await Promise.race([failed, drainOrStop(socket, stop)]);
+    // A peer that keeps up lets every write through at once: let timers and Ctrl-C in.
+    else await new Promise((resolve) => setImmediate(resolve));
   }
   let flushed = performance.now();
   socket.end(() => (flushed = performance.now()));

@@ -23,6 +23,8 @@ export interface TcpClientConfig {
   timeoutMs: number | null;
   /** false (--no-wait): send on schedule without waiting for each reply. */
   wait: boolean;
+  /** With wait off: at most this many messages awaiting their reply; then sending waits. */
+  maxInFlight: number;
   reply: ReplyRule;
 }
 
@@ -65,6 +67,8 @@ class TcpClientRun {
   private readonly keepReplies: boolean;
   private readonly control = new RunControl();
   private blocked = false;
+  private windowFull = false;
+  private lastYield = 0;
   // Read now: a socket the peer closed no longer knows its addresses.
   private readonly local: Endpoint;
   private readonly remote: Endpoint;
@@ -124,7 +128,10 @@ class TcpClientRun {
       if (this.control.ended) return;
       await this.send(seq);
       if (this.control.ended) return;
-      if (!wait) continue;
+      if (!wait) {
+        await this.pace();
+        continue;
+      }
       if (!(await this.control.until(() => this.pending.length === 0, timeoutMs))) {
         if (!this.control.ended) {
           this.control.end('timeout', new NetnoteError('timeout', `no reply to message ${seq} from ${this.where()} within ${timeoutMs} ms (reply timeout)`,
@@ -136,6 +143,29 @@ class TcpClientRun {
       if (this.sink.messages) this.sink.emit({ event: 'round', role: 'client', seq });
     }
     if (!wait) await this.control.until(() => this.pending.length === 0, timeoutMs ?? NO_WAIT_LINGER_MS);
+  }
+
+  /**
+   * Between --no-wait sends: a loop whose writes the kernel always takes at once would never let
+   * replies, timers or Ctrl-C in, and the messages awaiting a reply are kept to --max-in-flight.
+   */
+  private async pace(): Promise<void> {
+    const { maxInFlight, intervalMs, timeoutMs } = this.config;
+    if (this.pending.length < maxInFlight) {
+      if (intervalMs === 0 && performance.now() - this.lastYield > 1) {
+        await new Promise((resolve) => setImmediate(resolve));
+        this.lastYield = performance.now();
+      }
+      return;
+    }
+    if (!this.windowFull) {
+      this.windowFull = true;
+      this.sink.emit({ event: 'warning', role: 'client', message: `${maxInFlight} messages await their reply: each send now waits for one (--max-in-flight)` });
+    }
+    if (!(await this.control.until(() => this.pending.length < maxInFlight, timeoutMs)) && !this.control.ended) {
+      this.control.end('timeout', new NetnoteError('timeout', `no reply from ${this.where()} within ${timeoutMs} ms while ${maxInFlight} messages awaited theirs`,
+        'the peer may not answer: --stream only sends'));
+    }
   }
 
   /** Turns how the loop stopped into the run's end reason and the error that sets the exit code. */

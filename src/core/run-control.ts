@@ -2,6 +2,21 @@ import type { NetnoteError } from './errors.js';
 import type { EndReason } from './events.js';
 
 /**
+ * For a loop that may never have to wait (the kernel takes every write at once): without a turn
+ * of the event loop now and then, timers, replies and Ctrl-C would never get in.
+ */
+export class LoopTurns {
+  private last = performance.now();
+
+  /** Yields to the event loop if a millisecond has passed since the last turn. */
+  async take(): Promise<void> {
+    if (performance.now() - this.last < 1) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    this.last = performance.now();
+  }
+}
+
+/**
  * How a client run waits and stops. Socket handlers call `end()` or `wake()`; the run's loop
  * awaits `until()`, which returns as soon as its condition holds, its time is up, or the run ended.
  */

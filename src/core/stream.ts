@@ -3,6 +3,7 @@ import { hostPort, type Endpoint } from './address.js';
 import { NetnoteError, fromSystemError } from './errors.js';
 import type { EndReason, EventSink } from './events.js';
 import type { LocalSpec } from './local.js';
+import { LoopTurns } from './run-control.js';
 import { connectTcp, localEndpoint, remoteEndpoint } from './transport.js';
 import { mtuOf, sumWire, tcpStreamWire, type WireEstimate } from './wire.js';
 
@@ -117,10 +118,10 @@ async function send(socket: net.Socket, blockSize: number, stop: AbortSignal): P
   const failed = socketFailure(socket);
   socket.on('data', () => {}); // a peer that answers must not stall us on a full receive buffer
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  const turns = new LoopTurns();
   while (!stop.aborted && !socket.destroyed) {
     if (!socket.write(block)) await Promise.race([failed, drainOrStop(socket, stop)]);
-    // A peer that keeps up lets every write through at once: let timers and Ctrl-C in.
-    else await new Promise((resolve) => setImmediate(resolve));
+    else await turns.take();
   }
   let flushed = performance.now();
   socket.end(() => (flushed = performance.now()));

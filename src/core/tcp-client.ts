@@ -6,7 +6,7 @@ import type { EndReason, EventSink } from './events.js';
 import { MAX_REGEX_REPLY, keepsReply, mismatch, regexComplete, replyLength, replyPasses, type ReplyRule } from './reply.js';
 import { RttRecorder, elapsedMs, unconnectedSummary, type ClientSummary, type Counter } from './stats.js';
 import type { LocalSpec } from './local.js';
-import { RunControl } from './run-control.js';
+import { LoopTurns, RunControl } from './run-control.js';
 import { connectTcp, localEndpoint, remoteEndpoint } from './transport.js';
 import { mtuOf, tcpExchangeWire } from './wire.js';
 
@@ -68,7 +68,7 @@ class TcpClientRun {
   private readonly control = new RunControl();
   private blocked = false;
   private windowFull = false;
-  private lastYield = 0;
+  private readonly turns = new LoopTurns();
   // Read now: a socket the peer closed no longer knows its addresses.
   private readonly local: Endpoint;
   private readonly remote: Endpoint;
@@ -145,17 +145,11 @@ class TcpClientRun {
     if (!wait) await this.control.until(() => this.pending.length === 0, timeoutMs ?? NO_WAIT_LINGER_MS);
   }
 
-  /**
-   * Between --no-wait sends: a loop whose writes the kernel always takes at once would never let
-   * replies, timers or Ctrl-C in, and the messages awaiting a reply are kept to --max-in-flight.
-   */
+  /** Between --no-wait sends: turns of the event loop, and at most --max-in-flight messages awaiting a reply. */
   private async pace(): Promise<void> {
     const { maxInFlight, intervalMs, timeoutMs } = this.config;
     if (this.pending.length < maxInFlight) {
-      if (intervalMs === 0 && performance.now() - this.lastYield > 1) {
-        await new Promise((resolve) => setImmediate(resolve));
-        this.lastYield = performance.now();
-      }
+      if (intervalMs === 0) await this.turns.take();
       return;
     }
     if (!this.windowFull) {

@@ -356,6 +356,65 @@ describe.skipIf(!hasCommand('openssl'))(`http-get over TLS (Node https, self-sig
   }, 10_000);
 });
 
+describe('http-get: where the body goes sets the pace', () => {
+  const MiB = 1024 * 1024;
+  /** A server offering `total` bytes as fast as its socket drains; `written()` is what it got rid of. */
+  async function bigBody(total: number): Promise<{ port: number; written: () => number }> {
+    const chunk = Buffer.alloc(MiB, 'netnote ');
+    let written = 0;
+    const port = await nodeServer((_req, res) => {
+      res.writeHead(200, { 'content-length': String(total) });
+      const pump = () => {
+        while (written < total) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    });
+    return { port, written: () => written };
+  }
+
+  it('--body-only into a stdout nobody reads: the download waits (memory stays bounded), then completes byte for byte', async () => {
+    const TOTAL = 1024 * MiB;
+    const server = await bigBody(TOTAL);
+    const client = startCli(['http-get', `http://127.0.0.1:${server.port}/`, '--body-only'], { timeoutMs: 60_000 });
+    cleanups.push(() => void client.stop('SIGKILL'));
+    client.proc.stdout.pause();
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // Without the pause the client reads all of it at loopback speed and queues it for stdout.
+    expect(server.written(), 'bytes the server could send while nobody read the body').toBeLessThan(128 * MiB);
+    let received = 0;
+    client.proc.stdout.removeAllListeners('data');
+    client.proc.stdout.on('data', (chunk: Buffer) => (received += chunk.length));
+    client.proc.stdout.resume();
+    const { code, stderr } = await client.finished;
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(received).toBe(TOTAL);
+  }, 60_000);
+
+  it('--body-only | head: when the reader goes away the download stops, quietly, exit 0', async () => {
+    const server = await bigBody(1024 * MiB);
+    const client = startCli(['http-get', `http://127.0.0.1:${server.port}/`, '--body-only'], { timeoutMs: 30_000 });
+    cleanups.push(() => void client.stop('SIGKILL'));
+    await new Promise<void>((resolve) => client.proc.stdout.once('data', () => resolve()));
+    client.proc.stdout.destroy();
+    const { code, stderr } = await client.finished;
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(server.written()).toBeLessThan(1024 * MiB);
+  }, 30_000);
+
+  it('-o to a full disk (/dev/full): exit 2, the file and ENOSPC named', async () => {
+    const server = await bigBody(4 * MiB);
+    const { code, stderr } = await runCli(['--quiet', 'http-get', `http://127.0.0.1:${server.port}/`, '-o', '/dev/full']);
+    expect(stderr).toBe('netnote: cannot write the body to --output /dev/full: ENOSPC\n');
+    expect(code).toBe(2);
+  }, 20_000);
+});
+
 describe('http-get: bad input ends in one clear line and the documented exit code', () => {
   it('a server that closes before any byte → 6, empty reply', async () => {
     const port = await rawServer(onRequest((socket) => socket.end()));

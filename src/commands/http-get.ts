@@ -83,7 +83,7 @@ Examples:
       execute(cmd, 'client', async ({ reporter, signal, finish }) => {
         const where = parseTarget(target, port);
         const output = options.output === undefined ? null : await openOutput(options.output);
-        const onBody = output ? (chunk: Buffer) => output.write(chunk) : options.bodyOnly ? (chunk: Buffer) => process.stdout.write(chunk) : null;
+        const body = output ? { to: output, name: `--output ${options.output}` } : options.bodyOnly ? { to: process.stdout, name: 'stdout' } : null;
         const result = await runHttpGet({
           ...where,
           local: localSpec(options),
@@ -97,7 +97,7 @@ Examples:
           keepAlive: options.keepAlive === true,
           chunkSize: options.chunkSize,
           maxTimeMs: options.maxTime ?? null,
-          onBody,
+          body,
         }, reporter, signal);
         if (output) await new Promise((resolve) => output.end(resolve));
         const status = result.summary.status;

@@ -26,8 +26,8 @@ export interface HttpGetConfig {
   chunkSize: number;
   /** Bound on the whole exchange; null waits as long as the server keeps the connection. */
   maxTimeMs: number | null;
-  /** Receives the decoded body (chunked encoding undone), as it arrives. */
-  onBody: ((chunk: Buffer) => void) | null;
+  /** Where the decoded body goes (chunked encoding undone), at the pace it drains; `name` for errors. */
+  body: { to: NodeJS.WritableStream; name: string } | null;
 }
 
 export interface HttpResult {
@@ -175,6 +175,15 @@ function exchange(
     };
     if (stop.aborted) return onAbort();
     stop.addEventListener('abort', onAbort, { once: true });
+    const { body } = config;
+    body?.to.on('error', (err: NodeJS.ErrnoException) => {
+      if (stream.destroyed) return;
+      stream.destroy();
+      stop.removeEventListener('abort', onAbort);
+      // `| head`: the reader took what it wanted; stop quietly, as for the log (report/writer).
+      if (err.code === 'EPIPE') resolve();
+      else reject(new NetnoteError('usage', `cannot write the body to ${body.name}: ${err.code ?? err.message}`));
+    });
 
     const req = http.request({
       createConnection: () => stream,
@@ -186,9 +195,13 @@ function exchange(
       summary.status = { version: `HTTP/${res.httpVersion}`, code: res.statusCode ?? 0, message: res.statusMessage ?? '' };
       summary.headers = pairs(res.rawHeaders);
       sink.emit({ event: 'response', role: 'client', ...summary.status, headers: summary.headers });
-      res.on('data', (body: Buffer) => {
-        summary.bodyBytes += body.length;
-        config.onBody?.(body);
+      res.on('data', (chunk: Buffer) => {
+        summary.bodyBytes += chunk.length;
+        // A slow reader of the body slows the download (node:http stops reading the socket).
+        if (body && !body.to.write(chunk)) {
+          res.pause();
+          body.to.once('drain', () => res.resume());
+        }
       });
       res.on('end', () => {
         responseDone = true;

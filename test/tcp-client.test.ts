@@ -154,6 +154,39 @@ describe('payloads and assertions', () => {
   });
 });
 
+describe('a payload too large to print', () => {
+  // A log line shows 1 MiB of a payload at most: a 600 MB payload's repr once passed V8's longest string.
+  const SIZE = 2_000_000;
+  const LEFT_OUT = SIZE - 1024 * 1024;
+
+  it('the send line shows the first MiB and says how much it left out; the echo is still verified whole', async () => {
+    const server = await startServer('tcp-server', ['--quiet']);
+    cleanups.push(() => void server.stop('SIGKILL'));
+    const { code, stdout } = await runCli(['tcp-client', '127.0.0.1', String(server.port), '-c', '1', '--size', String(SIZE), '--verify-echo']);
+    expect(code).toBe(0);
+    const send = stdout.split('\n').find((line) => line.startsWith('[client] send data: '))!;
+    expect(send).toBe(`[client] send data: b'${'1234567890'.repeat(104857)}123456'… (${LEFT_OUT} more bytes not shown)`);
+    expect(stdout).toContain(`[client] sent 1 (1.91 MiB), received 1 (1.91 MiB), 0 without reply`);
+  }, 20_000);
+
+  it('--hex-dump stops after the first MiB too; --json carries the full length and what it shows', async () => {
+    const server = await startServer('tcp-server', ['--quiet']);
+    cleanups.push(() => void server.stop('SIGKILL'));
+    const json = await runCli(['--json', 'tcp-client', '127.0.0.1', String(server.port), '-c', '1', '--size', String(SIZE), '--no-wait']);
+    expect(json.code).toBe(0);
+    const send = json.stdout.split('\n').map((line) => JSON.parse(line || '{}') as { event?: string; data?: { bytes: number; shown?: number; base64: string } }).find((e) => e.event === 'send')!;
+    expect(send.data).toMatchObject({ bytes: SIZE, shown: 1024 * 1024 });
+    expect(Buffer.from(send.data!.base64, 'base64').equals(Buffer.alloc(1024 * 1024, '1234567890'))).toBe(true);
+    const dump = await runCli(['--hex-dump', 'tcp-client', '127.0.0.1', String(server.port), '-c', '1', '--size', String(SIZE), '--no-wait']);
+    expect(dump.code).toBe(0);
+    const lines = dump.stdout.split('\n');
+    const at = lines.indexOf(`[client] send data: ${SIZE} bytes`);
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(lines[at + 1 + 65536]).toBe(`  … ${LEFT_OUT} more bytes not shown`);
+    expect(lines[at + 65536]).toMatch(/^ {2}000ffff0 /);
+  }, 30_000);
+});
+
 describe('failures end with one stderr line, a hint, and the documented exit code', () => {
   const noStack = (stderr: string) => expect(stderr).not.toMatch(/^\s+at /m);
 
@@ -172,6 +205,8 @@ describe('failures end with one stderr line, a hint, and the documented exit cod
     [['tcp-client', '127.0.0.1', '80', '--expect-regex', '('], /invalid --expect-regex/],
     [['tcp-client', '127.0.0.1', '80', '--data', ''], /payload is empty/],
     [['tcp-client', 'bad host!', '80'], /invalid host/],
+    [['tcp-client', '127.0.0.1', '80', '--size', String(256 * 1024 * 1024 + 1)], /^netnote: --size 268435457 is more than the 256 MiB one message may be\nnetnote: hint: to measure bulk throughput, use --stream\n$/],
+    [['tcp-client', '127.0.0.1', '80', '--file', '/dev/zero'], /^netnote: --file \/dev\/zero is more than the 256 MiB one message may be\n/],
   ])('usage error %j → 2', async (args, message) => {
     const { code, stderr } = await runCli(args);
     expect(stderr).toMatch(message);

@@ -1,8 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { NetnoteError } from './errors.js';
 
 /** The note's test message. */
 export const NOTE_PAYLOAD = '1234567890';
+
+/** One message at most: it is held in memory (and an echo check holds its reply too). */
+export const MAX_PAYLOAD = 256 * 1024 * 1024;
 
 export type PayloadSpec =
   | { kind: 'bytes'; bytes: Buffer }
@@ -26,21 +29,31 @@ function generatePayload(size: number): Buffer {
 export async function loadPayload(spec: PayloadSpec): Promise<Buffer> {
   switch (spec.kind) {
     case 'bytes': return spec.bytes;
-    case 'size': return generatePayload(spec.size);
-    case 'file': return spec.path === '-' ? readStdin() : readPayloadFile(spec.path);
+    case 'size':
+      if (spec.size > MAX_PAYLOAD) throw tooLarge(`--size ${spec.size}`);
+      return generatePayload(spec.size);
+    case 'file': return readPayload(spec.path);
   }
 }
 
-async function readPayloadFile(path: string): Promise<Buffer> {
+/** A file or stdin (`-`), read up to MAX_PAYLOAD: /dev/zero or an endless pipe must not fill memory. */
+async function readPayload(path: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const input = path === '-' ? process.stdin : createReadStream(path);
   try {
-    return await readFile(path);
+    for await (const chunk of input) {
+      total += (chunk as Buffer).length;
+      if (total > MAX_PAYLOAD) break;
+      chunks.push(chunk as Buffer);
+    }
   } catch (err) {
     throw new NetnoteError('usage', `cannot read --file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
+  if (total > MAX_PAYLOAD) throw tooLarge(path === '-' ? 'stdin' : `--file ${path}`);
+  return Buffer.concat(chunks, total);
 }
 
-async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+function tooLarge(what: string): NetnoteError {
+  return new NetnoteError('usage', `${what} is more than the ${MAX_PAYLOAD / 1024 / 1024} MiB one message may be`, 'to measure bulk throughput, use --stream');
 }

@@ -19,6 +19,18 @@ const NEEDS_ESCAPE_DOUBLE = /[\x00-\x1f\x7f-\xff\\]/g;
 
 const escapeChar = (char: string): string => ESCAPES[char.charCodeAt(0)]!;
 
+/**
+ * A log line shows at most this much of one payload: more than anyone reads in a line, and far
+ * below V8's longest string (~512 M characters), which a 600 MB payload's repr ran into.
+ */
+export const SHOWN_BYTES = 1 << 20;
+
+/** pythonBytes() of at most SHOWN_BYTES, saying how many bytes it left out. */
+export function shownBytes(data: Uint8Array): string {
+  if (data.length <= SHOWN_BYTES) return pythonBytes(data);
+  return `${pythonBytes(data.subarray(0, SHOWN_BYTES))}… (${data.length - SHOWN_BYTES} more bytes not shown)`;
+}
+
 /** `b'1234567890'`, `b"it's"`, `b'\x00\xff'`: exactly what Python's repr() gives for these bytes. */
 export function pythonBytes(data: Uint8Array): string {
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);

@@ -3,7 +3,7 @@ import type { Ora } from 'ora';
 import { hostPort, type Endpoint } from '../core/address.js';
 import type { EndReason, NetEvent, Proto, Role } from '../core/events.js';
 import type { ClientSummary, HttpSummary, ServerSummary, UdpServerSummary } from '../core/stats.js';
-import { hexDump, pythonBytes } from './bytes.js';
+import { SHOWN_BYTES, hexDump, shownBytes } from './bytes.js';
 import { bytes, ms, pair, plural, seconds, tuple } from './format.js';
 import { capacityLines, intervalLine, streamLines, wireLine } from './measure-lines.js';
 import { interfacesLines, routeLines } from './nic-lines.js';
@@ -72,8 +72,8 @@ export class HumanReporter implements Reporter {
       case 'no-reply': return this.line(e.role, this.c.yellow(`no reply to datagram ${e.seq} within ${seconds(e.waitedMs)}`));
       case 'round': return this.line(e.role, '-------------------------');
       case 'mismatch': {
-        const expected = e.expected instanceof RegExp ? `/${e.expected.source}/` : pythonBytes(e.expected);
-        return this.line(e.role, this.c.red(`mismatch on reply ${e.seq}: expected ${expected} (${e.check}), got ${pythonBytes(e.got)}`));
+        const expected = e.expected instanceof RegExp ? `/${e.expected.source}/` : shownBytes(e.expected);
+        return this.line(e.role, this.c.red(`mismatch on reply ${e.seq}: expected ${expected} (${e.check}), got ${shownBytes(e.got)}`));
       }
       case 'closed': {
         const detail = `${REASONS[e.reason]}; in ${bytes(e.bytesIn)}, out ${bytes(e.bytesOut)}, ${seconds(e.ms)}`;
@@ -196,9 +196,10 @@ export class HumanReporter implements Reporter {
   }
 
   protected payload(role: Role, prefix: string, data: Buffer, suffix: string): void {
-    if (!this.options.hexDump) return this.line(role, `${prefix} ${pythonBytes(data)}${suffix}`);
+    if (!this.options.hexDump) return this.line(role, `${prefix} ${shownBytes(data)}${suffix}`);
     this.line(role, `${prefix} ${data.length} bytes${suffix}`);
-    for (const row of hexDump(data)) this.options.out.write(`  ${row}`);
+    for (const row of hexDump(data.subarray(0, SHOWN_BYTES))) this.options.out.write(`  ${row}`);
+    if (data.length > SHOWN_BYTES) this.options.out.write(`  … ${data.length - SHOWN_BYTES} more bytes not shown`);
   }
 
   protected line(role: Role, text: string): void {

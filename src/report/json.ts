@@ -1,5 +1,5 @@
 import type { NetEvent } from '../core/events.js';
-import { pythonBytes } from './bytes.js';
+import { SHOWN_BYTES, pythonBytes } from './bytes.js';
 import type { Reporter } from './reporter.js';
 import type { LineWriter } from './writer.js';
 
@@ -30,7 +30,10 @@ export class JsonReporter implements Reporter {
 // Payloads travel as base64 with the note's text form beside it; regexes as their source.
 function encode(this: unknown, key: string, value: unknown): unknown {
   const raw = (this as Record<string, unknown>)[key];
-  if (Buffer.isBuffer(raw)) return { bytes: raw.length, base64: raw.toString('base64'), text: pythonBytes(raw) };
+  if (Buffer.isBuffer(raw)) {
+    const head = raw.subarray(0, SHOWN_BYTES);
+    return { bytes: raw.length, base64: head.toString('base64'), text: pythonBytes(head), ...(head.length < raw.length ? { shown: head.length } : {}) };
+  }
   if (raw instanceof RegExp) return raw.source;
   return value;
 }

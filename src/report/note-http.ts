@@ -1,5 +1,5 @@
 import type { NetEvent } from '../core/events.js';
-import { pythonBytes } from './bytes.js';
+import { shownBytes } from './bytes.js';
 import { pair } from './format.js';
 import { HumanReporter } from './human.js';
 
@@ -39,6 +39,6 @@ export class NoteHttpReporter extends HumanReporter {
 
   private block(data: Buffer): void {
     if (this.options.hexDump) this.payload('client', '', data, '');
-    else this.untagged(pythonBytes(data));
+    else this.untagged(shownBytes(data));
   }
 }

@@ -4,7 +4,7 @@
 // namespace whose resolver is a dnsmasq the test starts there.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -405,6 +405,30 @@ describe('http-get: where the body goes sets the pace', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(server.written()).toBeLessThan(1024 * MiB);
+  }, 30_000);
+
+  it('-o into a slow reader (a FIFO): the server closing while the body still waits for it is not an incomplete response', async () => {
+    const body = randomBytes(2 * MiB);
+    const port = await nodeServer((_req, res) => {
+      res.writeHead(200, { 'content-length': String(body.length) });
+      res.end(body); // and closes: the request said Connection: close
+    });
+    const fifo = join(tempDir(), 'body');
+    execFileSync('mkfifo', [fifo]);
+    const client = runCli(['--quiet', 'http-get', `http://127.0.0.1:${port}/`, '-o', fifo], { timeoutMs: 20_000 });
+    // 64 KiB every 20 ms: about 3 MB/s, far slower than loopback.
+    const received: Buffer[] = [];
+    const reader = createReadStream(fifo, { highWaterMark: 64 * 1024 });
+    reader.on('data', (chunk) => {
+      received.push(chunk as Buffer);
+      reader.pause();
+      setTimeout(() => reader.resume(), 20);
+    });
+    const { code, stderr } = await client;
+    await new Promise((resolve) => reader.once('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(Buffer.concat(received).equals(body)).toBe(true);
   }, 30_000);
 
   it('-o to a full disk (/dev/full): exit 2, the file and ENOSPC named', async () => {

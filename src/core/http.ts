@@ -145,6 +145,7 @@ function exchange(
   return new Promise<void>((resolve, reject) => {
     let sentAt = 0;
     let responseDone = false;
+    let response: http.IncomingMessage | null = null;
     let closed = false;
     // Raw bytes as they come, before the parser: what the note prints, even when it is malformed.
     stream.on('data', (chunk: Buffer) => {
@@ -166,8 +167,10 @@ function exchange(
     stream.once('close', () => {
       closed = true;
       sink.emit({ event: 'closed', role: 'client', reason: 'peer-closed', ...(summary.remote ? { remote: summary.remote } : {}), bytesIn: summary.bytesIn, bytesOut: summary.bytesOut, ms: elapsedMs(sentAt) });
-      if (!responseDone) reject(incomplete(summary));
-      settle();
+      if (responseDone) return settle();
+      if (!response) return reject(incomplete(summary));
+      // The parser may still hold body the destination has not taken: the response's own end decides.
+      response.once('close', () => (responseDone ? settle() : reject(incomplete(summary))));
     });
     const onAbort = () => {
       stream.destroy();
@@ -192,6 +195,7 @@ function exchange(
       setHost: false,
       headers: requestHeaders(config).flat(), // raw [name, value, …]: sent as given, in order
     }, (res) => {
+      response = res;
       summary.status = { version: `HTTP/${res.httpVersion}`, code: res.statusCode ?? 0, message: res.statusMessage ?? '' };
       summary.headers = pairs(res.rawHeaders);
       sink.emit({ event: 'response', role: 'client', ...summary.status, headers: summary.headers });
@@ -235,7 +239,8 @@ function malformedOr(err: Error, summary: HttpSummary): NetnoteError {
   if (code.startsWith('HPE_')) {
     return new NetnoteError('lost', `malformed HTTP response (${code}: ${err.message.replace(/^Parse Error: /, '')})`, 'the raw bytes are shown above as received');
   }
-  if (code === 'ECONNRESET' && summary.bytesIn === 0) return incomplete(summary);
+  // 'aborted': node:http's word for a connection that closed before the response was whole.
+  if (code === 'ECONNRESET' && (summary.bytesIn === 0 || err.message === 'aborted')) return incomplete(summary);
   return err instanceof NetnoteError ? err : fromSystemError(err, { host: summary.remote?.address ?? '', port: summary.remote?.port ?? 0, doing: 'io' });
 }
 

@@ -449,6 +449,30 @@ describe('tcp-client --connections: how many connections the peer lets you hold'
   }, 30_000);
 });
 
+describe('more connections than the open-files limit allows (ulimit -n 64)', () => {
+  // `sh -c 'ulimit -n 64; exec node netnote …'`: the limit holds for netnote alone.
+  const LOW_LIMIT = ['sh', '-c', 'ulimit -n 64 && exec "$0" "$@"'];
+  const EMFILE = 'cannot open another socket: too many open files (EMFILE)';
+
+  it('--connections 100: the ones the limit refused are counted as EMFILE, not as resets', async () => {
+    const server = await jsonServer(['--quiet', 'tcp-server', '127.0.0.1', '0', '--backlog', '128']);
+    const run = await runCli(['--json', 'tcp-client', '127.0.0.1', String(server.port), '--connections', '100', '--hold', '0'], { prefix: LOW_LIMIT, timeoutMs: 30_000 });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const { summary } = summaryOf(run);
+    expect(summary).toMatchObject({ refused: 0, reset: 0, timedOut: 0 });
+    expect(summary.established).toBeGreaterThan(0);
+    expect(summary.established! + summary.otherErrors![EMFILE]!).toBe(100);
+  }, 30_000);
+
+  it('--stream --parallel 100: exit 7 with the limit named, and no Node warning', async () => {
+    const sink = await jsonServer(['--quiet', 'tcp-server', '127.0.0.1', '0', '--sink', '--backlog', '128']);
+    const run = await runCli(['tcp-client', '127.0.0.1', String(sink.port), '--stream', '--duration', '1s', '--parallel', '100'], { prefix: LOW_LIMIT, timeoutMs: 30_000 });
+    expect(run.stderr).toBe(`netnote: ${EMFILE}\nnetnote: hint: raise the limit (ulimit -n), or open fewer connections\n`);
+    expect(run.code).toBe(7);
+  }, 30_000);
+});
+
 // ---- wire cost vs tcpdump --------------------------------------------------------------------
 
 const DEVICE = '192.0.2.1';

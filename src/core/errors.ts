@@ -69,6 +69,10 @@ export function fromSystemError(err: unknown, place: ErrorPlace): NetnoteError {
     case 'EADDRINUSE':
       return new NetnoteError('bind', `${where} is already in use`,
         place.doing === 'listen' ? 'pick another port, or stop the program holding it (ss -ltnp)' : undefined);
+    case 'EMFILE':
+    case 'ENFILE':
+      return new NetnoteError('bind', `cannot open another socket: too many open files (${code})`,
+        code === 'EMFILE' ? 'raise the limit (ulimit -n), or open fewer connections' : 'the whole system is out of file descriptors');
     case 'EADDRNOTAVAIL':
       return new NetnoteError('bind', `${place.host} is not an address of this host`,
         'bind an address this host has (see ip addr), or 127.0.0.1');

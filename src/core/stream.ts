@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type net from 'node:net';
 import { hostPort, type Endpoint } from './address.js';
 import { NetnoteError, fromSystemError } from './errors.js';
@@ -48,14 +49,16 @@ export async function runStream(config: StreamConfig, sink: EventSink, signal: A
     proto: 'tcp-stream', target: hostPort(config.host, config.port), remote: null, direction: config.reverse ? 'receive' : 'send',
     durationMs: 0, bytes: 0, bitsPerSecond: 0, connections: [], wire: null, ended: 'failed',
   };
-  let sockets: net.Socket[];
-  try {
-    sockets = await Promise.all(Array.from({ length: config.parallel }, () =>
-      connectTcp({ host: config.host, port: config.port, local: config.local, timeoutMs: config.timeoutMs, signal }, sink)));
-  } catch (err) {
-    summary.ended = 'failed';
-    return { summary, error: fromSystemError(err, { host: config.host, port: config.port, doing: 'connect' }) };
+  setMaxListeners(config.parallel + 10, signal); // each connect listens for Ctrl-C
+  const connects = await Promise.allSettled(Array.from({ length: config.parallel }, () =>
+    connectTcp({ host: config.host, port: config.port, local: config.local, timeoutMs: config.timeoutMs, signal }, sink)));
+  const failed = connects.find((c) => c.status === 'rejected');
+  if (failed) {
+    // All or nothing, as iperf3 -P: the connections that did open are closed again.
+    for (const c of connects) if (c.status === 'fulfilled') c.value.destroy();
+    return { summary, error: fromSystemError(failed.reason, { host: config.host, port: config.port, doing: 'connect' }) };
   }
+  const sockets = connects.map((c) => (c as PromiseFulfilledResult<net.Socket>).value);
   summary.remote = remoteEndpoint(sockets[0]!);
   const local = localEndpoint(sockets[0]!); // a closed socket no longer knows its address
 

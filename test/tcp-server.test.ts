@@ -122,6 +122,27 @@ function rssBytes(pid: number): number {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Writes `chunk` until `limit` bytes were offered, `ms` ran out, or the kernel took nothing more
+ * for a second (backpressure reached the writer). `accepted`: what the kernel took (write callbacks).
+ */
+async function pushUntilStalled(socket: net.Socket, chunk: Buffer, limit: number, ms: number): Promise<{ accepted: number; offered: number }> {
+  let accepted = 0;
+  let offered = 0;
+  const deadline = Date.now() + ms;
+  while (offered < limit && Date.now() < deadline) {
+    offered += chunk.length;
+    if (socket.write(chunk, (err) => { if (!err) accepted += chunk.length; })) continue;
+    const drained = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => { socket.off('drain', onDrain); resolve(false); }, 1000);
+      const onDrain = () => { clearTimeout(timer); resolve(true); };
+      socket.once('drain', onDrain);
+    });
+    if (!drained) break;
+  }
+  return { accepted, offered };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reading the server's log.
 
@@ -287,21 +308,7 @@ describe('tcp-server under load and abuse', () => {
     pusher.on('error', () => {});
     const pushing = (async () => {
       await connected(pusher);
-      const chunk = randomBytes(64 * 1024);
-      let accepted = 0; // bytes the kernel took from this client (write callbacks)
-      let offered = 0;
-      const deadline = Date.now() + 6000;
-      while (offered < OFFERED && Date.now() < deadline) {
-        offered += chunk.length;
-        if (pusher.write(chunk, (err) => { if (!err) accepted += chunk.length; })) continue;
-        const drained = await new Promise<boolean>((resolve) => {
-          const timer = setTimeout(() => { pusher.off('drain', onDrain); resolve(false); }, 1000);
-          const onDrain = () => { clearTimeout(timer); resolve(true); };
-          pusher.once('drain', onDrain);
-        });
-        if (!drained) break;
-      }
-      return { accepted, offered };
+      return pushUntilStalled(pusher, randomBytes(64 * 1024), OFFERED, 6000);
     })();
 
     // The client that resets mid-send: 16 MiB queued (more than loopback buffers hold for a
@@ -672,20 +679,7 @@ describe('a stdout nobody reads', () => {
     const OFFERED = 256 * MiB;
     const pusher = connect(port);
     await connected(pusher);
-    const chunk = Buffer.alloc(64 * 1024, 'netnote ');
-    let accepted = 0;
-    let offered = 0;
-    const deadline = Date.now() + 8000;
-    while (offered < OFFERED && Date.now() < deadline) {
-      offered += chunk.length;
-      if (pusher.write(chunk, (err) => { if (!err) accepted += chunk.length; })) continue;
-      const drained = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => { pusher.off('drain', onDrain); resolve(false); }, 1000);
-        const onDrain = () => { clearTimeout(timer); resolve(true); };
-        pusher.once('drain', onDrain);
-      });
-      if (!drained) break;
-    }
+    const { accepted, offered } = await pushUntilStalled(pusher, Buffer.alloc(64 * 1024, 'netnote '), OFFERED, 8000);
     const growth = rssBytes(pid) - rssBefore;
     const report = `kernel took ${(accepted / MiB).toFixed(1)} MiB of ${(offered / MiB).toFixed(1)} MiB offered; server RSS grew ${(growth / MiB).toFixed(1)} MiB`;
     // Without the pause the server reads at full speed (the kernel takes all 256 MiB) and queues

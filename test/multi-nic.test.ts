@@ -312,6 +312,29 @@ describe.skipIf(unavailable !== null)(`multi-NIC: a device with 4G (wwan0) and E
     });
   }, 20_000);
 
+  it('route to a link-local address with its zone (fe80::…%eth0) names that NIC and its own link-local source; a zone no NIC has is exit 2, as --interface', async () => {
+    // The kernel gives every NIC a link-local address of its own; until its duplicate address
+    // detection ends it is tentative and cannot be a source.
+    const linkLocal = async (ns: Namespace, nic: string): Promise<string> => {
+      for (let i = 0; i < 50; i++) {
+        // (ip -j shows the addresses the filter left out as {}.)
+        const [link] = JSON.parse(ns.run('ip', ['-j', '-6', 'addr', 'show', 'dev', nic, 'scope', 'link'])) as Array<{ addr_info: Array<{ local?: string; tentative?: boolean }> }>;
+        const ready = link?.addr_info.find((a) => a.local && !a.tentative);
+        if (ready) return ready.local!;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`no usable link-local address on ${nic}`);
+    };
+    const [mine, peer] = await Promise.all([linkLocal(device, 'eth0'), linkLocal(server, 'srv-eth')]);
+    const run = await inDevice(['route', `${peer}%eth0`]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(`route to ${peer}%eth0, 9: source ${mine}%eth0, interface eth0 (nothing was sent)\n`);
+    const unknown = await inDevice(['route', `${peer}%eth9`]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^netnote: no interface named 'eth9' on this host: .*\beth0\b/);
+  }, 20_000);
+
   it('route names the NIC the packet leaves by, not the NIC that holds the source address (a route via eth0 with `src` of wwan0\'s address)', async () => {
     // Routes like this are common on modems and VPNs: leave by one NIC, stamp another's address.
     const host = '203.0.113.7';

@@ -33,14 +33,19 @@ export function localBinding(spec: LocalSpec | null, family: Family): LocalBindi
   return { address, port: spec.port, reuseAddress: spec.reuseAddress };
 }
 
-/** The first address of `family` on NIC `name`, as `ip addr` lists them. */
-export function interfaceAddress(name: string, family: Family): string {
-  const interfaces = networkInterfaces();
+/** A usage error unless this host has a NIC called `name`. */
+export function requireInterface(name: string): void {
   // os.networkInterfaces() lists only NICs with an address; /sys/class/net lists them all.
-  const names = [...new Set([...Object.keys(interfaces), ...listSysNet()])];
+  const names = [...new Set([...Object.keys(networkInterfaces()), ...listSysNet()])];
   if (!names.includes(name)) {
     throw new NetnoteError('usage', `no interface named '${name}' on this host: ${names.join(', ')}`, 'see netnote interfaces');
   }
+}
+
+/** The first address of `family` on NIC `name`, as `ip addr` lists them. */
+export function interfaceAddress(name: string, family: Family): string {
+  requireInterface(name);
+  const interfaces = networkInterfaces();
   const match = (interfaces[name] ?? []).find((a) => a.family === family);
   if (!match) throw new NetnoteError('usage', `interface ${name} has no ${family} address`, 'see netnote interfaces');
   // A link-local IPv6 address only works with its zone.

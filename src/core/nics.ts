@@ -5,7 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import ipaddr from 'ipaddr.js';
 import { familyOf, type Endpoint, type Family } from './address.js';
-import { fromSystemError } from './errors.js';
+import { NetnoteError, fromSystemError } from './errors.js';
 import { resolveHost } from './resolve.js';
 
 export interface NicAddress {
@@ -149,15 +149,18 @@ export async function findRoute(host: string, port: number): Promise<RouteSummar
       socket.connect(port, target!.address, () => resolve());
     });
     const source = socket.address().address;
+    const route = { proto: 'route' as const, host, destination: { address: target!.address, port, family: familyOf(target!.address) } };
+    if (source === '::' || source === '0.0.0.0') {
+      throw new NetnoteError('unreachable', `no route to ${target!.address}: the kernel picked no source address`, 'check the routes: ip route; netnote interfaces');
+    }
+    // A link-local source carries its NIC as its zone (fe80::1%eth0).
+    const zone = source.split('%')[1];
+    if (zone !== undefined) return { ...route, source, interface: zone };
     // The NIC a packet leaves by is the route's device, not the one holding the source address
     // (Linux's weak host model): ask the kernel's route lookup when iproute2 is there.
     const viaIp = ipJson(['route', 'get', target!.address, 'from', source])?.[0]?.dev;
     const owner = Object.entries(networkInterfaces()).find(([, addresses]) => addresses?.some((a) => a.address === source))?.[0];
-    return {
-      proto: 'route', host,
-      destination: { address: target!.address, port, family: familyOf(target!.address) },
-      source, interface: viaIp ?? owner ?? null,
-    };
+    return { ...route, source, interface: viaIp ?? owner ?? null };
   } finally {
     socket.close();
   }

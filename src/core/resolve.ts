@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { familyOf, hostPort, isAddress, type Endpoint, type Family } from './address.js';
 import { queryDns, type DnsAnswer, type RecordType } from './dns.js';
 import { NetnoteError } from './errors.js';
+import { requireInterface } from './local.js';
 import type { ErrorInfo } from './events.js';
 import { elapsedMs } from './stats.js';
 
@@ -23,7 +24,12 @@ const REASONS: Record<string, string> = {
  * (Node >= 17 keeps it, so `localhost` may give ::1 first). An address literal is returned as is.
  */
 export async function resolveHost(host: string): Promise<ResolvedAddress[]> {
-  if (isAddress(host)) return [{ address: host, family: familyOf(host) }];
+  if (isAddress(host)) {
+    // A link-local address's zone names the NIC (fe80::1%eth0); a numeric one is an index.
+    const zone = host.split('%')[1];
+    if (zone !== undefined && !/^\d+$/.test(zone)) requireInterface(zone);
+    return [{ address: host, family: familyOf(host) }];
+  }
   try {
     const found = await lookup(host, { all: true, verbatim: true });
     if (found.length === 0) throw Object.assign(new Error('no address'), { code: 'EAI_NODATA' });

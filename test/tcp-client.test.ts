@@ -341,6 +341,21 @@ describe('--no-wait: pipelining without waiting, bounded', () => {
 });
 
 describe('a stdout nobody reads', () => {
+  it('does not turn into a reply timeout: -w 300ms holds while stdout is full for 1.5 s, then all 3 echoes are verified', async () => {
+    const server = await startServer('tcp-server', ['--quiet']);
+    cleanups.push(() => void server.stop('SIGKILL'));
+    // Each 2 MB send line alone is more than the 1 MiB of output netnote lets wait.
+    const client = startCli(['tcp-client', '127.0.0.1', String(server.port), '--size', '2000000', '-c', '3', '-i', '0', '-w', '300ms', '--verify-echo'], { timeoutMs: 30_000 });
+    cleanups.push(() => void client.stop('SIGKILL'));
+    client.proc.stdout.pause();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    client.proc.stdout.resume();
+    const { code, stdout, stderr } = await client.finished;
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain('[client] sent 3 (5.72 MiB), received 3 (5.72 MiB), 0 without reply');
+  }, 30_000);
+
   it('stops the client reading a peer that floods it: the peer is slowed by TCP, not queued in memory', async () => {
     const MiB = 1024 * 1024;
     let offered = 0;

@@ -132,7 +132,7 @@ class TcpClientRun {
         await this.pace();
         continue;
       }
-      if (!(await this.control.until(() => this.pending.length === 0, timeoutMs))) {
+      if (!(await this.replies(timeoutMs))) {
         if (!this.control.ended) {
           this.control.end('timeout', new NetnoteError('timeout', `no reply to message ${seq} from ${this.where()} within ${timeoutMs} ms (reply timeout)`,
             'the peer may not echo: use --expect to say what it answers, or --no-wait'));
@@ -142,7 +142,20 @@ class TcpClientRun {
       if (this.control.ended) return;
       if (this.sink.messages) this.sink.emit({ event: 'round', role: 'client', seq });
     }
-    if (!wait) await this.control.until(() => this.pending.length === 0, timeoutMs ?? NO_WAIT_LINGER_MS);
+    if (!wait) await this.replies(timeoutMs ?? NO_WAIT_LINGER_MS);
+  }
+
+  /**
+   * Waits for every pending reply. Time the output was full does not count: the socket was paused
+   * for it, as the note's recv() timeout does not run while its print() blocks.
+   */
+  private async replies(timeoutMs: number | null): Promise<boolean> {
+    for (;;) {
+      if (await this.control.until(() => this.pending.length === 0, timeoutMs)) return true;
+      const room = this.sink.room();
+      if (this.control.ended || !room) return false;
+      await this.control.settle(room);
+    }
   }
 
   /** Between --no-wait sends: turns of the event loop, and at most --max-in-flight messages awaiting a reply. */

@@ -5,7 +5,7 @@ import { NetnoteError } from './errors.js';
 export const NOTE_PAYLOAD = '1234567890';
 
 /** One message at most: it is held in memory (and an echo check holds its reply too). */
-export const MAX_PAYLOAD = 256 * 1024 * 1024;
+const MAX_PAYLOAD = 256 * 1024 * 1024;
 
 export type PayloadSpec =
   | { kind: 'bytes'; bytes: Buffer }

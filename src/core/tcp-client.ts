@@ -34,7 +34,7 @@ export interface ClientResult {
 }
 
 /** How long --no-wait lingers for outstanding replies after the last send when no --timeout is given. */
-export const NO_WAIT_LINGER_MS = 1000;
+const NO_WAIT_LINGER_MS = 1000;
 
 /** A message whose reply is still coming in. */
 interface Outstanding {

@@ -27,7 +27,7 @@ interface Target {
 }
 
 /** `HOST [PORT]`, or an `http://` / `https://` URL. */
-export function parseTarget(target: string, port: string | undefined): Target {
+function parseTarget(target: string, port: string | undefined): Target {
   if (!/^[a-z][a-z\d+.-]*:\/\//i.test(target)) {
     return { host: parseHost(target), port: port === undefined ? 80 : parseRemotePort(port), tls: false, path: '/' };
   }

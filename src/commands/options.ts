@@ -25,13 +25,13 @@ export const remotePortArg = arg(parseRemotePort);
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** `500ms`, `1s`, `1.5s`, `2m`, `1h`; a bare number is seconds, as for nc -w and ping -i. */
-export function parseDuration(input: string): number {
+function parseDuration(input: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i.exec(input.trim());
   if (!match) throw new NetnoteError('usage', `invalid duration '${input}': use e.g. 500ms, 1s, 2m`);
   return Math.round(Number(match[1]) * UNITS[(match[2] ?? 's').toLowerCase()]!);
 }
 
-export function parseCount(input: string): number {
+function parseCount(input: string): number {
   if (!/^\d+$/.test(input.trim()) || Number(input) < 1 || !Number.isSafeInteger(Number(input))) {
     throw new NetnoteError('usage', `invalid number '${input}': expected a whole number of at least 1`);
   }
@@ -104,7 +104,7 @@ export function replyRule(options: ExchangeOptions): ReplyRule {
 }
 
 /** `1`, `0.5`, `2.5%`: a percentage from 0 to 100. */
-export function parsePercent(input: string): number {
+function parsePercent(input: string): number {
   const match = /^(\d+(?:\.\d+)?)%?$/.exec(input.trim());
   if (!match || Number(match[1]) > 100) throw new NetnoteError('usage', `invalid percentage '${input}': expected 0 to 100, e.g. 1 or 2.5%`);
   return Number(match[1]);

@@ -138,7 +138,7 @@ function where(query: DnsQuery): string {
 }
 
 /** `192.0.2.1` → `1.2.0.192.in-addr.arpa`; IPv6 by nibbles under ip6.arpa. A name passes as is. */
-export function reverseName(name: string): string {
+function reverseName(name: string): string {
   if (!ipaddr.isValid(name)) return name;
   const address = ipaddr.parse(name);
   if (address.kind() === 'ipv4') return `${address.toByteArray().reverse().join('.')}.in-addr.arpa`;

@@ -4,7 +4,7 @@ import type { ErrorInfo } from './events.js';
 // One error type for everything a user can cause or meet on the network. Its code is stable
 // (scripts read it from --json) and maps to the documented exit code.
 
-export const EXIT_CODES = {
+const EXIT_CODES = {
   assertion: 1,
   usage: 2,
   resolve: 3,

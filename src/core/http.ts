@@ -222,7 +222,7 @@ function exchange(
 }
 
 /** The note's request: `GET / HTTP/1.1`, `Host: H:P`, `Connection: close`, blank line. */
-export function requestBytes(config: HttpGetConfig): Buffer {
+function requestBytes(config: HttpGetConfig): Buffer {
   const lines = [`${config.method} ${config.path} HTTP/1.1`, ...requestHeaders(config).map(([k, v]) => `${k}: ${v}`)];
   return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
 }

@@ -43,7 +43,7 @@ export function requireInterface(name: string): void {
 }
 
 /** The first address of `family` on NIC `name`, as `ip addr` lists them. */
-export function interfaceAddress(name: string, family: Family): string {
+function interfaceAddress(name: string, family: Family): string {
   requireInterface(name);
   const interfaces = networkInterfaces();
   const match = (interfaces[name] ?? []).find((a) => a.family === family);

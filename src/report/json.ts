@@ -4,7 +4,7 @@ import type { Reporter } from './reporter.js';
 import type { LineWriter } from './writer.js';
 
 /** Version of the event schema documented in docs/json.md. */
-export const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 1;
 
 /** NDJSON: one object per event, as it happens, on stdout. */
 export class JsonReporter implements Reporter {

@@ -316,7 +316,7 @@ describe.skipIf(unavailable !== null)(`multi-NIC: a device with 4G (wwan0) and E
     // The kernel gives every NIC a link-local address of its own; until its duplicate address
     // detection ends it is tentative and cannot be a source.
     const linkLocal = async (ns: Namespace, nic: string): Promise<string> => {
-      for (let i = 0; i < 50; i++) {
+      for (let i = 0; i < 100; i++) {
         // (ip -j shows the addresses the filter left out as {}.)
         const [link] = JSON.parse(ns.run('ip', ['-j', '-6', 'addr', 'show', 'dev', nic, 'scope', 'link'])) as Array<{ addr_info: Array<{ local?: string; tentative?: boolean }> }>;
         const ready = link?.addr_info.find((a) => a.local && !a.tentative);

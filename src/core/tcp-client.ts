@@ -10,22 +10,26 @@ import { LoopTurns, RunControl } from './run-control.js';
 import { connectTcp, localEndpoint, remoteEndpoint } from './transport.js';
 import { mtuOf, tcpExchangeWire } from './wire.js';
 
-export interface TcpClientConfig {
+/** What the TCP and the UDP client are both told: the note's send loop and its reply check. */
+export interface ExchangeConfig {
   host: string;
   port: number;
   local: LocalSpec | null;
   payload: Buffer;
-  /** Messages to send; null sends until the peer closes or the run is interrupted. */
+  /** Messages to send; null sends until the peer closes (TCP) or the run is interrupted. */
   count: number | null;
   /** The note's sleep: pause after a reply (or after a send with wait off) before the next send. */
   intervalMs: number;
-  /** Connect timeout, and the per-reply timeout; null waits forever, as the note does. */
-  timeoutMs: number | null;
   /** false (--no-wait): send on schedule without waiting for each reply. */
   wait: boolean;
+  reply: ReplyRule;
+}
+
+export interface TcpClientConfig extends ExchangeConfig {
+  /** Connect timeout, and the per-reply timeout; null waits forever, as the note does. */
+  timeoutMs: number | null;
   /** With wait off: at most this many messages awaiting their reply; then sending waits. */
   maxInFlight: number;
-  reply: ReplyRule;
 }
 
 export interface ClientResult {

@@ -4,26 +4,16 @@ import { DatagramLog } from './backpressure.js';
 import { NetnoteError, fromSystemError } from './errors.js';
 import type { EndReason, EventSink } from './events.js';
 import { PROBE_HEADER, decodeProbe, encodeProbe } from './probe.js';
-import { keepsReply, mismatch, replyPasses, type ReplyRule } from './reply.js';
-import type { LocalSpec } from './local.js';
+import { keepsReply, mismatch, replyPasses } from './reply.js';
 import { RunControl } from './run-control.js';
 import { RttRecorder, elapsedMs, unconnectedSummary, type Counter } from './stats.js';
-import type { ClientResult } from './tcp-client.js';
+import type { ClientResult, ExchangeConfig } from './tcp-client.js';
 import { MAX_DATAGRAM, connectUdp } from './transport.js';
 import { mtuOf, sumWire, udpWire } from './wire.js';
 
-export interface UdpClientConfig {
-  host: string;
-  port: number;
-  local: LocalSpec | null;
-  payload: Buffer;
-  /** Datagrams to send; null sends until interrupted. */
-  count: number | null;
-  intervalMs: number;
+export interface UdpClientConfig extends ExchangeConfig {
   /** How long a datagram waits for its reply before it counts as lost (a later reply is late). */
   timeoutMs: number;
-  wait: boolean;
-  reply: ReplyRule;
   /** Carry a sequence number and send time in each datagram (see probe.ts). */
   probe: boolean;
   /** Exit 1 when more than this percentage of datagrams got no reply. */

@@ -559,65 +559,17 @@ async function measureUdpClient(port) {
 
 /** The UDP section: runs the rounds, prints its table, returns its part of results.json. */
 async function runUdp() {
-  const rounds = [];
-  await withServers(UDP_SERVERS, async (servers) => {
-    console.log(`bench udp: ${ROUNDS} rounds x ${UDP_CONTENDERS.length} client/server pairs, ${UDP_COUNT} round trips of ` +
-      `${UDP_SIZE} bytes each; Node ${process.version}, ${os.availableParallelism()} cores`);
-    for (let round = 1; round <= ROUNDS; round++) {
-      const line = [];
-      for (const contender of UDP_CONTENDERS) {
-        const { port } = servers.get(contender.server);
-        const result = contender.client === 'udpping' ? await measureUdpping(port) : await measureUdpClient(port);
-        rounds.push({ round, contender: contender.id, ...result });
-        line.push(`${contender.id} ${result.p50.toFixed(0)}/${result.p99.toFixed(0)}`);
-      }
-      console.log(`  round ${round}: ${line.join(', ')} us (p50/p99)`);
-    }
+  const section = await runLatencySection({
+    header: `bench udp: ${ROUNDS} rounds x ${UDP_CONTENDERS.length} client/server pairs, ${UDP_COUNT} round trips of ` +
+      `${UDP_SIZE} bytes each; Node ${process.version}, ${os.availableParallelism()} cores`,
+    servers: UDP_SERVERS, contenders: UDP_CONTENDERS, ratios: UDP_RATIOS, lost: true,
+    measure: (contender, port) => (contender.client === 'udpping' ? measureUdpping(port) : measureUdpClient(port)),
+    footnote: `\nus = microseconds per round trip of one ${UDP_SIZE}-byte datagram, sent only after the previous echo came back;` +
+      `\nmedians of ${ROUNDS} rounds of ${UDP_COUNT} round trips; lost = datagrams with no echo within ${UDP_TIMEOUT_MS} ms, all rounds.`,
   });
-
-  const medians = {};
-  for (const contender of UDP_CONTENDERS) {
-    const mine = rounds.filter((r) => r.contender === contender.id);
-    medians[contender.id] = { lost: mine.reduce((sum, r) => sum + r.lost, 0) };
-    for (const metric of ['p50', 'p99', 'perSecond']) {
-      const values = mine.map((r) => r[metric]);
-      medians[contender.id][metric] = { median: round1(median(values)), min: Math.min(...values), max: Math.max(...values) };
-    }
-  }
-
-  const ratios = UDP_RATIOS.map((ratio) => {
-    const value = medians[ratio.of][ratio.metric].median / medians[ratio.to][ratio.metric].median;
-    return { ...ratio, value, pass: ratio.target === null || value <= ratio.target };
-  });
-
-  const labelOf = (id) => UDP_CONTENDERS.find((c) => c.id === id).label;
-  const span = (m) => `${m.min.toFixed(0)}-${m.max.toFixed(0)}`;
-  const rows = [['client -> server', 'p50 us', 'min-max', 'p99 us', 'min-max', 'round trips/s', 'lost', 'ratio', 'target', 'result']];
-  for (const contender of UDP_CONTENDERS) {
-    const m = medians[contender.id];
-    const base = [contender.label, m.p50.median.toFixed(1), span(m.p50), m.p99.median.toFixed(1), span(m.p99), m.perSecond.median.toFixed(0), String(m.lost)];
-    const mine = ratios.filter((r) => r.of === contender.id);
-    if (mine.length === 0) rows.push([...base, '', '', '']);
-    mine.forEach((r, i) => rows.push([
-      ...(i === 0 ? base : base.map(() => '')),
-      `${{ p50: 'p50', p99: 'p99', perSecond: 'rate' }[r.metric]} ${r.value.toFixed(2)} x ${labelOf(r.to)}`,
-      r.target === null ? 'ref.' : `<= ${r.target}`, r.target === null ? '' : r.pass ? 'pass' : 'MISS',
-    ]));
-  }
-  printTable(rows, new Set([1, 2, 3, 4, 5, 6]));
-  console.log(`\nus = microseconds per round trip of one ${UDP_SIZE}-byte datagram, sent only after the previous echo came back;` +
-    `\nmedians of ${ROUNDS} rounds of ${UDP_COUNT} round trips; lost = datagrams with no echo within ${UDP_TIMEOUT_MS} ms, all rounds.`);
-
-  const missed = ratios.filter((r) => !r.pass);
-  if (missed.length) console.log(`Missed: ${missed.map((r) => `${r.id} (${r.value.toFixed(2)} > ${r.target})`).join('; ')}`);
-
   return {
     settings: { rounds: ROUNDS, roundTripsPerRun: UDP_COUNT, warmupRoundTrips: UDP_WARMUP, datagramBytes: UDP_SIZE, timeoutMs: UDP_TIMEOUT_MS, host: HOST, unit: 'microseconds' },
-    servers: UDP_SERVERS.map(({ id, label }) => ({ id, label })),
-    contenders: UDP_CONTENDERS.map(({ id, label, client, server }) => ({ id, label, client, server })),
-    rounds,
-    medians,
-    ratios: ratios.map(({ id, of, to, metric, value, target, pass }) => ({ id, of, to, metric, value, target, pass })),
+    ...section,
   };
 }
 
@@ -689,17 +641,19 @@ function latencyMedians(rounds, contenders, metrics) {
   return medians;
 }
 
-/** The RTT section: runs the rounds, prints its table, returns its part of results.json. */
-async function runRtt() {
+/**
+ * A latency section (udp, rtt): every client/server pair once per round, round-robin; medians of
+ * p50, p99 and rate; ratios against their targets (ceilings); a table. `lost` adds the count of
+ * datagrams without an echo, summed over the rounds.
+ */
+async function runLatencySection({ header, servers, contenders, ratios: specs, lost = false, measure, footnote }) {
   const rounds = [];
-  await withServers(RTT_SERVERS, async (servers) => {
-    console.log(`bench rtt: ${ROUNDS} rounds x ${RTT_CONTENDERS.length} client/server pairs, ${RTT_COUNT} TCP round trips of ` +
-      `${RTT_SIZE} bytes each; Node ${process.version}, ${os.availableParallelism()} cores`);
+  await withServers(servers, async (running) => {
+    console.log(header);
     for (let round = 1; round <= ROUNDS; round++) {
       const line = [];
-      for (const contender of RTT_CONTENDERS) {
-        const { port } = servers.get(contender.server);
-        const result = contender.client === 'tcpping' ? await measureTcpping(port) : await measureTcpClientPing(port);
+      for (const contender of contenders) {
+        const result = await measure(contender, running.get(contender.server).port);
         rounds.push({ round, contender: contender.id, ...result });
         line.push(`${contender.id} ${result.p50.toFixed(0)}/${result.p99.toFixed(0)}`);
       }
@@ -707,18 +661,21 @@ async function runRtt() {
     }
   });
 
-  const medians = latencyMedians(rounds, RTT_CONTENDERS, ['p50', 'p99', 'perSecond']);
-  const ratios = RTT_RATIOS.map((ratio) => {
+  const medians = latencyMedians(rounds, contenders, ['p50', 'p99', 'perSecond']);
+  if (lost) {
+    for (const { id } of contenders) medians[id].lost = rounds.filter((r) => r.contender === id).reduce((sum, r) => sum + r.lost, 0);
+  }
+  const ratios = specs.map((ratio) => {
     const value = medians[ratio.of][ratio.metric].median / medians[ratio.to][ratio.metric].median;
     return { ...ratio, value, pass: ratio.target === null || value <= ratio.target };
   });
 
-  const labelOf = (id) => RTT_CONTENDERS.find((c) => c.id === id).label;
+  const labelOf = (id) => contenders.find((c) => c.id === id).label;
   const span = (m) => `${m.min.toFixed(0)}-${m.max.toFixed(0)}`;
-  const rows = [['client -> server', 'p50 us', 'min-max', 'p99 us', 'min-max', 'round trips/s', 'ratio', 'target', 'result']];
-  for (const contender of RTT_CONTENDERS) {
+  const rows = [['client -> server', 'p50 us', 'min-max', 'p99 us', 'min-max', 'round trips/s', ...(lost ? ['lost'] : []), 'ratio', 'target', 'result']];
+  for (const contender of contenders) {
     const m = medians[contender.id];
-    const base = [contender.label, m.p50.median.toFixed(1), span(m.p50), m.p99.median.toFixed(1), span(m.p99), m.perSecond.median.toFixed(0)];
+    const base = [contender.label, m.p50.median.toFixed(1), span(m.p50), m.p99.median.toFixed(1), span(m.p99), m.perSecond.median.toFixed(0), ...(lost ? [String(m.lost)] : [])];
     const mine = ratios.filter((r) => r.of === contender.id);
     if (mine.length === 0) rows.push([...base, '', '', '']);
     mine.forEach((r, i) => rows.push([
@@ -727,20 +684,34 @@ async function runRtt() {
       r.target === null ? 'ref.' : `<= ${r.target}`, r.target === null ? '' : r.pass ? 'pass' : 'MISS',
     ]));
   }
-  printTable(rows, new Set([1, 2, 3, 4, 5]));
-  console.log(`\nus = microseconds per round trip of one ${RTT_SIZE}-byte message on one TCP connection (TCP_NODELAY), sent only after` +
-    `\nthe previous echo came back; medians of ${ROUNDS} rounds of ${RTT_COUNT} round trips (tcpping: after ${RTT_WARMUP} unmeasured ones).`);
+  printTable(rows, new Set(lost ? [1, 2, 3, 4, 5, 6] : [1, 2, 3, 4, 5]));
+  console.log(footnote);
 
   const missed = ratios.filter((r) => !r.pass);
   if (missed.length) console.log(`Missed: ${missed.map((r) => `${r.id} (${r.value.toFixed(2)} > ${r.target})`).join('; ')}`);
 
   return {
-    settings: { rounds: ROUNDS, roundTripsPerRun: RTT_COUNT, warmupRoundTrips: RTT_WARMUP, messageBytes: RTT_SIZE, host: HOST, unit: 'microseconds' },
-    servers: RTT_SERVERS.map(({ id, label }) => ({ id, label })),
-    contenders: RTT_CONTENDERS.map(({ id, label, client, server }) => ({ id, label, client, server })),
+    servers: servers.map(({ id, label }) => ({ id, label })),
+    contenders: contenders.map(({ id, label, client, server }) => ({ id, label, client, server })),
     rounds,
     medians,
     ratios: ratios.map(({ id, of, to, metric, value, target, pass }) => ({ id, of, to, metric, value, target, pass })),
+  };
+}
+
+/** The RTT section: runs the rounds, prints its table, returns its part of results.json. */
+async function runRtt() {
+  const section = await runLatencySection({
+    header: `bench rtt: ${ROUNDS} rounds x ${RTT_CONTENDERS.length} client/server pairs, ${RTT_COUNT} TCP round trips of ` +
+      `${RTT_SIZE} bytes each; Node ${process.version}, ${os.availableParallelism()} cores`,
+    servers: RTT_SERVERS, contenders: RTT_CONTENDERS, ratios: RTT_RATIOS,
+    measure: (contender, port) => (contender.client === 'tcpping' ? measureTcpping(port) : measureTcpClientPing(port)),
+    footnote: `\nus = microseconds per round trip of one ${RTT_SIZE}-byte message on one TCP connection (TCP_NODELAY), sent only after` +
+      `\nthe previous echo came back; medians of ${ROUNDS} rounds of ${RTT_COUNT} round trips (tcpping: after ${RTT_WARMUP} unmeasured ones).`,
+  });
+  return {
+    settings: { rounds: ROUNDS, roundTripsPerRun: RTT_COUNT, warmupRoundTrips: RTT_WARMUP, messageBytes: RTT_SIZE, host: HOST, unit: 'microseconds' },
+    ...section,
   };
 }
 

@@ -33,37 +33,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ping.h"
+
 #define MAX_SIZE 1472 /* one Ethernet-sized datagram, IPv4 */
 #define STALL 5       /* datagrams lost in a row = the server stopped answering */
-
-static double now_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int compare(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of sorted samples. */
-static double percentile(const double *sorted, long n, double p) {
-    if (n == 0) return 0;
-    long rank = (long)((p / 100.0) * n + 0.999999999);
-    if (rank < 1) rank = 1;
-    if (rank > n) rank = n;
-    return sorted[rank - 1];
-}
-
-/* Printable ASCII, different for each sequence number beyond the first 4 bytes too. */
-static void fill(unsigned char *buf, int size, uint32_t seq) {
-    for (int i = 0; i < size; i++) buf[i] = (unsigned char)(' ' + (seq * 7 + i) % 95);
-    if (size >= 4) {
-        uint32_t be = htonl(seq);
-        memcpy(buf, &be, 4);
-    }
-}
 
 int main(int argc, char **argv) {
     if (argc < 4) {
@@ -158,14 +131,9 @@ int main(int argc, char **argv) {
     double elapsed = now_us() - started;
     close(fd);
 
-    qsort(samples, measured, sizeof(double), compare);
-    printf("{\"count\":%ld,\"received\":%ld,\"lost\":%ld,\"late\":%ld,\"size\":%d,"
-           "\"min\":%.1f,\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f,\"mean\":%.1f,"
-           "\"durationMs\":%.3f,\"perSecond\":%.1f}\n",
-           count, measured, lost, late, size,
-           measured ? samples[0] : 0, percentile(samples, measured, 50), percentile(samples, measured, 90),
-           percentile(samples, measured, 99), measured ? samples[measured - 1] : 0, measured ? sum / measured : 0,
-           elapsed / 1000.0, elapsed > 0 ? count / (elapsed / 1e6) : 0);
+    char extra[64];
+    snprintf(extra, sizeof extra, "\"lost\":%ld,\"late\":%ld,", lost, late);
+    report(count, measured, extra, size, samples, sum, elapsed);
     free(samples);
     return 0;
 }

@@ -31,6 +31,14 @@ function endpoint(address: string | undefined, port: number | undefined, family:
   return { address: addr, port: port ?? 0, family: family === 'IPv6' || family === 'IPv4' ? family as Family : familyOf(addr) };
 }
 
+/** getaddrinfo, and the note's `DNS for HOST: IP` line when HOST was a name. */
+async function resolveFor(host: string, role: Role, sink: EventSink): Promise<ResolvedAddress[]> {
+  const started = performance.now();
+  const addresses = await resolveHost(host);
+  if (!isAddress(host)) sink.emit({ event: 'resolved', role, host, address: addresses[0]!.address, family: addresses[0]!.family, ms: elapsedMs(started) });
+  return addresses;
+}
+
 /**
  * The note's TCP client steps: socket created, getaddrinfo, connect. Every address the resolver
  * gives is tried in order (a `localhost` that answers ::1 first must still reach 127.0.0.1).
@@ -38,11 +46,7 @@ function endpoint(address: string | undefined, port: number | undefined, family:
 export async function connectTcp(options: ConnectOptions, sink: EventSink): Promise<net.Socket> {
   const role = options.role ?? 'client';
   sink.emit({ event: 'created', role, proto: 'tcp' });
-  const resolving = performance.now();
-  const addresses = await resolveHost(options.host);
-  if (!isAddress(options.host)) {
-    sink.emit({ event: 'resolved', role, host: options.host, address: addresses[0]!.address, family: addresses[0]!.family, ms: elapsedMs(resolving) });
-  }
+  const addresses = await resolveFor(options.host, role, sink);
   let lastError: NetnoteError | undefined;
   let attempts = 0;
   for (const target of addresses) {
@@ -117,8 +121,8 @@ export async function listenTcp(options: ListenOptions, sink: EventSink, onConne
     server.once('error', (err) => reject(fromSystemError(err, { host: target!.address, port: options.port, doing: 'listen' })));
     server.listen({ host: target!.address, port: options.port, backlog: options.backlog }, () => resolve());
   });
-  const address = server.address() as net.AddressInfo;
-  const local: Endpoint = { address: address.address, port: address.port, family: familyOf(address.address) };
+  const { address, port, family } = server.address() as net.AddressInfo;
+  const local = endpoint(address, port, family);
   sink.emit({ event: 'bound', role: 'server', local });
   sink.emit({ event: 'listening', role: 'server', local, backlog: options.backlog });
   return { listener: server, local };
@@ -139,9 +143,7 @@ export interface UdpConnectOptions {
  */
 export async function connectUdp(options: UdpConnectOptions, sink: EventSink): Promise<{ socket: dgram.Socket; remote: Endpoint }> {
   sink.emit({ event: 'created', role: 'client', proto: 'udp' });
-  const resolving = performance.now();
-  const [target] = await resolveHost(options.host);
-  if (!isAddress(options.host)) sink.emit({ event: 'resolved', role: 'client', host: options.host, address: target!.address, family: target!.family, ms: elapsedMs(resolving) });
+  const [target] = await resolveFor(options.host, 'client', sink);
   const binding = localBinding(options.local ?? null, target!.family);
   const socket = dgram.createSocket({ type: target!.family === 'IPv6' ? 'udp6' : 'udp4', reuseAddr: binding?.reuseAddress === true });
   await new Promise<void>((resolve, reject) => {
@@ -154,8 +156,8 @@ export async function connectUdp(options: UdpConnectOptions, sink: EventSink): P
   });
   socket.removeAllListeners('error');
   if (binding) {
-    const info = socket.address();
-    sink.emit({ event: 'bound', role: 'client', local: { address: info.address, port: info.port, family: familyOf(info.address) } });
+    const { address, port, family } = socket.address();
+    sink.emit({ event: 'bound', role: 'client', local: endpoint(address, port, family) });
   }
   return { socket, remote: { address: target!.address, port: options.port, family: target!.family } };
 }
@@ -177,8 +179,8 @@ export async function bindUdp(options: UdpBindOptions, sink: EventSink): Promise
     socket.bind({ address: target!.address, port: options.port }, () => resolve());
   });
   socket.removeAllListeners('error');
-  const info = socket.address();
-  const local: Endpoint = { address: info.address, port: info.port, family: familyOf(info.address) };
+  const { address, port, family } = socket.address();
+  const local = endpoint(address, port, family);
   sink.emit({ event: 'bound', role: 'server', local });
   return { socket, local };
 }

@@ -9,7 +9,8 @@ import { registerTcpClient } from './commands/tcp-client.js';
 import { registerTcpServer } from './commands/tcp-server.js';
 import { registerUdpClient } from './commands/udp-client.js';
 import { registerUdpServer } from './commands/udp-server.js';
-import { createReporter, type OutputOptions } from './report/reporter.js';
+import { createReporter } from './report/create.js';
+import type { OutputOptions } from './report/reporter.js';
 import { VERSION } from './version.js';
 
 

@@ -65,7 +65,7 @@ function delta(before: Record<string, number>, after: Record<string, number>, ..
 }
 
 // Where a --probe datagram's fields sit, as nft's raw offsets in bits from the start of the UDP
-// header (8 bytes), then the probe header (see src/core/probe.ts): magic, sequence number, time.
+// header (8 bytes), then the probe header (see src/core/measure/probe.ts): magic, sequence number, time.
 const SEQ_FIELD = '@th,96,32';
 const FIRST_PAYLOAD_BYTE = '@th,192,8';
 

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { NetnoteError } from '../core/errors.js';
-import type { Role, Summary } from '../core/events.js';
-import type { ServerSummary, UdpServerSummary } from '../core/stats.js';
+import type { Role } from '../core/events.js';
+import type { Summary } from '../core/summary.js';
+import type { ServerSummary } from '../core/tcp/server.js';
+import type { UdpServerSummary } from '../core/udp/server.js';
 import type { OutputOptions, Reporter } from '../report/reporter.js';
 
 /** What a command's action gets from the CLI: where events go, and the Ctrl-C / SIGTERM signal. */

@@ -1,9 +1,9 @@
 import { Argument, Option, type Command } from 'commander';
-import { NOTE_PAYLOAD } from '../core/payload.js';
-import { runTcpClient } from '../core/tcp-client.js';
-import { TcpServer } from '../core/tcp-server.js';
-import { runUdpClient } from '../core/udp-client.js';
-import { UdpServer } from '../core/udp-server.js';
+import { NOTE_PAYLOAD } from '../core/message/payload.js';
+import { runTcpClient } from '../core/tcp/client.js';
+import { TcpServer } from '../core/tcp/server.js';
+import { runUdpClient } from '../core/udp/client.js';
+import { UdpServer } from '../core/udp/server.js';
 import type { Execute } from './context.js';
 import { countArg, durationArg, hostArg, portArg } from './options.js';
 

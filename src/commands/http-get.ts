@@ -1,8 +1,8 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { parseHost, parseRemotePort } from '../core/address.js';
+import { parseHost, parseRemotePort } from '../core/socket/address.js';
 import { NetnoteError } from '../core/errors.js';
-import { runHttpGet } from '../core/http.js';
+import { runHttpGet } from '../core/http/get.js';
 import type { Execute } from './context.js';
 import { addLocalOptions, arg, countArg, durationArg, localSpec, type LocalOptions } from './options.js';
 

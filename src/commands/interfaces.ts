@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { findRoute, listInterfaces } from '../core/nics.js';
+import { findRoute, listInterfaces } from '../core/socket/nics.js';
 import type { Execute } from './context.js';
 import { hostArg, remotePortArg } from './options.js';
 

@@ -1,9 +1,9 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { parseAddressPort, parseHost, parsePort, parseRemotePort } from '../core/address.js';
-import type { LocalSpec } from '../core/local.js';
+import { parseAddressPort, parseHost, parsePort, parseRemotePort } from '../core/socket/address.js';
+import type { LocalSpec } from '../core/socket/local.js';
 import { NetnoteError } from '../core/errors.js';
-import { NOTE_PAYLOAD, parseHex, type PayloadSpec } from '../core/payload.js';
-import type { ReplyRule } from '../core/reply.js';
+import { NOTE_PAYLOAD, parseHex, type PayloadSpec } from '../core/message/payload.js';
+import type { ReplyRule } from '../core/message/reply.js';
 
 // Options are parsed once, here, into typed values; commander reports a bad one as a usage error.
 

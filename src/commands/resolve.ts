@@ -1,8 +1,8 @@
 import { getServers } from 'node:dns';
 import { Option, type Command } from 'commander';
-import { parseServer, RECORD_TYPES, type RecordType } from '../core/dns.js';
+import { parseServer, RECORD_TYPES, type RecordType } from '../core/dns/query.js';
 import { NetnoteError } from '../core/errors.js';
-import { runResolve } from '../core/resolve.js';
+import { runResolve } from '../core/dns/resolve.js';
 import type { Execute } from './context.js';
 import { arg, durationArg, hostArg, portArg } from './options.js';
 

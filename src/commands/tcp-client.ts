@@ -1,9 +1,9 @@
 import { Option, type Command } from 'commander';
 import { NetnoteError } from '../core/errors.js';
-import { loadPayload } from '../core/payload.js';
-import { runCapacity } from '../core/capacity.js';
-import { runStream } from '../core/stream.js';
-import { runTcpClient } from '../core/tcp-client.js';
+import { loadPayload } from '../core/message/payload.js';
+import { runCapacity } from '../core/measure/capacity.js';
+import { runStream } from '../core/measure/stream.js';
+import { runTcpClient } from '../core/tcp/client.js';
 import type { Execute } from './context.js';
 import {
   addExchangeOptions, addLocalOptions, addPayloadOptions, countArg, durationArg, localSpec, hostArg, payloadSpec, remotePortArg, replyRule,

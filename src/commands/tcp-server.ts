@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { TcpServer } from '../core/tcp-server.js';
+import { TcpServer } from '../core/tcp/server.js';
 import { serveUntilStopped, type Execute } from './context.js';
 import { countArg, durationArg, hostArg, portArg } from './options.js';
 

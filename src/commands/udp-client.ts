@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
-import { loadPayload } from '../core/payload.js';
-import { UDP_DEFAULT_TIMEOUT_MS, runUdpClient } from '../core/udp-client.js';
+import { loadPayload } from '../core/message/payload.js';
+import { UDP_DEFAULT_TIMEOUT_MS, runUdpClient } from '../core/udp/client.js';
 import type { Execute } from './context.js';
 import {
   addExchangeOptions, addLocalOptions, addPayloadOptions, localSpec, hostArg, payloadSpec, percentArg, remotePortArg, replyRule,

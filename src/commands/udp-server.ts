@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { UdpServer } from '../core/udp-server.js';
+import { UdpServer } from '../core/udp/server.js';
 import { serveUntilStopped, type Execute } from './context.js';
 import { countArg, hostArg, portArg } from './options.js';
 

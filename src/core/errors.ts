@@ -1,5 +1,4 @@
-import { hostPort } from './address.js';
-import type { ErrorInfo } from './events.js';
+import { hostPort } from './endpoint.js';
 
 // One error type for everything a user can cause or meet on the network. Its code is stable
 // (scripts read it from --json) and maps to the documented exit code.
@@ -16,6 +15,13 @@ const EXIT_CODES = {
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;
+
+/** The error that ended a run, as scripts see it. */
+export interface ErrorInfo {
+  code: ErrorCode;
+  message: string;
+  hint?: string;
+}
 
 export class NetnoteError extends Error {
   readonly code: ErrorCode;

@@ -1,10 +1,7 @@
-import type { Endpoint } from './address.js';
-import type { ErrorCode } from './errors.js';
-import type { CapacitySummary } from './capacity.js';
-import type { InterfacesSummary, RouteSummary } from './nics.js';
-import type { StreamSummary } from './stream.js';
-import type { ResolveSummary } from './resolve.js';
-import type { ClientSummary, HttpSummary, ServerSummary, TlsInfo, UdpServerSummary } from './stats.js';
+// Types only: the data of every log line, and the sink the core sends them to. Every folder of
+// the core imports this; it imports nothing back (the run summaries are in summary.ts).
+import type { Endpoint } from './endpoint.js';
+import type { ErrorInfo } from './errors.js';
 
 export type Role = 'client' | 'server';
 export type Proto = 'tcp' | 'udp';
@@ -51,21 +48,22 @@ export type NetEvent =
   | { event: 'mismatch'; role: Role; seq: number; check: 'echo' | 'expect' | 'expect-regex'; expected: Buffer | RegExp; got: Buffer }
   | { event: 'closed'; role: Role; reason: EndReason; remote?: Endpoint; client?: number; bytesIn: number; bytesOut: number; ms: number }
   | { event: 'warning'; role: Role; message: string }
-  | ({ event: 'error'; role: Role; exitCode: number } & ErrorInfo)
-  | ({ event: 'summary'; exitCode: number; error: ErrorInfo | null } & Summary);
+  | ({ event: 'error'; role: Role; exitCode: number } & ErrorInfo);
 
-/** The error that ended a run, as scripts see it. */
-export interface ErrorInfo {
-  code: ErrorCode;
-  message: string;
-  hint?: string;
+/** A TLS session as the `tls` line shows it. */
+export interface TlsInfo {
+  protocol: string;
+  cipher: string;
+  alpn: string | null;
+  authorized: boolean;
+  authorizationError: string | null;
+  subject: string | null;
+  issuer: string | null;
+  /** Certificate expiry, ISO 8601. */
+  validTo: string | null;
+  /** Handshake time. */
+  ms: number;
 }
-
-export type Summary = {
-  role: 'client';
-  summary: ClientSummary | HttpSummary | ResolveSummary | InterfacesSummary | RouteSummary | StreamSummary | CapacitySummary;
-} | { role: 'server'; summary: ServerSummary | UdpServerSummary };
-
 
 /** Where the core sends events. `messages` is false when nobody reads per-message events (--quiet). */
 export interface EventSink {
@@ -73,7 +71,7 @@ export interface EventSink {
   readonly messages: boolean;
   /**
    * null while the output has room, else a promise of room. The note's print() blocks when its
-   * output is full, and so stops reading; readers wait on this the same way (core/backpressure).
+   * output is full, and so stops reading; readers wait on this the same way (run/backpressure.ts).
    */
   room(): Promise<void> | null;
 }

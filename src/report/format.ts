@@ -1,4 +1,4 @@
-import type { Endpoint } from '../core/address.js';
+import type { Endpoint } from '../core/endpoint.js';
 
 // How numbers, sizes and peers read in every human line.
 

@@ -1,8 +1,12 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Ora } from 'ora';
-import { hostPort, type Endpoint } from '../core/address.js';
+import { hostPort, type Endpoint } from '../core/endpoint.js';
 import type { EndReason, NetEvent, Proto, Role } from '../core/events.js';
-import type { ClientSummary, HttpSummary, ServerSummary, UdpServerSummary } from '../core/stats.js';
+import type { HttpSummary } from '../core/http/get.js';
+import type { ClientSummary } from '../core/message/exchange.js';
+import type { ReportEvent } from '../core/summary.js';
+import type { ServerSummary } from '../core/tcp/server.js';
+import type { UdpServerSummary } from '../core/udp/server.js';
 import { SHOWN_BYTES, hexDump, shownBytes } from './bytes.js';
 import { bytes, ms, pair, plural, seconds, tuple } from './format.js';
 import { capacityLines, intervalLine, streamLines, wireLine } from './measure-lines.js';
@@ -52,7 +56,7 @@ export class HumanReporter implements Reporter {
     this.c = new Chalk({ level: options.color ? 1 : 0 });
   }
 
-  emit(e: NetEvent): void {
+  emit(e: ReportEvent): void {
     this.stopSpinner();
     switch (e.event) {
       case 'created':

@@ -1,4 +1,4 @@
-import type { NetEvent } from '../core/events.js';
+import type { ReportEvent } from '../core/summary.js';
 import { SHOWN_BYTES, pythonBytes } from './bytes.js';
 import type { Reporter } from './reporter.js';
 import type { LineWriter } from './writer.js';
@@ -14,7 +14,7 @@ export class JsonReporter implements Reporter {
     this.messages = !quiet;
   }
 
-  emit(e: NetEvent): void {
+  emit(e: ReportEvent): void {
     this.out.write(JSON.stringify({ v: SCHEMA_VERSION, time: new Date().toISOString(), ...e }, encode));
   }
 

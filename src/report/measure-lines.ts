@@ -1,8 +1,8 @@
-import { hostPort } from '../core/address.js';
-import type { CapacitySummary } from '../core/capacity.js';
+import { hostPort } from '../core/endpoint.js';
+import type { CapacitySummary } from '../core/measure/capacity.js';
 import type { NetEvent } from '../core/events.js';
-import type { StreamSummary } from '../core/stream.js';
-import type { WireEstimate } from '../core/wire.js';
+import type { StreamSummary } from '../core/measure/stream.js';
+import type { WireEstimate } from '../core/measure/wire.js';
 import { bitRate, bytes, ms, plural, seconds } from './format.js';
 
 /** One second of a stream or a sink, iperf3 style. */

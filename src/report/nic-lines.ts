@@ -1,4 +1,4 @@
-import type { InterfacesSummary, RouteSummary } from '../core/nics.js';
+import type { InterfacesSummary, RouteSummary } from '../core/socket/nics.js';
 
 /** The note's ipconfig() for every NIC: MAC, state, MTU, addresses with prefix and netmask. */
 export function interfacesLines(s: InterfacesSummary): string[] {

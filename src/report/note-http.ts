@@ -1,4 +1,4 @@
-import type { NetEvent } from '../core/events.js';
+import type { ReportEvent } from '../core/summary.js';
 import { shownBytes } from './bytes.js';
 import { pair } from './format.js';
 import { HumanReporter } from './human.js';
@@ -12,7 +12,7 @@ export class NoteHttpReporter extends HumanReporter {
   private resolvedName = false;
   private receiving = false;
 
-  override emit(e: NetEvent): void {
+  override emit(e: ReportEvent): void {
     switch (e.event) {
       case 'created': return this.untagged('socket object created.');
       case 'resolved':

@@ -1,11 +1,10 @@
 import type { EventSink } from '../core/events.js';
-import { HumanReporter } from './human.js';
-import { JsonReporter } from './json.js';
-import { NoteHttpReporter } from './note-http.js';
-import { LineWriter } from './writer.js';
+import type { ReportEvent } from '../core/summary.js';
 
 /** A sink for core events that also owns the output streams. */
 export interface Reporter extends EventSink {
+  /** The core's events, and the run's summaries after them (the CLI's). */
+  emit(event: ReportEvent): void;
   /** Flushes everything written so far; called once before the process exits. */
   close(): void;
 }
@@ -19,23 +18,4 @@ export interface OutputOptions {
   style?: 'note-http';
   /** Nothing on stdout from the reporter (http-get --body-only puts the body there). */
   silent?: boolean;
-}
-
-const SILENT: Reporter = { messages: false, emit() {}, room: () => null, close() {} };
-
-export function createReporter(options: OutputOptions): Reporter {
-  if (options.silent) return SILENT;
-  const out = new LineWriter(process.stdout);
-  if (options.json) return new JsonReporter(out, options.quiet);
-  const interactive = process.stderr.isTTY === true && (process.stderr.columns ?? 0) > 0;
-  const Human = options.style === 'note-http' ? NoteHttpReporter : HumanReporter;
-  return new Human({
-    out,
-    err: new LineWriter(process.stderr),
-    color: options.color && process.stdout.isTTY === true && !process.env.NO_COLOR,
-    quiet: options.quiet,
-    hexDump: options.hexDump,
-    spinner: interactive && !options.quiet,
-    chart: process.stdout.isTTY === true,
-  });
 }

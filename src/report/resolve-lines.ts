@@ -1,5 +1,5 @@
-import { hostPort } from '../core/address.js';
-import type { ResolveSummary } from '../core/resolve.js';
+import { hostPort } from '../core/endpoint.js';
+import type { ResolveSummary } from '../core/dns/resolve.js';
 
 /** The resolve report: the note's getaddrinfo view, each server's answers, and where they differ. */
 export function resolveLines(s: ResolveSummary): string[] {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hexDump, pythonBytes } from '../src/report/bytes.js';
+import { hexDump, pythonBytes } from '../../src/report/bytes.js';
 
 /** Python's own repr() of many byte strings at once: one python3 process for a whole batch. */
 function pythonRepr(samples: Uint8Array[]): string[] {

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { NetnoteError } from './errors.js';
+import { NetnoteError } from '../errors.js';
 
 /** The note's test message. */
 export const NOTE_PAYLOAD = '1234567890';

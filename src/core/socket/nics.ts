@@ -4,9 +4,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import ipaddr from 'ipaddr.js';
-import { familyOf, type Endpoint, type Family } from './address.js';
-import { NetnoteError, fromSystemError } from './errors.js';
-import { resolveHost } from './resolve.js';
+import { familyOf, type Endpoint, type Family } from '../endpoint.js';
+import { NetnoteError, fromSystemError } from '../errors.js';
+import { resolveHost } from './lookup.js';
 
 export interface NicAddress {
   family: Family;

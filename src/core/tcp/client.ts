@@ -1,40 +1,21 @@
 import type net from 'node:net';
-import { hostPort, type Endpoint } from './address.js';
-import { pauseForOutput } from './backpressure.js';
-import { NetnoteError, fromSystemError } from './errors.js';
-import type { EndReason, EventSink } from './events.js';
-import { MAX_REGEX_REPLY, keepsReply, mismatch, regexComplete, replyLength, replyPasses, type ReplyRule } from './reply.js';
-import { RttRecorder, elapsedMs, unconnectedSummary, type ClientSummary, type Counter } from './stats.js';
-import type { LocalSpec } from './local.js';
-import { LoopTurns, RunControl } from './run-control.js';
-import { connectTcp, localEndpoint, remoteEndpoint } from './transport.js';
-import { mtuOf, tcpExchangeWire } from './wire.js';
-
-/** What the TCP and the UDP client are both told: the note's send loop and its reply check. */
-export interface ExchangeConfig {
-  host: string;
-  port: number;
-  local: LocalSpec | null;
-  payload: Buffer;
-  /** Messages to send; null sends until the peer closes (TCP) or the run is interrupted. */
-  count: number | null;
-  /** The note's sleep: pause after a reply (or after a send with wait off) before the next send. */
-  intervalMs: number;
-  /** false (--no-wait): send on schedule without waiting for each reply. */
-  wait: boolean;
-  reply: ReplyRule;
-}
+import { elapsedMs } from '../clock.js';
+import { hostPort, type Endpoint } from '../endpoint.js';
+import { NetnoteError, fromSystemError } from '../errors.js';
+import type { EndReason, EventSink } from '../events.js';
+import { RttRecorder } from '../measure/rtt.js';
+import { mtuOf, tcpExchangeWire } from '../measure/wire.js';
+import { unconnectedSummary, type ClientResult, type Counter, type ExchangeConfig } from '../message/exchange.js';
+import { MAX_REGEX_REPLY, keepsReply, mismatch, regexComplete, replyLength, replyPasses } from '../message/reply.js';
+import { pauseForOutput } from '../run/backpressure.js';
+import { LoopTurns, RunControl } from '../run/control.js';
+import { connectTcp, localEndpoint, remoteEndpoint } from '../socket/tcp.js';
 
 export interface TcpClientConfig extends ExchangeConfig {
   /** Connect timeout, and the per-reply timeout; null waits forever, as the note does. */
   timeoutMs: number | null;
   /** With wait off: at most this many messages awaiting their reply; then sending waits. */
   maxInFlight: number;
-}
-
-export interface ClientResult {
-  summary: ClientSummary;
-  error: NetnoteError | null;
 }
 
 /** How long --no-wait lingers for outstanding replies after the last send when no --timeout is given. */

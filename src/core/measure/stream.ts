@@ -1,11 +1,11 @@
 import { setMaxListeners } from 'node:events';
 import type net from 'node:net';
-import { hostPort, type Endpoint } from './address.js';
-import { NetnoteError, fromSystemError } from './errors.js';
-import type { EndReason, EventSink } from './events.js';
-import type { LocalSpec } from './local.js';
-import { LoopTurns } from './run-control.js';
-import { connectTcp, localEndpoint, remoteEndpoint } from './transport.js';
+import { hostPort, type Endpoint } from '../endpoint.js';
+import { NetnoteError, fromSystemError } from '../errors.js';
+import type { EndReason, EventSink } from '../events.js';
+import { LoopTurns } from '../run/control.js';
+import type { LocalSpec } from '../socket/local.js';
+import { connectTcp, localEndpoint, remoteEndpoint } from '../socket/tcp.js';
 import { mtuOf, sumWire, tcpStreamWire, type WireEstimate } from './wire.js';
 
 export interface StreamConfig {

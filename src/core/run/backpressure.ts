@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import type { EventSink, NetEvent, Role } from './events.js';
+import type { EventSink, NetEvent, Role } from '../events.js';
 
 // When stdout is a pipe nobody reads, the log must not grow without bound. The note's print()
 // blocks there and stops the loop reading; these do the same for each kind of source.

@@ -2,9 +2,10 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import packet from 'dns-packet';
 import ipaddr from 'ipaddr.js';
-import { familyOf, hostPort, parseAddressPort, type Endpoint } from './address.js';
-import { NetnoteError } from './errors.js';
-import { elapsedMs } from './stats.js';
+import { elapsedMs } from '../clock.js';
+import { familyOf, hostPort, type Endpoint } from '../endpoint.js';
+import { NetnoteError } from '../errors.js';
+import { parseAddressPort } from '../socket/address.js';
 
 export const RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'SRV', 'NS', 'SOA', 'PTR', 'ANY'] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];

@@ -1,9 +1,9 @@
 import type dgram from 'node:dgram';
-import type { Endpoint } from './address.js';
-import { DatagramLog } from './backpressure.js';
-import type { EventSink } from './events.js';
-import { elapsedMs, type PeerRecord, type UdpServerSummary } from './stats.js';
-import { bindUdp } from './transport.js';
+import { elapsedMs } from '../clock.js';
+import type { Endpoint } from '../endpoint.js';
+import type { EventSink } from '../events.js';
+import { DatagramLog } from '../run/backpressure.js';
+import { bindUdp } from '../socket/udp.js';
 
 export interface UdpServerConfig {
   host: string;
@@ -12,6 +12,28 @@ export interface UdpServerConfig {
   /** The note's recvfrom(1024): longer datagrams are cut to this size (and counted). */
   maxSize: number | null;
   mode: 'echo' | 'sink';
+}
+
+export interface PeerRecord {
+  remote: Endpoint;
+  datagrams: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export interface UdpServerSummary {
+  proto: 'udp';
+  local: Endpoint | null;
+  datagrams: { in: number; out: number; truncated: number; sendErrors: number };
+  bytesIn: number;
+  bytesOut: number;
+  /** The largest datagram received, in bytes. */
+  largest: number;
+  durationMs: number;
+  peers: number;
+  /** The most recently active peers, most recent last; `olderPeers` counts the ones left out. */
+  perPeer: PeerRecord[];
+  olderPeers: number;
 }
 
 /** Peers listed in the summary; more are only counted. */

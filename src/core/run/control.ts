@@ -1,5 +1,5 @@
-import type { NetnoteError } from './errors.js';
-import type { EndReason } from './events.js';
+import type { NetnoteError } from '../errors.js';
+import type { EndReason } from '../events.js';
 
 /**
  * For a loop that may never have to wait (the kernel takes every write at once): without a turn

@@ -1,9 +1,9 @@
 import type net from 'node:net';
-import type { Endpoint } from './address.js';
-import { pauseForOutput } from './backpressure.js';
-import type { EndReason, EventSink } from './events.js';
-import { elapsedMs, type ClientRecord, type ServerSummary } from './stats.js';
-import { listenTcp, localEndpoint, remoteEndpoint } from './transport.js';
+import { elapsedMs } from '../clock.js';
+import type { Endpoint } from '../endpoint.js';
+import type { EndReason, EventSink } from '../events.js';
+import { pauseForOutput } from '../run/backpressure.js';
+import { listenTcp, localEndpoint, remoteEndpoint } from '../socket/tcp.js';
 
 export interface TcpServerConfig {
   host: string;
@@ -15,6 +15,27 @@ export interface TcpServerConfig {
   idleTimeoutMs: number | null;
   /** 'sink' reads and counts, echoing nothing. */
   mode: 'echo' | 'sink';
+}
+
+export interface ClientRecord {
+  client: number;
+  remote: Endpoint;
+  bytesIn: number;
+  bytesOut: number;
+  ms: number;
+  reason: EndReason;
+}
+
+export interface ServerSummary {
+  proto: 'tcp';
+  local: Endpoint | null;
+  clients: { served: number; rejected: number; active: number };
+  bytesIn: number;
+  bytesOut: number;
+  durationMs: number;
+  /** The most recent clients, newest last; `olderClients` counts the ones dropped from the list. */
+  perClient: ClientRecord[];
+  olderClients: number;
 }
 
 /** Per-client lines kept for the summary; older clients are only counted. */

@@ -1,13 +1,13 @@
 import http from 'node:http';
 import type net from 'node:net';
-import type tls from 'node:tls';
-import { hostPort, isAddress } from './address.js';
-import { pauseForOutput } from './backpressure.js';
-import { NetnoteError, fromSystemError } from './errors.js';
-import type { EventSink, NetEvent } from './events.js';
-import type { LocalSpec } from './local.js';
-import { elapsedMs, type HttpSummary, type TlsInfo } from './stats.js';
-import { connectTcp, localEndpoint, remoteEndpoint } from './transport.js';
+import { elapsedMs } from '../clock.js';
+import { hostPort, type Endpoint } from '../endpoint.js';
+import { NetnoteError, fromSystemError } from '../errors.js';
+import type { EndReason, EventSink, NetEvent, TlsInfo } from '../events.js';
+import { pauseForOutput } from '../run/backpressure.js';
+import type { LocalSpec } from '../socket/local.js';
+import { connectTcp, localEndpoint, remoteEndpoint } from '../socket/tcp.js';
+import { secureClient } from '../socket/tls.js';
 
 export interface HttpGetConfig {
   host: string;
@@ -28,6 +28,24 @@ export interface HttpGetConfig {
   maxTimeMs: number | null;
   /** Where the decoded body goes (chunked encoding undone), at the pace it drains; `name` for errors. */
   body: { to: NodeJS.WritableStream; name: string } | null;
+}
+
+export interface HttpSummary {
+  proto: 'http' | 'https';
+  url: string;
+  remote: Endpoint | null;
+  local: Endpoint | null;
+  status: { version: string; code: number; message: string } | null;
+  headers: Array<[string, string]>;
+  /** Body bytes after transfer decoding (chunked undone). */
+  bodyBytes: number;
+  /** Everything received and sent on the connection, headers included. */
+  bytesIn: number;
+  bytesOut: number;
+  tls: TlsInfo | null;
+  /** curl -w style: each step's own time; firstByte counts from the request sent. null = not reached. */
+  timingsMs: { dns: number | null; connect: number | null; tls: number | null; firstByte: number | null; total: number };
+  ended: EndReason;
 }
 
 export interface HttpResult {
@@ -81,8 +99,14 @@ export async function runHttpGet(config: HttpGetConfig, sink: EventSink, signal:
   summary.remote = remoteEndpoint(socket);
   summary.local = localEndpoint(socket);
   try {
-    const stream = config.tls ? await secure(socket, config, summary, tap, stop) : socket;
-    if (config.tls) timings.tls = summary.tls!.ms;
+    let stream: net.Socket = socket;
+    if (config.tls) {
+      const secured = await secureClient(socket, { host: config.host, port: config.port, insecure: config.insecure, alpn: ['http/1.1'] }, stop);
+      stream = secured.socket;
+      summary.tls = secured.info;
+      timings.tls = secured.info.ms;
+      tap.emit({ event: 'tls', role: 'client', ...secured.info });
+    }
     await exchange(stream, config, summary, timings, tap, stop);
     return finish(null);
   } catch (err) {
@@ -91,46 +115,6 @@ export async function runHttpGet(config: HttpGetConfig, sink: EventSink, signal:
   } finally {
     socket.destroy();
   }
-}
-
-/** TLS over the connected socket: SNI from the host name, the certificate reported either way. */
-async function secure(socket: net.Socket, config: HttpGetConfig, summary: HttpSummary, sink: EventSink, stop: AbortSignal): Promise<tls.TLSSocket> {
-  const { default: tls } = await import('node:tls'); // only https pays for loading TLS
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const secured = tls.connect({
-      socket,
-      servername: isAddress(config.host) ? undefined : config.host,
-      rejectUnauthorized: !config.insecure,
-      ALPNProtocols: ['http/1.1'],
-    });
-    const onAbort = () => secured.destroy();
-    stop.addEventListener('abort', onAbort, { once: true });
-    secured.once('error', (err: NodeJS.ErrnoException) => {
-      stop.removeEventListener('abort', onAbort);
-      const certificate = describeCertificate(secured);
-      reject(new NetnoteError('unreachable', `TLS with ${hostPort(config.host, config.port)} failed: ${err.code ?? ''} ${err.message}`.trim(),
-        err.code && /CERT|SELF_SIGNED|UNABLE_TO/.test(err.code) ? `the certificate${certificate ? ` (${certificate})` : ''} is not trusted here: --insecure skips the check` : undefined));
-    });
-    secured.once('secureConnect', () => {
-      stop.removeEventListener('abort', onAbort);
-      const peer = secured.getPeerCertificate();
-      const info: TlsInfo = {
-        protocol: secured.getProtocol() ?? '',
-        cipher: secured.getCipher()?.name ?? '',
-        alpn: secured.alpnProtocol || null,
-        authorized: secured.authorized,
-        authorizationError: secured.authorizationError ? String(secured.authorizationError) : null,
-        subject: peer?.subject ? distinguishedName(peer.subject) : null,
-        issuer: peer?.issuer ? distinguishedName(peer.issuer) : null,
-        validTo: peer?.valid_to ? new Date(peer.valid_to).toISOString() : null,
-        ms: elapsedMs(started),
-      };
-      summary.tls = info;
-      sink.emit({ event: 'tls', role: 'client', ...info });
-      resolve(secured);
-    });
-  });
 }
 
 function exchange(
@@ -261,13 +245,3 @@ function urlOf(config: HttpGetConfig): string {
   const authority = hostPort(config.host, config.port);
   return `${scheme}://${config.port === defaultPort ? authority.slice(0, authority.lastIndexOf(':')) : authority}${config.path}`;
 }
-
-function distinguishedName(name: tls.Certificate): string {
-  return Object.entries(name).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`).join(', ');
-}
-
-function describeCertificate(socket: tls.TLSSocket): string {
-  const peer = socket.getPeerCertificate();
-  return peer?.subject ? `subject ${distinguishedName(peer.subject)}, issuer ${peer.issuer ? distinguishedName(peer.issuer) : '?'}` : '';
-}
-

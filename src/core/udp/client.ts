@@ -1,20 +1,21 @@
 import type dgram from 'node:dgram';
-import { hostPort, type Endpoint } from './address.js';
-import { DatagramLog } from './backpressure.js';
-import { NetnoteError, fromSystemError } from './errors.js';
-import type { EndReason, EventSink } from './events.js';
-import { PROBE_HEADER, decodeProbe, encodeProbe } from './probe.js';
-import { keepsReply, mismatch, replyPasses } from './reply.js';
-import { RunControl } from './run-control.js';
-import { RttRecorder, elapsedMs, unconnectedSummary, type Counter } from './stats.js';
-import type { ClientResult, ExchangeConfig } from './tcp-client.js';
-import { MAX_DATAGRAM, connectUdp } from './transport.js';
-import { mtuOf, sumWire, udpWire } from './wire.js';
+import { elapsedMs } from '../clock.js';
+import { hostPort, type Endpoint } from '../endpoint.js';
+import { NetnoteError, fromSystemError } from '../errors.js';
+import type { EndReason, EventSink } from '../events.js';
+import { PROBE_HEADER, decodeProbe, encodeProbe } from '../measure/probe.js';
+import { RttRecorder } from '../measure/rtt.js';
+import { mtuOf, sumWire, udpWire } from '../measure/wire.js';
+import { unconnectedSummary, type ClientResult, type Counter, type ExchangeConfig } from '../message/exchange.js';
+import { keepsReply, mismatch, replyPasses } from '../message/reply.js';
+import { DatagramLog } from '../run/backpressure.js';
+import { RunControl } from '../run/control.js';
+import { MAX_DATAGRAM, connectUdp } from '../socket/udp.js';
 
 export interface UdpClientConfig extends ExchangeConfig {
   /** How long a datagram waits for its reply before it counts as lost (a later reply is late). */
   timeoutMs: number;
-  /** Carry a sequence number and send time in each datagram (see probe.ts). */
+  /** Carry a sequence number and send time in each datagram (see measure/probe.ts). */
   probe: boolean;
   /** Exit 1 when more than this percentage of datagrams got no reply. */
   maxLossPercent: number | null;

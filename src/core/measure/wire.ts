@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import type { Family } from './address.js';
+import type { Family } from '../endpoint.js';
 
 /**
  * The note's FAQ 7 ("why does a packet of less than 50 B consume much more data?"): an estimate of

@@ -1,14 +1,7 @@
 import { isIP } from 'node:net';
-import { NetnoteError } from './errors.js';
+import { NetnoteError } from '../errors.js';
 
-export type Family = 'IPv4' | 'IPv6';
-
-/** One side of a socket, as the kernel reports it. */
-export interface Endpoint {
-  address: string;
-  port: number;
-  family: Family;
-}
+// What a person types for a host, a port or an address: parsed here, refused with a usage error.
 
 // The note's port tables (TCP and UDP), plus the ports device people meet most often.
 // A fixed table rather than /etc/services: minimal images and the standalone binary lack it.
@@ -46,19 +39,6 @@ export function parseHost(input: string): string {
     throw new NetnoteError('usage', `invalid host '${input}': expected a name, an IPv4 or an IPv6 address`);
   }
   return host;
-}
-
-export function isAddress(host: string): boolean {
-  return isIP(host) !== 0;
-}
-
-export function familyOf(address: string): Family {
-  return isIP(address) === 6 ? 'IPv6' : 'IPv4';
-}
-
-/** `127.0.0.1:80`, `[::1]:80`. */
-export function hostPort(host: string, port: number): string {
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /**

@@ -1,11 +1,11 @@
 import type net from 'node:net';
 import { setMaxListeners } from 'node:events';
-import { hostPort, type Endpoint } from './address.js';
-import { NetnoteError } from './errors.js';
-import type { EventSink } from './events.js';
-import type { LocalSpec } from './local.js';
-import { elapsedMs } from './stats.js';
-import { connectTcp } from './transport.js';
+import { elapsedMs } from '../clock.js';
+import { hostPort, type Endpoint } from '../endpoint.js';
+import { NetnoteError } from '../errors.js';
+import type { EventSink } from '../events.js';
+import type { LocalSpec } from '../socket/local.js';
+import { connectTcp } from '../socket/tcp.js';
 
 export interface CapacityConfig {
   host: string;

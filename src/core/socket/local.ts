@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import type { Family } from './address.js';
-import { NetnoteError } from './errors.js';
+import type { Family } from '../endpoint.js';
+import { NetnoteError } from '../errors.js';
 
 /**
  * The note's multi-NIC method: bind the local address of the NIC to use before connecting, port 0

@@ -1,11 +1,10 @@
-import dgram from 'node:dgram';
 import net from 'node:net';
-import { familyOf, hostPort, isAddress, type Endpoint, type Family } from './address.js';
-import { NetnoteError, fromSystemError } from './errors.js';
-import type { EventSink, Role } from './events.js';
+import { elapsedMs } from '../clock.js';
+import { endpoint, hostPort, type Endpoint } from '../endpoint.js';
+import { NetnoteError, fromSystemError } from '../errors.js';
+import type { EventSink, Role } from '../events.js';
 import { bindError, isBindFailure, localBinding, type LocalBinding, type LocalSpec } from './local.js';
-import { resolveHost, type ResolvedAddress } from './resolve.js';
-import { elapsedMs } from './stats.js';
+import { resolveAndSay, resolveHost, type ResolvedAddress } from './lookup.js';
 
 export interface ConnectOptions {
   host: string;
@@ -26,19 +25,6 @@ export function remoteEndpoint(socket: net.Socket): Endpoint {
   return endpoint(socket.remoteAddress, socket.remotePort, socket.remoteFamily);
 }
 
-function endpoint(address: string | undefined, port: number | undefined, family: string | undefined): Endpoint {
-  const addr = address ?? '';
-  return { address: addr, port: port ?? 0, family: family === 'IPv6' || family === 'IPv4' ? family as Family : familyOf(addr) };
-}
-
-/** getaddrinfo, and the note's `DNS for HOST: IP` line when HOST was a name. */
-async function resolveFor(host: string, role: Role, sink: EventSink): Promise<ResolvedAddress[]> {
-  const started = performance.now();
-  const addresses = await resolveHost(host);
-  if (!isAddress(host)) sink.emit({ event: 'resolved', role, host, address: addresses[0]!.address, family: addresses[0]!.family, ms: elapsedMs(started) });
-  return addresses;
-}
-
 /**
  * The note's TCP client steps: socket created, getaddrinfo, connect. Every address the resolver
  * gives is tried in order (a `localhost` that answers ::1 first must still reach 127.0.0.1).
@@ -46,7 +32,7 @@ async function resolveFor(host: string, role: Role, sink: EventSink): Promise<Re
 export async function connectTcp(options: ConnectOptions, sink: EventSink): Promise<net.Socket> {
   const role = options.role ?? 'client';
   sink.emit({ event: 'created', role, proto: 'tcp' });
-  const addresses = await resolveFor(options.host, role, sink);
+  const addresses = await resolveAndSay(options.host, role, sink);
   let lastError: NetnoteError | undefined;
   let attempts = 0;
   for (const target of addresses) {
@@ -126,61 +112,4 @@ export async function listenTcp(options: ListenOptions, sink: EventSink, onConne
   sink.emit({ event: 'bound', role: 'server', local });
   sink.emit({ event: 'listening', role: 'server', local, backlog: options.backlog });
   return { listener: server, local };
-}
-
-/** Largest UDP payload: 65535 less the UDP header (8), and for IPv4 less its 20-byte header too. */
-export const MAX_DATAGRAM: Record<Family, number> = { IPv4: 65507, IPv6: 65527 };
-
-export interface UdpConnectOptions {
-  host: string;
-  port: number;
-  local?: LocalSpec | null;
-}
-
-/**
- * The note's UDP client socket, connected: the kernel then filters replies to that peer and
- * reports ICMP port unreachable as ECONNREFUSED instead of leaving us to time out.
- */
-export async function connectUdp(options: UdpConnectOptions, sink: EventSink): Promise<{ socket: dgram.Socket; remote: Endpoint }> {
-  sink.emit({ event: 'created', role: 'client', proto: 'udp' });
-  const [target] = await resolveFor(options.host, 'client', sink);
-  const binding = localBinding(options.local ?? null, target!.family);
-  const socket = dgram.createSocket({ type: target!.family === 'IPv6' ? 'udp6' : 'udp4', reuseAddr: binding?.reuseAddress === true });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', (err: NodeJS.ErrnoException) => reject(binding && isBindFailure(err)
-      ? bindError(err, binding, 'udp')
-      : fromSystemError(err, { host: target!.address, port: options.port, doing: 'connect' })));
-    const connect = () => socket.connect(options.port, target!.address, () => resolve());
-    if (binding) socket.bind({ address: binding.address, port: binding.port }, connect);
-    else connect();
-  });
-  socket.removeAllListeners('error');
-  if (binding) {
-    const { address, port, family } = socket.address();
-    sink.emit({ event: 'bound', role: 'client', local: endpoint(address, port, family) });
-  }
-  return { socket, remote: { address: target!.address, port: options.port, family: target!.family } };
-}
-
-export interface UdpBindOptions {
-  host: string;
-  port: number;
-  /** SO_REUSEADDR: share the port with other sockets that ask for it too (libuv leaves it off for UDP). */
-  reuseAddress: boolean;
-}
-
-/** The note's UDP server socket: created, then bound. UDP has no listen step. */
-export async function bindUdp(options: UdpBindOptions, sink: EventSink): Promise<{ socket: dgram.Socket; local: Endpoint }> {
-  sink.emit({ event: 'created', role: 'server', proto: 'udp' });
-  const [target] = await resolveHost(options.host);
-  const socket = dgram.createSocket({ type: target!.family === 'IPv6' ? 'udp6' : 'udp4', reuseAddr: options.reuseAddress });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', (err) => reject(fromSystemError(err, { host: target!.address, port: options.port, doing: 'listen' })));
-    socket.bind({ address: target!.address, port: options.port }, () => resolve());
-  });
-  socket.removeAllListeners('error');
-  const { address, port, family } = socket.address();
-  const local = endpoint(address, port, family);
-  sink.emit({ event: 'bound', role: 'server', local });
-  return { socket, local };
 }

@@ -1,5 +1,5 @@
-import { NetnoteError } from './errors.js';
-import type { EventSink } from './events.js';
+import { NetnoteError } from '../errors.js';
+import type { EventSink } from '../events.js';
 
 /**
  * What counts as the reply to one message, and whether it passes. TCP is a byte stream, so a

@@ -1,0 +1,77 @@
+import type { Endpoint } from '../endpoint.js';
+import type { NetnoteError } from '../errors.js';
+import type { EndReason, Proto } from '../events.js';
+import type { RttSummary } from '../measure/rtt.js';
+import type { WireEstimate } from '../measure/wire.js';
+import type { LocalSpec } from '../socket/local.js';
+import type { ReplyRule } from './reply.js';
+
+// The note's exchange, shared by the TCP and the UDP client: what each is told (send a message,
+// wait for its reply, sleep, again) and what it reports.
+
+export interface ExchangeConfig {
+  host: string;
+  port: number;
+  local: LocalSpec | null;
+  payload: Buffer;
+  /** Messages to send; null sends until the peer closes (TCP) or the run is interrupted. */
+  count: number | null;
+  /** The note's sleep: pause after a reply (or after a send with wait off) before the next send. */
+  intervalMs: number;
+  /** false (--no-wait): send on schedule without waiting for each reply. */
+  wait: boolean;
+  reply: ReplyRule;
+}
+
+export interface Counter {
+  messages: number;
+  bytes: number;
+}
+
+export interface ClientSummary {
+  proto: Proto;
+  remote: Endpoint | null;
+  local: Endpoint | null;
+  connected: boolean;
+  /** Rounds asked for with --count; null when the run had no bound. */
+  rounds: number | null;
+  sent: Counter;
+  received: Counter;
+  rttMs: RttSummary | null;
+  durationMs: number;
+  ended: EndReason;
+  /** UDP only: what happened to the datagrams that did not simply come back. */
+  datagrams: DatagramStats | null;
+  /** What the run cost on the link, next to its payload (null when it never connected). */
+  wire: WireEstimate | null;
+}
+
+export interface DatagramStats {
+  /** Never answered. */
+  lost: number;
+  /** Answered after their timeout: counted here, not as lost. */
+  late: number;
+  /** Answers to a datagram already answered. */
+  duplicated: number;
+  /** Answers that came after an answer to a later datagram (--probe only). */
+  reordered: number;
+  /** Datagrams that answer nothing we sent. */
+  foreign: number;
+  lossPercent: number;
+  /** RFC 3550 interarrival jitter of the round-trip times, in ms (--probe only). */
+  jitterMs: number | null;
+}
+
+export interface ClientResult {
+  summary: ClientSummary;
+  error: NetnoteError | null;
+}
+
+/** The summary of a client run that never got to send: resolution, connect or setup failed. */
+export function unconnectedSummary(proto: Proto, rounds: number | null, error: NetnoteError, durationMs: number): ClientSummary {
+  const ended: EndReason = error.code === 'interrupted' ? 'interrupted' : error.code === 'timeout' ? 'timeout' : 'failed';
+  return {
+    proto, remote: null, local: null, connected: false, rounds,
+    sent: { messages: 0, bytes: 0 }, received: { messages: 0, bytes: 0 }, rttMs: null, durationMs, ended, datagrams: null, wire: null,
+  };
+}

@@ -394,7 +394,13 @@ describe('reply matching: duplicates, reordering, late and lost datagrams', () =
     expect(code).toBe(0);
     const events = jsonLines(stdout);
     expect(events.filter((e) => e.event === 'no-reply').map((e) => e.seq)).toEqual([3]);
-    expect(lastSummary(stdout).summary.datagrams).toEqual({ lost: 1, late: 0, duplicated: 0, reordered: 0, foreign: 0, lossPercent: 25, jitterMs: expect.any(Number) });
+    const datagrams = lastSummary(stdout).summary.datagrams;
+    expect(datagrams).toEqual({ lost: 1, late: 0, duplicated: 0, reordered: 0, foreign: 0, lossPercent: 25, jitterMs: expect.any(Number), perSecond: expect.any(Array) });
+    // Second by second: the third datagram, sent in the first second, lost there; the fourth waited out its timeout.
+    const seconds = datagrams.perSecond as Array<{ second: number; sent: number; lost: number }>;
+    expect(seconds[0]).toMatchObject({ second: 0, lost: 1, late: 0, duplicated: 0, reordered: 0, jitterMs: expect.any(Number) });
+    expect(seconds.reduce((total, s) => total + s.sent, 0)).toBe(4);
+    expect(seconds.reduce((total, s) => total + s.lost, 0)).toBe(1);
     // The same in human form (a fresh peer: it counts datagrams from 1).
     const again = await udpPeer((data, n, reply) => n !== 3 && reply(data));
     const human = await runCli(['udp-client', '127.0.0.1', String(again), '-c', '4', '-i', '0', '-w', '1s']);

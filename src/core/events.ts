@@ -41,8 +41,11 @@ export type NetEvent =
     }
   | { event: 'no-reply'; role: Role; seq: number; waitedMs: number }
   | ({ event: 'tls'; role: Role } & TlsInfo)
-  /** Throughput per second of a stream (client) or a sink (server): bytes moved in [fromS, toS). */
-  | { event: 'interval'; role: Role; fromS: number; toS: number; bytes: number; perConnection?: number[] }
+  /**
+   * Throughput per second of a stream (client) or a sink (server): bytes moved in [fromS, toS);
+   * a stream's per connection, a sink's per client (each client that sent something that second).
+   */
+  | { event: 'interval'; role: Role; fromS: number; toS: number; bytes: number; perConnection?: number[]; perClient?: Array<{ client: number; bytes: number }> }
   | { event: 'response'; role: Role; version: string; code: number; message: string; headers: Array<[string, string]> }
   | { event: 'round'; role: Role; seq: number }
   | { event: 'mismatch'; role: Role; seq: number; check: 'echo' | 'expect' | 'expect-regex'; expected: Buffer | RegExp; got: Buffer }

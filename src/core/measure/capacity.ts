@@ -38,7 +38,22 @@ export interface CapacitySummary {
   alive: number;
   holdMs: number;
   ended: 'completed' | 'interrupted';
+  /** Connections over time: the counts after each change, at most TIMELINE_POINTS of them (the last of each slice of time). */
+  timeline: CapacityPoint[];
 }
+
+export interface CapacityPoint {
+  /** Since the first attempt. */
+  ms: number;
+  established: number;
+  /** Attempts that did not become a connection (refused, reset, timed out, other). */
+  failed: number;
+  /** Established and not closed by the peer. */
+  open: number;
+}
+
+/** Enough points to draw the curve; ten thousand connections must not make ten thousand. */
+const TIMELINE_POINTS = 200;
 
 // Per-connection lines would bury the answer under thousands: only the counts are reported.
 const MUTED: EventSink = { messages: false, emit() {}, room: () => null };
@@ -50,12 +65,15 @@ const MUTED: EventSink = { messages: false, emit() {}, room: () => null };
 export async function runCapacity(config: CapacityConfig, sink: EventSink, signal: AbortSignal): Promise<{ summary: CapacitySummary; error: NetnoteError | null }> {
   const summary: CapacitySummary = {
     proto: 'tcp-capacity', target: hostPort(config.host, config.port), remote: null, attempted: config.connections, established: 0, refused: 0, reset: 0, timedOut: 0,
-    otherErrors: {}, openMs: 0, closedDuringHold: 0, alive: 0, holdMs: config.holdMs, ended: 'completed',
+    otherErrors: {}, openMs: 0, closedDuringHold: 0, alive: 0, holdMs: config.holdMs, ended: 'completed', timeline: [],
   };
   sink.emit({ event: 'created', role: 'client', proto: 'tcp' });
   setMaxListeners(config.connections + 10, signal); // each attempt listens for Ctrl-C
   const open = new Set<net.Socket>();
   const started = performance.now();
+  const changes: CapacityPoint[] = [];
+  let failed = 0;
+  const changed = () => changes.push({ ms: elapsedMs(started), established: summary.established, failed, open: open.size });
   const attempts: Array<Promise<void>> = [];
   for (let i = 0; i < config.connections && !signal.aborted; i++) {
     if (config.ratePerSecond !== null && i > 0) await pause(1000 / config.ratePerSecond, signal);
@@ -63,12 +81,17 @@ export async function runCapacity(config: CapacityConfig, sink: EventSink, signa
       summary.established++;
       summary.remote ??= { address: socket.remoteAddress!, port: socket.remotePort!, family: socket.remoteFamily === 'IPv6' ? 'IPv6' : 'IPv4' };
       open.add(socket);
+      changed();
       socket.on('error', () => {});
       socket.resume();
       socket.once('close', () => {
-        if (open.delete(socket)) summary.closedDuringHold++;
+        if (!open.delete(socket)) return;
+        summary.closedDuringHold++;
+        changed();
       });
     }, (err: NetnoteError) => {
+      failed++;
+      changed();
       if (err.code === 'unreachable') summary.refused++;
       else if (err.code === 'lost') summary.reset++;
       else if (err.code === 'timeout') summary.timedOut++;
@@ -79,6 +102,8 @@ export async function runCapacity(config: CapacityConfig, sink: EventSink, signa
   summary.openMs = elapsedMs(started);
   await pause(config.holdMs, signal);
   summary.alive = open.size;
+  changed();
+  summary.timeline = thin(changes);
   const interrupted = signal.aborted;
   for (const socket of open) {
     open.delete(socket);
@@ -89,6 +114,14 @@ export async function runCapacity(config: CapacityConfig, sink: EventSink, signa
     ? new NetnoteError(summary.refused > 0 ? 'unreachable' : summary.timedOut > 0 ? 'timeout' : 'lost', `none of ${config.connections} connections to ${summary.target} was established`)
     : null;
   return { summary, error: interrupted ? new NetnoteError('interrupted', 'interrupted') : fatal };
+}
+
+/** The first point and the last of each of TIMELINE_POINTS equal slices of the run: a step curve keeps its shape. */
+export function thin(points: CapacityPoint[]): CapacityPoint[] {
+  const end = points.at(-1)?.ms ?? 0;
+  if (points.length <= TIMELINE_POINTS || end === 0) return points;
+  const slice = (p: CapacityPoint) => Math.min(TIMELINE_POINTS - 1, Math.floor((p.ms / end) * TIMELINE_POINTS));
+  return points.filter((p, i) => i === 0 || i === points.length - 1 || slice(p) !== slice(points[i + 1]!));
 }
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {

@@ -107,7 +107,8 @@ export async function runStream(config: StreamConfig, sink: EventSink, signal: A
   return { summary, error };
 }
 
-function rate(bytes: number, ms: number): number {
+/** Bits per second of `bytes` moved in `ms`. */
+export function rate(bytes: number, ms: number): number {
   return ms > 0 ? Math.round((bytes * 8 * 1000) / ms) : 0;
 }
 

@@ -1,6 +1,7 @@
 import type { Endpoint } from '../endpoint.js';
 import type { NetnoteError } from '../errors.js';
 import type { EndReason, Proto } from '../events.js';
+import type { DatagramSecond } from '../measure/datagram-seconds.js';
 import type { RttSummary } from '../measure/rtt.js';
 import type { WireEstimate } from '../measure/wire.js';
 import type { LocalSpec } from '../socket/local.js';
@@ -60,11 +61,18 @@ export interface DatagramStats {
   lossPercent: number;
   /** RFC 3550 interarrival jitter of the round-trip times, in ms (--probe only). */
   jitterMs: number | null;
+  /** The same, second by second of the run. */
+  perSecond: DatagramSecond[];
 }
 
 export interface ClientResult {
   summary: ClientSummary;
   error: NetnoteError | null;
+}
+
+/** Datagrams unanswered, as a percentage of those sent, to 0.001 %. */
+export function lossPercent(lost: number, sent: number): number {
+  return sent === 0 ? 0 : Math.round((lost / sent) * 1e5) / 1e3;
 }
 
 /** The summary of a client run that never got to send: resolution, connect or setup failed. */

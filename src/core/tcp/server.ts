@@ -39,7 +39,7 @@ export interface ServerSummary {
 }
 
 /** Per-client lines kept for the summary; older clients are only counted. */
-const SUMMARY_CLIENTS = 100;
+export const SUMMARY_CLIENTS = 100;
 
 interface Client {
   id: number;
@@ -66,6 +66,9 @@ export class TcpServer {
   private server: net.Server | null = null;
   private idleWaiters: Array<() => void> = [];
   private ticker: NodeJS.Timeout | undefined;
+  /** A sink's per-client counts: bytes read at the last tick, and clients gone since then with their final count. */
+  private readonly reportedIn = new Map<number, number>();
+  private readonly closedUnreported = new Map<number, number>();
   local: Endpoint | null = null;
 
   private constructor(private readonly config: TcpServerConfig, private readonly sink: EventSink) {}
@@ -126,6 +129,7 @@ export class TcpServer {
   private closed(client: Client): void {
     const { socket } = client;
     this.clients.delete(client.id);
+    if (this.ticker) this.closedUnreported.set(client.id, socket.bytesRead);
     this.bytesIn += socket.bytesRead;
     this.bytesOut += socket.bytesWritten;
     const ms = elapsedMs(client.started);
@@ -143,17 +147,30 @@ export class TcpServer {
     }
   }
 
-  /** A sink says what it received each second there was traffic, like an iperf3 server. */
+  /** A sink says what it received each second there was traffic, like an iperf3 server, and from which client. */
   private reportEverySecond(): void {
     let last = 0;
     let second = 0;
     this.ticker = setInterval(() => {
       const total = this.totalIn();
-      if (total > last) this.sink.emit({ event: 'interval', role: 'server', fromS: second, toS: second + 1, bytes: total - last });
+      const perClient: Array<{ client: number; bytes: number }> = [];
+      for (const { id, socket } of this.clients.values()) this.countSince(perClient, id, socket.bytesRead);
+      for (const [id, bytesRead] of this.closedUnreported) this.countSince(perClient, id, bytesRead);
+      this.closedUnreported.clear();
+      perClient.sort((a, b) => a.client - b.client);
+      if (total > last) this.sink.emit({ event: 'interval', role: 'server', fromS: second, toS: second + 1, bytes: total - last, perClient });
       last = total;
       second++;
     }, 1000);
     this.ticker.unref();
+  }
+
+  /** Adds what a client sent since the last tick; a client that sent nothing is left out. */
+  private countSince(perClient: Array<{ client: number; bytes: number }>, id: number, bytesRead: number): void {
+    const bytes = bytesRead - (this.reportedIn.get(id) ?? 0);
+    if (this.clients.has(id)) this.reportedIn.set(id, bytesRead);
+    else this.reportedIn.delete(id);
+    if (bytes > 0) perClient.push({ client: id, bytes });
   }
 
   private totalIn(): number {

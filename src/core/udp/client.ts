@@ -3,10 +3,11 @@ import { elapsedMs } from '../clock.js';
 import { hostPort, type Endpoint } from '../endpoint.js';
 import { NetnoteError, fromSystemError } from '../errors.js';
 import type { EndReason, EventSink } from '../events.js';
+import { DatagramSeconds } from '../measure/datagram-seconds.js';
 import { PROBE_HEADER, decodeProbe, encodeProbe } from '../measure/probe.js';
 import { RttRecorder } from '../measure/rtt.js';
 import { mtuOf, sumWire, udpWire } from '../measure/wire.js';
-import { unconnectedSummary, type ClientResult, type Counter, type ExchangeConfig } from '../message/exchange.js';
+import { lossPercent, unconnectedSummary, type ClientResult, type Counter, type ExchangeConfig } from '../message/exchange.js';
 import { keepsReply, mismatch, replyPasses } from '../message/reply.js';
 import { DatagramLog } from '../run/backpressure.js';
 import { RunControl } from '../run/control.js';
@@ -66,6 +67,7 @@ class UdpClientRun {
   private sweeper: NodeJS.Timeout | undefined;
   private readonly keepReplies: boolean;
   private readonly log: DatagramLog;
+  private readonly seconds: DatagramSeconds;
 
   constructor(
     private readonly config: UdpClientConfig,
@@ -77,6 +79,7 @@ class UdpClientRun {
   ) {
     this.keepReplies = keepsReply(config.reply);
     this.log = new DatagramLog(sink, 'client');
+    this.seconds = new DatagramSeconds(started);
     socket.on('message', this.onMessage);
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ECONNREFUSED') {
@@ -101,6 +104,7 @@ class UdpClientRun {
     const mtu = mtuOf(local.address);
     this.socket.close();
     const lost = this.overdue.size + this.outstanding.size;
+    for (const sentAt of [...this.overdue.values(), ...this.outstanding.values()]) this.seconds.lost(sentAt);
     return {
       summary: {
         proto: 'udp', remote: this.remote, local: { address: local.address, port: local.port, family: this.remote.family },
@@ -108,8 +112,9 @@ class UdpClientRun {
         rttMs: this.rtt.summary(), durationMs: elapsedMs(this.started), ended: reason,
         datagrams: {
           lost, late: this.late, duplicated: this.duplicated, reordered: this.reordered, foreign: this.foreign,
-          lossPercent: this.sent.messages === 0 ? 0 : Math.round((lost / this.sent.messages) * 1e5) / 1e3,
+          lossPercent: lossPercent(lost, this.sent.messages),
           jitterMs: this.config.probe && this.lastRtt !== null ? Math.round(this.jitter * 1000) / 1000 : null,
+          perSecond: this.seconds.list(),
         },
         wire: sumWire(
           udpWire(this.sent.messages, this.sent.bytes, this.remote.family, mtu),
@@ -181,6 +186,7 @@ class UdpClientRun {
     }
     this.sent.messages++;
     this.sent.bytes += datagram.length;
+    this.seconds.sent(sentAt);
     if (this.sink.messages) this.sink.emit({ event: 'send', role: 'client', seq, data: datagram });
   }
 
@@ -217,6 +223,7 @@ class UdpClientRun {
       if (this.overdue.delete(seq)) {
         kind = 'late';
         this.late++;
+        this.seconds.late(sentAt);
       } else {
         this.outstanding.delete(seq);
         if (seq < this.highestAnswered) kind = 'reordered';
@@ -227,12 +234,19 @@ class UdpClientRun {
       rttMs = Math.round((now - sentAt) * 1000) / 1000;
       this.rtt.record((now - sentAt) * 1e6);
       this.trackJitter(now - sentAt);
+      if (this.config.probe) this.seconds.jitter(now, this.jitter);
     } else {
       kind = 'foreign';
     }
-    if (kind === 'duplicate') this.duplicated++;
-    else if (kind === 'reordered') this.reordered++;
-    else if (kind === 'foreign') this.foreign++;
+    if (kind === 'duplicate') {
+      this.duplicated++;
+      this.seconds.duplicated(now);
+    } else if (kind === 'reordered') {
+      this.reordered++;
+      this.seconds.reordered(now);
+    } else if (kind === 'foreign') {
+      this.foreign++;
+    }
     if (this.sink.messages) {
       this.log.emit({
         event: 'recv', role: 'client', data: datagram, remote: this.remote,

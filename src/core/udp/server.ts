@@ -37,7 +37,7 @@ export interface UdpServerSummary {
 }
 
 /** Peers listed in the summary; more are only counted. */
-const SUMMARY_PEERS = 100;
+export const SUMMARY_PEERS = 100;
 /** Peers tracked at all (and counted in the summary): a flood from spoofed sources must not grow memory without bound. */
 const TRACKED_PEERS = 10_000;
 

@@ -4,6 +4,7 @@ import type { Execute, RunContext } from './commands/context.js';
 import { registerDemo } from './commands/demo.js';
 import { registerHttpGet } from './commands/http-get.js';
 import { registerInterfaces } from './commands/interfaces.js';
+import { registerMerge } from './commands/merge.js';
 import { registerResolve } from './commands/resolve.js';
 import { registerTcpClient } from './commands/tcp-client.js';
 import { registerTcpServer } from './commands/tcp-server.js';
@@ -78,6 +79,7 @@ registerHttpGet(program, execute);
 registerResolve(program, execute);
 registerInterfaces(program, execute);
 registerDemo(program, execute);
+registerMerge(program, execute);
 
 // No top-level await: the standalone executable is bundled as CommonJS.
 program.parseAsync().catch((err: unknown) => {

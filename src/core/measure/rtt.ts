@@ -31,6 +31,15 @@ const loadHdr = (): Promise<Hdr> => (hdrModule ??= import('hdr-histogram-js'));
 const newHistogram = (hdr: Hdr): Histogram =>
   hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 2, numberOfSignificantValueDigits: 3, autoResize: true });
 
+/** A histogram from its base64 form; a string that is not one is a RangeError, whatever the library throws. */
+function decode(hdr: Hdr, base64: string): Histogram {
+  try {
+    return hdr.decodeFromCompressedBase64(base64);
+  } catch (err) {
+    throw new RangeError(`an RTT histogram does not decode (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
 /** Nanoseconds to milliseconds, rounded to the microsecond: every figure a summary shows. */
 const ms = (ns: number): number => Math.round(ns / 1000) / 1000;
 
@@ -60,7 +69,7 @@ export class RttRecorder {
     const hdr = await loadHdr();
     const merged = new RttRecorder(hdr, newHistogram(hdr));
     for (const part of parts) {
-      merged.histogram.add(hdr.decodeFromCompressedBase64(part.histogram));
+      merged.histogram.add(decode(hdr, part.histogram));
       merged.count += part.count;
       // Summaries carry the extremes to the microsecond, which is all summary() uses of them.
       merged.min = Math.min(merged.min, Math.round(part.min * 1e6));

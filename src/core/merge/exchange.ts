@@ -1,0 +1,86 @@
+import type { DatagramSecond } from '../measure/datagram-seconds.js';
+import { RttRecorder } from '../measure/rtt.js';
+import { sumWire } from '../measure/wire.js';
+import { lossPercent, type ClientSummary, type Counter, type DatagramStats } from '../message/exchange.js';
+import { mergedOutcome, mergedSecond, sameEndpoint, sum, wallSpan, type RunPart } from './parts.js';
+
+/**
+ * Exchanges (tcp-client, udp-client, --ping) added up: counters summed, round-trip times from the
+ * runs' histograms together (exact percentiles, not an average of them), the wall-clock span.
+ */
+export async function mergeExchanges(parts: Array<RunPart<ClientSummary>>): Promise<ClientSummary> {
+  const summaries = parts.map((p) => p.summary);
+  const span = wallSpan(parts, (s) => s.durationMs);
+  const rtts = summaries.flatMap((s) => (s.rttMs ? [s.rttMs] : []));
+  const wires = summaries.flatMap((s) => (s.wire ? [s.wire] : []));
+  const sent = addCounters(summaries.map((s) => s.sent));
+  return {
+    proto: summaries[0]!.proto,
+    remote: sameEndpoint(summaries.map((s) => s.remote)),
+    local: sameEndpoint(summaries.map((s) => s.local)),
+    connected: summaries.some((s) => s.connected),
+    rounds: summaries.every((s) => s.rounds !== null) ? sum(summaries.map((s) => s.rounds!)) : null,
+    sent,
+    received: addCounters(summaries.map((s) => s.received)),
+    rttMs: rtts.length > 0 ? (await RttRecorder.merge(rtts)).summary() : null,
+    durationMs: span.durationMs,
+    ended: mergedOutcome(parts).ended,
+    datagrams: summaries.some((s) => s.datagrams) ? mergeDatagrams(parts, span.start, sent.messages) : null,
+    wire: wires.length > 0 ? sumWire(...wires) : null,
+  };
+}
+
+function addCounters(counters: Counter[]): Counter {
+  return { messages: sum(counters.map((c) => c.messages)), bytes: sum(counters.map((c) => c.bytes)) };
+}
+
+/**
+ * Datagram counts summed and loss recomputed over all datagrams sent. Jitter is the one figure
+ * that cannot add up (RFC 3550's is a running estimate over one sequence of replies): the merge
+ * shows the runs' jitters averaged, weighted by the replies each received.
+ */
+function mergeDatagrams(parts: Array<RunPart<ClientSummary>>, start: number, sent: number): DatagramStats {
+  const stats = parts.flatMap((p) => (p.summary.datagrams ? [{ d: p.summary.datagrams, received: p.summary.received.messages }] : []));
+  const lost = sum(stats.map((s) => s.d.lost));
+  const jitters = stats.filter((s) => s.d.jitterMs !== null);
+  const weight = sum(jitters.map((s) => s.received));
+  return {
+    lost,
+    late: sum(stats.map((s) => s.d.late)),
+    duplicated: sum(stats.map((s) => s.d.duplicated)),
+    reordered: sum(stats.map((s) => s.d.reordered)),
+    foreign: sum(stats.map((s) => s.d.foreign)),
+    lossPercent: lossPercent(lost, sent),
+    jitterMs: jitters.length === 0 ? null : round3(weight === 0
+      ? sum(jitters.map((s) => s.d.jitterMs!)) / jitters.length
+      : sum(jitters.map((s) => s.d.jitterMs! * s.received)) / weight),
+    perSecond: mergeSeconds(parts, start),
+  };
+}
+
+/** Each run's seconds placed on the merged run's clock and added; jitter averaged over the runs that had one. */
+function mergeSeconds(parts: Array<RunPart<ClientSummary>>, start: number): DatagramSecond[] {
+  const merged: DatagramSecond[] = [];
+  const jitters: number[][] = [];
+  for (const { summary, endedAt } of parts) {
+    const runStart = endedAt - summary.durationMs;
+    for (const s of summary.datagrams?.perSecond ?? []) {
+      const second = mergedSecond(start, runStart + s.second * 1000, runStart + (s.second + 1) * 1000);
+      const into = (merged[second] ??= { second, sent: 0, lost: 0, late: 0, duplicated: 0, reordered: 0, jitterMs: null });
+      into.sent += s.sent;
+      into.lost += s.lost;
+      into.late += s.late;
+      into.duplicated += s.duplicated;
+      into.reordered += s.reordered;
+      if (s.jitterMs !== null) (jitters[second] ??= []).push(s.jitterMs);
+    }
+  }
+  return Array.from({ length: merged.length }, (_, second) => {
+    const into = merged[second] ?? { second, sent: 0, lost: 0, late: 0, duplicated: 0, reordered: 0, jitterMs: null };
+    const j = jitters[second];
+    return j ? { ...into, jitterMs: round3(sum(j) / j.length) } : into;
+  });
+}
+
+const round3 = (value: number): number => Math.round(value * 1000) / 1000;
+

@@ -1,0 +1,51 @@
+import { SUMMARY_CLIENTS, type ServerSummary } from '../tcp/server.js';
+import { SUMMARY_PEERS, type UdpServerSummary } from '../udp/server.js';
+import { sameEndpoint, sum, wallSpan, type RunPart } from './parts.js';
+
+/**
+ * Servers added up (several servers behind one name, or one server's runs): clients and bytes
+ * summed; the per-client list keeps the latest, numbered on from one run to the next.
+ */
+export function mergeTcpServers(parts: Array<RunPart<ServerSummary>>): ServerSummary {
+  const summaries = parts.map((p) => p.summary);
+  let before = 0;
+  const records = summaries.flatMap((s) => {
+    const offset = before;
+    before += s.clients.served;
+    return s.perClient.map((r) => ({ ...r, client: r.client + offset }));
+  });
+  const listed = records.slice(-SUMMARY_CLIENTS);
+  return {
+    proto: 'tcp',
+    local: sameEndpoint(summaries.map((s) => s.local)),
+    clients: {
+      served: sum(summaries.map((s) => s.clients.served)),
+      rejected: sum(summaries.map((s) => s.clients.rejected)),
+      active: sum(summaries.map((s) => s.clients.active)),
+    },
+    bytesIn: sum(summaries.map((s) => s.bytesIn)),
+    bytesOut: sum(summaries.map((s) => s.bytesOut)),
+    durationMs: wallSpan(parts, (s) => s.durationMs).durationMs,
+    perClient: listed,
+    olderClients: sum(summaries.map((s) => s.olderClients)) + records.length - listed.length,
+  };
+}
+
+export function mergeUdpServers(parts: Array<RunPart<UdpServerSummary>>): UdpServerSummary {
+  const summaries = parts.map((p) => p.summary);
+  const peers = summaries.flatMap((s) => s.perPeer);
+  const listed = peers.slice(-SUMMARY_PEERS);
+  const datagrams = (name: 'in' | 'out' | 'truncated' | 'sendErrors') => sum(summaries.map((s) => s.datagrams[name]));
+  return {
+    proto: 'udp',
+    local: sameEndpoint(summaries.map((s) => s.local)),
+    datagrams: { in: datagrams('in'), out: datagrams('out'), truncated: datagrams('truncated'), sendErrors: datagrams('sendErrors') },
+    bytesIn: sum(summaries.map((s) => s.bytesIn)),
+    bytesOut: sum(summaries.map((s) => s.bytesOut)),
+    largest: Math.max(...summaries.map((s) => s.largest)),
+    durationMs: wallSpan(parts, (s) => s.durationMs).durationMs,
+    peers: sum(summaries.map((s) => s.peers)),
+    perPeer: listed,
+    olderPeers: sum(summaries.map((s) => s.olderPeers)) + peers.length - listed.length,
+  };
+}

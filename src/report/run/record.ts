@@ -1,0 +1,122 @@
+import type { ErrorInfo } from '../../core/errors.js';
+import type { Role } from '../../core/events.js';
+import type { ReportEvent } from '../../core/summary.js';
+import { shownBytes } from '../bytes.js';
+
+// What the HTML report, the JUnit file and `merge` need of a run, kept as its events go by (live,
+// with --report/--junit) or as its NDJSON is read back (`netnote report`, `netnote merge`): the
+// same record either way, so a report of a file shows what the live report showed.
+
+/** A summary as reporters see it, its fields left to the one that reads them. */
+export interface RecordedSummary {
+  role: Role;
+  summary: { proto: string } & Record<string, unknown>;
+  exitCode: number;
+  error: ErrorInfo | null;
+  /** Wall clock, ms since the epoch. */
+  endedAt: number;
+}
+
+export interface RecordedInterval {
+  role: Role;
+  endedAt: number;
+  fromS: number;
+  toS: number;
+  bytes: number;
+  perConnection?: number[];
+  perClient?: Array<{ client: number; bytes: number }>;
+}
+
+/** A reply that did not pass its check, with the bytes as the log shows them. */
+export interface RecordedMismatch {
+  seq: number;
+  check: string;
+  expected: string;
+  got: string;
+}
+
+export interface RunRecord {
+  /** The command line, or the file it was read from. */
+  label: string;
+  /** Wall clock of the first event, ms. */
+  startedAt: number | null;
+  /** Every reply that completed a round trip (client): when (s since the first event) and how long. */
+  rtt: { atS: number[]; ms: number[] };
+  intervals: RecordedInterval[];
+  mismatches: RecordedMismatch[];
+  summaries: RecordedSummary[];
+  /** The error of a run that ended before its summary. */
+  error: (ErrorInfo & { exitCode: number }) | null;
+}
+
+/** The events a record keeps, in their JSON form (docs/json.md); payloads as their text. */
+export type RecordedEvent =
+  | { event: 'recv'; role: Role; rttMs?: number }
+  | ({ event: 'interval' } & Omit<RecordedInterval, 'endedAt'>)
+  | { event: 'mismatch'; role: Role; seq: number; check: string; expected: string; got: string }
+  | { event: 'summary'; role: Role; summary: RecordedSummary['summary']; exitCode: number; error: ErrorInfo | null }
+  | ({ event: 'error'; role: Role; exitCode: number } & ErrorInfo);
+
+export class RunRecorder {
+  private readonly record: RunRecord;
+
+  constructor(label: string) {
+    this.record = { label, startedAt: null, rtt: { atS: [], ms: [] }, intervals: [], mismatches: [], summaries: [], error: null };
+  }
+
+  /** An event and its wall-clock time (ms since the epoch). */
+  add(e: RecordedEvent, time: number): void {
+    const r = this.record;
+    r.startedAt ??= time;
+    switch (e.event) {
+      case 'recv':
+        if (e.rttMs === undefined || e.role !== 'client') return;
+        r.rtt.atS.push(Math.round(time - r.startedAt) / 1000);
+        r.rtt.ms.push(e.rttMs);
+        return;
+      case 'interval': {
+        const { event: _event, ...interval } = e;
+        r.intervals.push({ ...interval, endedAt: time });
+        return;
+      }
+      case 'mismatch': {
+        const { seq, check, expected, got } = e;
+        r.mismatches.push({ seq, check, expected, got });
+        return;
+      }
+      case 'summary':
+        r.summaries.push({ role: e.role, summary: e.summary, exitCode: e.exitCode, error: e.error, endedAt: time });
+        return;
+      case 'error': {
+        const { event: _event, role: _role, ...error } = e;
+        r.error = error;
+        return;
+      }
+    }
+  }
+
+  /** A live event, if a record keeps it. */
+  addLive(e: ReportEvent, time: number): void {
+    switch (e.event) {
+      case 'recv':
+        if (e.rttMs !== undefined) this.add({ event: 'recv', role: e.role, rttMs: e.rttMs }, time);
+        return;
+      case 'mismatch':
+        return this.add({
+          event: 'mismatch', role: e.role, seq: e.seq, check: e.check,
+          expected: e.expected instanceof RegExp ? `/${e.expected.source}/` : shownBytes(e.expected), got: shownBytes(e.got),
+        }, time);
+      case 'summary':
+        // Through JSON, as a file would bring it: the record holds no live objects.
+        return this.add(JSON.parse(JSON.stringify(e)) as RecordedEvent, time);
+      case 'interval':
+      case 'error':
+        return this.add(e, time);
+      default:
+    }
+  }
+
+  get run(): RunRecord {
+    return this.record;
+  }
+}

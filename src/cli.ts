@@ -5,12 +5,14 @@ import { registerDemo } from './commands/demo.js';
 import { registerHttpGet } from './commands/http-get.js';
 import { registerInterfaces } from './commands/interfaces.js';
 import { registerMerge } from './commands/merge.js';
+import { registerReport } from './commands/report.js';
 import { registerResolve } from './commands/resolve.js';
 import { registerTcpClient } from './commands/tcp-client.js';
 import { registerTcpServer } from './commands/tcp-server.js';
 import { registerUdpClient } from './commands/udp-client.js';
 import { registerUdpServer } from './commands/udp-server.js';
 import { createReporter } from './report/create.js';
+import { RunFiles } from './report/run/outputs.js';
 import type { OutputOptions } from './report/reporter.js';
 import { VERSION } from './version.js';
 
@@ -25,6 +27,8 @@ const program = new Command('netnote')
   .option('-q, --quiet', 'no per-message lines: connection events and the summary only')
   .option('--no-color', 'no colour, even on a terminal (NO_COLOR works too)')
   .option('--hex-dump', 'show payloads as a hex dump instead of bytes literals')
+  .option('--report <file.html>', 'also write the run as one self-contained HTML file: summary table and charts (docs/reports.md)')
+  .option('--junit <file.xml>', 'also write JUnit XML for CI: a test case for the run and one per assertion (docs/reports.md)')
   .showHelpAfterError('netnote: hint: add --help for usage')
   .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'netnote: ')) })
   .exitOverride()
@@ -32,10 +36,17 @@ const program = new Command('netnote')
 Exit codes: 0 ok, 1 assertion failed, 2 usage, 3 name resolution, 4 refused/unreachable,
 5 timeout, 6 connection lost, 7 local bind failed, 130 interrupted.`);
 
-const execute: Execute = async (command, role, action, style) => {
-  const globals = command.optsWithGlobals() as { json?: boolean; quiet?: boolean; color: boolean; hexDump?: boolean };
+const execute: Execute = async (command, role, action, { checks = [], ...style } = {}) => {
+  const globals = command.optsWithGlobals() as { json?: boolean; quiet?: boolean; color: boolean; hexDump?: boolean; report?: string; junit?: string };
   const output: OutputOptions = { json: globals.json === true, quiet: globals.quiet === true, color: globals.color, hexDump: globals.hexDump === true, ...style };
-  const reporter = createReporter(output);
+  let files: RunFiles | null;
+  try {
+    files = await RunFiles.open(command.name(), globals);
+  } catch (err) {
+    process.stderr.write(`netnote: ${(err as Error).message}\n`);
+    process.exit((err as NetnoteError).exitCode);
+  }
+  const reporter = files ? files.tee(createReporter(output), role) : createReporter(output);
   const controller = new AbortController();
   const onSignal = (name: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(130); // a second Ctrl-C does not wait
@@ -47,12 +58,19 @@ const execute: Execute = async (command, role, action, style) => {
   const context: RunContext = {
     reporter,
     signal: controller.signal,
-    finish(summaries, error) {
+    finish(summaries, runError) {
       summarized = true;
+      // The files first: one that cannot be written is the run's error when nothing else is, and
+      // the summary's exit code must be the process's.
+      const fileError = files?.write(summaries, runError, checks) ?? null;
+      if (fileError && runError) unwritten = fileError;
+      const error = runError ?? fileError;
       for (const summary of summaries) reporter.emit({ event: 'summary', ...summary, exitCode: error?.exitCode ?? 0, error: error?.info ?? null });
       if (error) throw error;
     },
   };
+  /** A file that could not be written while the run had failed anyway: said too, the run's exit code kept. */
+  let unwritten: NetnoteError | null = null;
   let failure = '';
   let exitCode = 0;
   try {
@@ -61,9 +79,13 @@ const execute: Execute = async (command, role, action, style) => {
     const error = err instanceof NetnoteError ? err : null;
     exitCode = error?.exitCode ?? INTERNAL_ERROR;
     const message = error?.message ?? `internal error: ${err instanceof Error ? err.stack : String(err)}`;
-    if (!summarized) reporter.emit({ event: 'error', role, code: error?.code ?? 'lost', message, ...(error?.hint ? { hint: error.hint } : {}), exitCode });
+    if (!summarized) {
+      reporter.emit({ event: 'error', role, code: error?.code ?? 'lost', message, ...(error?.hint ? { hint: error.hint } : {}), exitCode });
+      unwritten = files?.write([], error ?? new NetnoteError('lost', message), checks) ?? null;
+    }
     failure = `netnote: ${message}\n${error?.hint ? `netnote: hint: ${error.hint}\n` : ''}`;
   }
+  if (unwritten) failure = `netnote: ${unwritten.message}\n${failure}`;
   // stdout first, so a terminal or a 2>&1 log shows the summary before the final error line.
   reporter.close();
   process.stderr.write(failure);
@@ -80,6 +102,7 @@ registerResolve(program, execute);
 registerInterfaces(program, execute);
 registerDemo(program, execute);
 registerMerge(program, execute);
+registerReport(program, execute);
 
 // No top-level await: the standalone executable is bundled as CommonJS.
 program.parseAsync().catch((err: unknown) => {

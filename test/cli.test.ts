@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli, startCli } from './support/cli.js';
 
-const COMMANDS = ['tcp-server', 'tcp-client', 'udp-server', 'udp-client', 'http-get', 'resolve', 'interfaces', 'route', 'demo', 'merge'];
+const COMMANDS = ['tcp-server', 'tcp-client', 'udp-server', 'udp-client', 'http-get', 'resolve', 'interfaces', 'route', 'demo', 'merge', 'report'];
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 

@@ -4,6 +4,7 @@ import type { Role } from '../core/events.js';
 import type { Summary } from '../core/summary.js';
 import type { ServerSummary } from '../core/tcp/server.js';
 import type { UdpServerSummary } from '../core/udp/server.js';
+import type { Check } from '../report/junit/checks.js';
 import type { OutputOptions, Reporter } from '../report/reporter.js';
 
 /** What a command's action gets from the CLI: where events go, and the Ctrl-C / SIGTERM signal. */
@@ -26,7 +27,10 @@ export type Execute = (
   command: Command,
   role: Role,
   action: (context: RunContext) => Promise<void>,
-  output?: Pick<OutputOptions, 'style' | 'silent'>,
+  output?: Pick<OutputOptions, 'style' | 'silent'> & {
+    /** The assertions the command line asked for: one JUnit test case each (--junit). */
+    checks?: Check[];
+  },
 ) => Promise<void>;
 
 /** Resolves when the run is interrupted. */

@@ -52,5 +52,5 @@ Examples:
         }
         await server.close();
         finish([{ role: 'client', summary: result.summary }, { role: 'server', summary: server.summary() }], result.error);
-      }));
+      }, { checks: [{ name: 'every echo intact', decidedBy: 'reply' }] }));
 }

@@ -105,7 +105,7 @@ Examples:
           ? new NetnoteError('assertion', `the server answered ${status.code} ${status.message} (--fail)`)
           : null;
         finish([{ role: 'client', summary: result.summary }], result.error ?? failed);
-      }, { style: 'note-http', silent: options.bodyOnly === true }));
+      }, { style: 'note-http', silent: options.bodyOnly === true, checks: options.fail ? [{ name: '--fail', decidedBy: 'status' }] : [] }));
 }
 
 function openOutput(path: string): Promise<WriteStream> {

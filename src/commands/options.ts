@@ -4,6 +4,8 @@ import type { LocalSpec } from '../core/socket/local.js';
 import { NetnoteError } from '../core/errors.js';
 import { NOTE_PAYLOAD, parseHex, type PayloadSpec } from '../core/message/payload.js';
 import type { ReplyRule } from '../core/message/reply.js';
+import type { Check } from '../report/junit/checks.js';
+import { pythonBytes } from '../report/bytes.js';
 
 // Options are parsed once, here, into typed values; commander reports a bad one as a usage error.
 
@@ -101,6 +103,14 @@ export function replyRule(options: ExchangeOptions): ReplyRule {
   if (options.expectHex !== undefined) return { kind: 'bytes', expected: options.expectHex };
   if (options.expectRegex !== undefined) return { kind: 'regex', pattern: options.expectRegex };
   return { kind: 'echo', verify: options.verifyEcho === true };
+}
+
+/** The reply check the options ask for, as a JUnit test case (none for a plain echo run). */
+export function replyChecks(options: ExchangeOptions): Check[] {
+  if (options.expect !== undefined) return [{ name: `--expect ${pythonBytes(Buffer.from(options.expect, 'utf8'))}`, decidedBy: 'reply' }];
+  if (options.expectHex !== undefined) return [{ name: `--expect-hex ${options.expectHex.toString('hex').replace(/(..)(?!$)/g, '$1 ')}`, decidedBy: 'reply' }];
+  if (options.expectRegex !== undefined) return [{ name: `--expect-regex /${options.expectRegex.source}/`, decidedBy: 'reply' }];
+  return options.verifyEcho ? [{ name: '--verify-echo', decidedBy: 'reply' }] : [];
 }
 
 /** `1`, `0.5`, `2.5%`: a percentage from 0 to 100. */

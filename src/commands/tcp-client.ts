@@ -6,7 +6,7 @@ import { runStream } from '../core/measure/stream.js';
 import { runTcpClient } from '../core/tcp/client.js';
 import type { Execute } from './context.js';
 import {
-  addExchangeOptions, addLocalOptions, addPayloadOptions, countArg, durationArg, localSpec, hostArg, payloadSpec, remotePortArg, replyRule,
+  addExchangeOptions, addLocalOptions, addPayloadOptions, countArg, durationArg, localSpec, hostArg, payloadSpec, remotePortArg, replyChecks, replyRule,
   type ExchangeOptions, type LocalOptions, type PayloadOptions,
 } from './options.js';
 
@@ -95,5 +95,5 @@ Examples:
           maxInFlight: options.maxInFlight,
         }, reporter, signal);
         finish([{ role: 'client', summary: result.summary }], result.error);
-      }));
+      }, { checks: replyChecks(options) }));
 }

@@ -3,7 +3,7 @@ import { loadPayload } from '../core/message/payload.js';
 import { UDP_DEFAULT_TIMEOUT_MS, runUdpClient } from '../core/udp/client.js';
 import type { Execute } from './context.js';
 import {
-  addExchangeOptions, addLocalOptions, addPayloadOptions, localSpec, hostArg, payloadSpec, percentArg, remotePortArg, replyRule,
+  addExchangeOptions, addLocalOptions, addPayloadOptions, localSpec, hostArg, payloadSpec, percentArg, remotePortArg, replyChecks, replyRule,
   type ExchangeOptions, type LocalOptions, type PayloadOptions,
 } from './options.js';
 
@@ -50,5 +50,5 @@ Examples:
           maxLossPercent: options.maxLoss ?? null,
         }, reporter, signal);
         finish([{ role: 'client', summary: result.summary }], result.error);
-      }));
+      }, { checks: [...replyChecks(options), ...(options.maxLoss === undefined ? [] : [{ name: `--max-loss ${options.maxLoss}%`, decidedBy: 'loss' as const }])] }));
 }

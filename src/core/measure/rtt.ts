@@ -22,11 +22,12 @@ export interface RttSummary {
 /** Rows of the latency chart. */
 const CHART_BUCKETS = 8;
 
-type Hdr = typeof import('hdr-histogram-js');
+export type Hdr = typeof import('hdr-histogram-js');
 
 /** Loaded on first use: commands that time nothing skip its start-up cost. */
 let hdrModule: Promise<Hdr> | null = null;
-const loadHdr = (): Promise<Hdr> => (hdrModule ??= import('hdr-histogram-js'));
+/** The HDR histogram library, loaded once. */
+export const loadHdr = (): Promise<Hdr> => (hdrModule ??= import('hdr-histogram-js'));
 
 const newHistogram = (hdr: Hdr): Histogram =>
   hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 2, numberOfSignificantValueDigits: 3, autoResize: true });

@@ -1,0 +1,99 @@
+import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { NetnoteError } from '../../core/errors.js';
+import { loadHdr, type Hdr } from '../../core/measure/rtt.js';
+import type { Role } from '../../core/events.js';
+import type { ReportEvent, Summary } from '../../core/summary.js';
+import { renderHtml } from '../html/page.js';
+import type { Check } from '../junit/checks.js';
+import { renderJunit } from '../junit/xml.js';
+import type { Reporter } from '../reporter.js';
+import { RunRecorder } from './record.js';
+
+/** Events only a run's per-message log has: the ones --quiet leaves out. */
+const PER_MESSAGE = new Set<ReportEvent['event']>(['send', 'recv', 'round', 'no-reply']);
+
+interface Target {
+  option: '--report' | '--junit';
+  path: string;
+  fd: number;
+}
+
+/**
+ * The files a run writes beside its output (--report FILE.html, --junit FILE.xml). They are
+ * opened before the run, so a path that cannot be written fails at once (exit 2) instead of
+ * after an hour's soak, and written when the run has its summaries.
+ */
+export class RunFiles {
+  private readonly recorder: RunRecorder;
+
+  private constructor(label: string, private readonly command: string, private readonly targets: Target[], private readonly hdr: Hdr | null) {
+    this.recorder = new RunRecorder(label);
+  }
+
+  /** Opens the files asked for (null when none is); the report's histogram library is loaded now, while nothing runs. */
+  static async open(command: string, paths: { report?: string | undefined; junit?: string | undefined }): Promise<RunFiles | null> {
+    const targets: Target[] = [];
+    try {
+      if (paths.report !== undefined) targets.push(open('--report', paths.report));
+      if (paths.junit !== undefined) targets.push(open('--junit', paths.junit));
+    } catch (err) {
+      for (const target of targets) closeSync(target.fd);
+      throw err;
+    }
+    if (targets.length === 0) return null;
+    return new RunFiles(commandLine(), command, targets, paths.report === undefined ? null : await loadHdr());
+  }
+
+  /**
+   * The output the run reports to, recording on the side. A client's report draws every round
+   * trip, so the core is asked for per-message events even with --quiet; the output is spared them.
+   */
+  tee(output: Reporter, role: Role): Reporter {
+    const { recorder } = this;
+    const wanted = this.targets.some((t) => t.option === '--report') && role === 'client';
+    return {
+      messages: output.messages || wanted,
+      emit(e) {
+        if (e.event !== 'summary') recorder.addLive(e, performance.timeOrigin + performance.now());
+        if (output.messages || !PER_MESSAGE.has(e.event)) output.emit(e);
+      },
+      room: () => output.room(),
+      close: () => output.close(),
+    };
+  }
+
+  /**
+   * Writes the files for the run's summaries (none if it ended before them) and the exit code they
+   * will carry; returns the error of a file that could not be written.
+   */
+  write(summaries: Summary[], error: NetnoteError | null, checks: Check[]): NetnoteError | null {
+    const time = performance.timeOrigin + performance.now();
+    for (const summary of summaries) {
+      this.recorder.addLive({ event: 'summary', ...summary, exitCode: error?.exitCode ?? 0, error: error?.info ?? null }, time);
+    }
+    const run = this.recorder.run;
+    let failure: NetnoteError | null = null;
+    for (const target of this.targets) {
+      try {
+        writeFileSync(target.fd, target.option === '--report' ? renderHtml([run], this.hdr!) : renderJunit([{ run, checks, command: this.command }]));
+        closeSync(target.fd);
+      } catch (err) {
+        failure ??= new NetnoteError('usage', `cannot write ${target.option} ${target.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    }
+    return failure;
+  }
+}
+
+function open(option: Target['option'], path: string): Target {
+  try {
+    return { option, path, fd: openSync(path, 'w') };
+  } catch (err) {
+    throw new NetnoteError('usage', `cannot write ${option} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** This process's command line as a person would type it again: `netnote tcp-client … --hex '01 03'`. */
+function commandLine(): string {
+  return ['netnote', ...process.argv.slice(2).map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`))].join(' ');
+}

@@ -223,12 +223,14 @@ function wireCost(runs: RunView[]): ChartSpec | null {
   }));
   if (costed.length === 0) return null;
   const xs = costed.map((_, i) => i);
+  const heights = costed.flatMap((c) => [c.wire.payloadBytes, c.wire.wireBytes - c.wire.payloadBytes]).filter((b) => b > 0);
   return {
     id: 'wire',
     title: 'Wire cost: payload and overhead',
     note: 'Estimated bytes on the link (docs/wire-cost.md): the payload, and the headers, handshake, ACKs and close that carried it.',
     x: { label: 'run', ticks: costed.map((c, i) => [i, c.run.label]) },
-    y: { label: 'bytes on the wire' },
+    // A stream's gigabytes next to a ping's kilobytes: a log scale keeps both readable.
+    y: { label: 'bytes on the wire', log: heights.length > 0 && Math.max(...heights) / Math.min(...heights) > 100 },
     series: [
       { label: 'payload', color: '#2ca02c', style: 'bars-left', xs, ys: costed.map((c) => c.wire.payloadBytes) },
       { label: 'overhead', color: '#7f7f7f', style: 'bars-right', xs, ys: costed.map((c) => c.wire.wireBytes - c.wire.payloadBytes) },

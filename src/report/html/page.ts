@@ -52,31 +52,35 @@ function startedAt(record: RunRecord): string {
   return record.startedAt === null ? '' : ` <span class="when">${new Date(record.startedAt).toISOString().slice(0, 23).replace('T', ' ')} UTC</span>`;
 }
 
-/** One table per summary position (a run's first summary, its second…), runs side by side. */
+/** One table per kind of summary (a ping's, a stream's, a server's…), the runs that have it side by side. */
 function tables(runs: RunView[]): string {
-  const positions = Math.max(...runs.map((run) => run.record.summaries.length));
-  const errors = runs.filter((run) => run.record.summaries.length === 0 && run.record.error);
-  const parts: string[] = [];
-  for (let p = 0; p < positions; p++) {
-    const columns = runs.map((run) => ({ run, summary: run.record.summaries[p] as RecordedSummary | undefined }));
-    const present = columns.filter((c) => c.summary);
+  const kinds = new Map<string, Array<{ run: RunView; summary: RecordedSummary }>>();
+  for (const run of runs) {
+    for (const summary of run.record.summaries) {
+      const kind = `${summary.role} · ${summary.role === 'server' ? `${summary.summary.proto}-server` : summary.summary.proto}`;
+      if (!kinds.has(kind)) kinds.set(kind, []);
+      kinds.get(kind)!.push({ run, summary });
+    }
+  }
+  const parts = [...kinds].map(([kind, columns]) => {
     const rows = new Map<string, string[]>();
-    present.forEach(({ summary }, i) => {
-      for (const [label, value] of summaryRows(summary!)) {
-        if (!rows.has(label)) rows.set(label, new Array<string>(present.length).fill(''));
+    columns.forEach(({ summary }, i) => {
+      for (const [label, value] of summaryRows(summary)) {
+        if (!rows.has(label)) rows.set(label, new Array<string>(columns.length).fill(''));
         rows.get(label)![i] = value;
       }
     });
-    const first = present[0]!.summary!;
-    parts.push(`<table class="figures">
-<caption>${escape(`${first.role} · ${first.summary.proto}`)}</caption>
-<thead><tr><th scope="col"></th>${present.map(({ run }) => `<th scope="col"><span class="swatch" style="background:${run.color}"></span>${escape(run.label)}</th>`).join('')}</tr></thead>
+    return `<table class="figures">
+<caption>${escape(kind)}</caption>
+<thead><tr><th scope="col"></th>${columns.map(({ run }) => `<th scope="col"><span class="swatch" style="background:${run.color}"></span>${escape(run.label)}</th>`).join('')}</tr></thead>
 <tbody>
 ${[...rows].map(([label, values]) => `<tr><th scope="row">${escape(label)}</th>${values.map((v) => `<td>${escape(v)}</td>`).join('')}</tr>`).join('\n')}
 </tbody>
-</table>`);
+</table>`;
+  });
+  for (const run of runs.filter((r) => r.record.summaries.length === 0 && r.record.error)) {
+    parts.push(`<p class="error"><span class="swatch" style="background:${run.color}"></span>${escape(run.label)}: ended before its summary: ${escape(run.record.error!.message)} (exit ${run.record.error!.exitCode})</p>`);
   }
-  for (const run of errors) parts.push(`<p class="error"><span class="swatch" style="background:${run.color}"></span>${escape(run.label)}: ended before its summary: ${escape(run.record.error!.message)} (exit ${run.record.error!.exitCode})</p>`);
   return parts.join('\n');
 }
 

@@ -41,7 +41,7 @@ function suite({ run, checks, command }: JunitRun, id: number): string[] {
   const summaries = run.summaries.length > 0 ? run.summaries : [null];
   for (const s of summaries) {
     const error = s ? s.error : run.error;
-    const what = s ? `${s.role} ${describe(s.summary)}` : 'run';
+    const what = s ? `${s.role} ${describe(s.summary)}` : command;
     const c: Case = { name: `run: ${what}`, time: seconds };
     if (error && !(error.code === 'assertion' && assertionOwned)) {
       const entry = { type: error.code, message: error.message, detail: [error.message, error.hint ? `hint: ${error.hint}` : ''].filter(Boolean).join('\n') };

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import * as hdr from 'hdr-histogram-js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { RttRecorder, type RttSummary } from '../src/core/measure/rtt.js';
-import { runCli, startCli, startServer } from './support/cli.js';
+import { runCli, saveRun, startCli, startServer } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'netnote-merge-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -51,14 +51,7 @@ describe('merging round-trip histograms', () => {
   }, 60_000);
 });
 
-/** Runs `netnote --json ARGS` and keeps its NDJSON in a file, as a host of a fleet would. */
-async function runToFile(name: string, args: string[]): Promise<string> {
-  const run = await runCli(['--json', ...args], { timeoutMs: 30_000 });
-  expect(run.code, run.stderr).toBe(0);
-  const path = join(dir, name);
-  writeFileSync(path, run.stdout);
-  return path;
-}
+const runToFile = (name: string, args: string[]) => saveRun(join(dir, name), args);
 
 describe('netnote merge', () => {
   it('three ping runs against one server add up to the server\'s own counts, and print one run\'s summary', async () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli, startServer } from './support/cli.js';
+import { runCli, saveRun, startCli, startServer } from './support/cli.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const chromiumMissing = existsSync(CHROMIUM) ? null : `${CHROMIUM} missing (Debian package chromium)`;
@@ -98,14 +98,7 @@ async function drawnCharts(page: Page, colours: string[]): Promise<{ announced: 
   }, colours);
 }
 
-/** Runs `netnote --json ARGS`, keeping its NDJSON in a file. */
-async function saved(name: string, args: string[]): Promise<string> {
-  const run = await runCli(['--json', ...args], { timeoutMs: 30_000 });
-  expect(run.code, run.stderr).toBe(0);
-  const path = join(dir, name);
-  writeFileSync(path, run.stdout);
-  return path;
-}
+const saved = (name: string, args: string[]) => saveRun(join(dir, name), args);
 
 const RUN_COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf'];
 

@@ -1,5 +1,6 @@
 // Spawns the built CLI exactly as a user or a CI script would, and reads what it prints.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const NETNOTE = fileURLToPath(new URL('../../bin/netnote', import.meta.url));
@@ -114,4 +115,12 @@ export function maskPorts(text: string): string {
   return text
     .replace(/(\d+\.\d+\.\d+\.\d+|::1|\[::1\]), \d+/g, '$1, PORT')
     .replace(/(\d+\.\d+\.\d+\.\d+|\[::1\]):\d+/g, '$1:PORT');
+}
+
+/** Runs `netnote --json ARGS` to a clean end and saves its NDJSON in `path`, as a host of a fleet would. */
+export async function saveRun(path: string, args: string[]): Promise<string> {
+  const run = await runCli(['--json', ...args], { timeoutMs: 30_000 });
+  if (run.code !== 0) throw new Error(`netnote --json ${args.join(' ')}: exit ${run.code}\n${run.stderr}`);
+  writeFileSync(path, run.stdout);
+  return path;
 }

@@ -1,5 +1,6 @@
 import type { ErrorInfo } from '../../core/errors.js';
 import type { Role } from '../../core/events.js';
+import type { IntervalPart } from '../../core/merge/parts.js';
 import type { ReportEvent } from '../../core/summary.js';
 import { shownBytes } from '../bytes.js';
 
@@ -17,15 +18,8 @@ export interface RecordedSummary {
   endedAt: number;
 }
 
-export interface RecordedInterval {
-  role: Role;
-  endedAt: number;
-  fromS: number;
-  toS: number;
-  bytes: number;
-  perConnection?: number[];
-  perClient?: Array<{ client: number; bytes: number }>;
-}
+/** A per-second event and its wall-clock end, as `merge` lines runs up. */
+export type RecordedInterval = IntervalPart & { role: Role };
 
 /** A reply that did not pass its check, with the bytes as the log shows them. */
 export interface RecordedMismatch {

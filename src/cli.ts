@@ -75,6 +75,11 @@ const execute: Execute = async (command, role, action, { checks = [], ...style }
   let exitCode = 0;
   try {
     await action(context);
+    // A command with nothing to summarise (report): its files still say how it went.
+    if (!summarized) {
+      const fileError = files?.write([], null, checks) ?? null;
+      if (fileError) throw fileError;
+    }
   } catch (err) {
     const error = err instanceof NetnoteError ? err : null;
     exitCode = error?.exitCode ?? INTERNAL_ERROR;

@@ -2,7 +2,7 @@
 // The exactness is proven on the histograms themselves (fast-check: one sample set split into k
 // parts); the end-to-end tests run real clients against one real netnote server and compare the
 // merge with the server's own counts.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -96,13 +96,51 @@ describe('netnote merge', () => {
     expect(merged.connections).toHaveLength(4);
     expect(merged.bytes).toBe(server.bytesIn);
     const intervals = events.filter((e) => e.event === 'interval');
-    // Two runs of two seconds side by side: two (or, straddling, three) merged seconds, not four.
-    expect(intervals.length).toBeGreaterThanOrEqual(2);
-    expect(intervals.length).toBeLessThanOrEqual(3);
+    const runIntervals = files.map((f) => lines(readFileSync(f, 'utf8')).filter((e) => e.event === 'interval'));
+    // Every second of both runs lands in one merged second: nothing lost, nothing counted twice.
+    const total = (list: Json[]) => list.reduce((t, i) => t + i.bytes, 0);
+    expect(total(intervals)).toBe(total(runIntervals.flat()));
+    expect(intervals.length).toBeLessThanOrEqual(runIntervals.flat().length);
     for (const i of intervals) {
       expect(i.perConnection).toHaveLength(4);
       expect(i.perConnection.reduce((a: number, b: number) => a + b, 0)).toBe(i.bytes);
     }
+  });
+
+  it('per-second series line up by wall clock: each run\'s second goes to the merged second holding its middle', async () => {
+    // Three 2-connection streams of two seconds, started at 0, 0.3 s and 1.4 s (their interval
+    // events are stamped at the end of each of their seconds, their summaries at their end).
+    const t0 = Date.parse('2026-11-25T10:00:00.000Z');
+    const at = (ms: number) => new Date(t0 + ms).toISOString();
+    const stream = (name: string, startMs: number, perSecond: number[][]) => {
+      const events = perSecond.map((perConnection, s) => ({ v: 1, time: at(startMs + (s + 1) * 1000), event: 'interval', role: 'client', fromS: s, toS: s + 1, bytes: perConnection[0]! + perConnection[1]!, perConnection }));
+      const bytes = perSecond.flat().reduce((a, b) => a + b, 0);
+      const summary = {
+        proto: 'tcp-stream', target: '127.0.0.1:9', remote: null, direction: 'send', durationMs: perSecond.length * 1000, bytes, bitsPerSecond: 0,
+        connections: [0, 1].map((k) => ({ bytes: perSecond.reduce((t, p) => t + p[k]!, 0), bitsPerSecond: 0 })), wire: null, ended: 'completed',
+      };
+      const path = join(dir, name);
+      writeFileSync(path, [...events, { v: 1, time: at(startMs + perSecond.length * 1000), event: 'summary', role: 'client', summary, exitCode: 0, error: null }].map((e) => JSON.stringify(e)).join('\n') + '\n');
+      return path;
+    };
+    const files = [
+      stream('a.ndjson', 0, [[1, 2], [3, 4]]),
+      stream('b.ndjson', 300, [[10, 20], [30, 40]]),
+      stream('c.ndjson', 1400, [[100, 200], [300, 400]]),
+    ];
+    const { code, stdout } = await runCli(['--json', 'merge', ...files]);
+    expect(code).toBe(0);
+    const events = lines(stdout);
+    expect(events.filter((e) => e.event === 'interval').map(({ fromS, toS, bytes, perConnection }) => ({ fromS, toS, bytes, perConnection }))).toEqual([
+      { fromS: 0, toS: 1, bytes: 33, perConnection: [1, 2, 10, 20, 0, 0] },
+      { fromS: 1, toS: 2, bytes: 377, perConnection: [3, 4, 30, 40, 100, 200] }, // c's first second, 1.4-2.4 s, is mostly in 1-2
+      { fromS: 2, toS: 3, bytes: 700, perConnection: [0, 0, 0, 0, 300, 400] },
+    ]);
+    const merged = events.at(-1)!.summary;
+    expect(merged.durationMs).toBe(3400); // from a's start to c's end
+    expect(merged.bytes).toBe(1110);
+    expect(merged.bitsPerSecond).toBe(Math.round((1110 * 8 * 1000) / 3400));
+    expect(merged.connections.map((c: Json) => c.bytes)).toEqual([4, 6, 40, 60, 400, 600]);
   });
 
   it('udp-client --probe runs: loss summed and recomputed over every datagram, seconds added', async () => {

@@ -186,3 +186,21 @@ describe.skipIf(chromiumMissing)('HTML reports in Chromium', () => {
     expect(await page.locator('table.figures').first().textContent()).toContain('round trips timed300');
   });
 });
+
+describe('netnote report, without a browser', () => {
+  it('an output it cannot write, or a run that is not NDJSON, is a usage error (exit 2) and no file', async () => {
+    const run = join(dir, 'not-json.ndjson');
+    writeFileSync(run, 'hello\n');
+    const bad = await runCli(['report', run, '-o', join(dir, 'x.html')]);
+    expect(bad.stderr).toMatch(/^netnote: not-json\.ndjson line 1 is not JSON: hello\nnetnote: hint: give files written by netnote --json/);
+    expect(bad.code).toBe(2);
+    expect(existsSync(join(dir, 'x.html'))).toBe(false);
+
+    const server = await startServer('tcp-server', ['--quiet']);
+    cleanups.push(() => server.stop('SIGKILL'));
+    const good = await saveRun(join(dir, 'one.ndjson'), ['--quiet', 'tcp-client', '127.0.0.1', String(server.port), '-c', '1']);
+    const unwritable = await runCli(['report', good, '-o', '/dev/full']);
+    expect(unwritable.stderr).toBe('netnote: cannot write --output /dev/full: ENOSPC\n');
+    expect(unwritable.code).toBe(2);
+  });
+});

@@ -73,10 +73,13 @@ export class RunFiles {
     }
     const run = this.recorder.run;
     let failure: NetnoteError | null = null;
-    for (const target of this.targets) {
+    for (const target of this.targets.splice(0)) { // once: a second call has nothing left to write
       try {
-        writeFileSync(target.fd, target.option === '--report' ? renderHtml([run], this.hdr!) : renderJunit([{ run, checks, command: this.command }]));
-        closeSync(target.fd);
+        try {
+          writeFileSync(target.fd, target.option === '--report' ? renderHtml([run], this.hdr!) : renderJunit([{ run, checks, command: this.command }]));
+        } finally {
+          closeSync(target.fd);
+        }
       } catch (err) {
         failure ??= new NetnoteError('usage', `cannot write ${target.option} ${target.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }

@@ -65,7 +65,7 @@ export class RunRecorder {
     switch (e.event) {
       case 'recv':
         if (e.rttMs === undefined || e.role !== 'client') return;
-        r.rtt.atS.push(Math.round(time - r.startedAt) / 1000);
+        r.rtt.atS.push(Math.round((time - r.startedAt) * 1000) / 1e6); // to the microsecond a live run knows
         r.rtt.ms.push(e.rttMs);
         return;
       case 'interval': {

@@ -63,17 +63,17 @@ const describe = (kinds: MergeKind[]) => kinds.map((k) => `a ${k} run`).join(' a
 // The fields each kind's merge reads: n number, s string, d decimal digits, a array, o object; a
 // leading ? allows null. A summary without them was not written by this netnote (or was edited).
 const COUNTER = ['messages:n', 'bytes:n'];
+const EXCHANGE = ['sent:o', ...COUNTER.map((f) => `sent.${f}`), 'received:o', ...COUNTER.map((f) => `received.${f}`), 'durationMs:n', 'ended:s', 'rounds:?n', 'rttMs:?o', 'datagrams:?o', 'wire:?o'];
+const STREAM = ['bytes:n', 'durationMs:n', 'connections:a', 'target:s', 'direction:s', 'ended:s', 'wire:?o'];
 const FIELDS: Record<MergeKind, string[]> = {
-  'tcp-client': ['sent:o', ...COUNTER.map((f) => `sent.${f}`), 'received:o', ...COUNTER.map((f) => `received.${f}`), 'durationMs:n', 'ended:s', 'rounds:?n', 'rttMs:?o', 'datagrams:?o', 'wire:?o'],
-  'udp-client': [],
-  'tcp-client --stream': ['bytes:n', 'durationMs:n', 'connections:a', 'target:s', 'direction:s', 'ended:s', 'wire:?o'],
-  'tcp-client --stream --reverse': [],
+  'tcp-client': EXCHANGE,
+  'udp-client': EXCHANGE,
+  'tcp-client --stream': STREAM,
+  'tcp-client --stream --reverse': STREAM,
   'tcp-client --connections': ['attempted:n', 'established:n', 'refused:n', 'reset:n', 'timedOut:n', 'openMs:n', 'holdMs:n', 'closedDuringHold:n', 'alive:n', 'otherErrors:o', 'timeline:a', 'target:s', 'ended:s'],
   'tcp-server': ['clients:o', 'clients.served:n', 'clients.rejected:n', 'clients.active:n', 'bytesIn:n', 'bytesOut:n', 'durationMs:n', 'perClient:a', 'olderClients:n'],
   'udp-server': ['datagrams:o', 'datagrams.in:n', 'datagrams.out:n', 'datagrams.truncated:n', 'datagrams.sendErrors:n', 'bytesIn:n', 'bytesOut:n', 'largest:n', 'durationMs:n', 'peers:n', 'perPeer:a', 'olderPeers:n'],
 };
-FIELDS['udp-client'] = FIELDS['tcp-client'];
-FIELDS['tcp-client --stream --reverse'] = FIELDS['tcp-client --stream'];
 const RTT = ['count:n', 'min:n', 'max:n', 'histogram:s', 'sumNs:d', 'sumSquaresNs:d'];
 const DATAGRAMS = ['lost:n', 'late:n', 'duplicated:n', 'reordered:n', 'foreign:n', 'jitterMs:?n', 'perSecond:a'];
 const WIRE = ['payloadBytes:n', 'wireBytes:n', 'packets:n', 'mtu:n'];

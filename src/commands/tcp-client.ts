@@ -1,14 +1,12 @@
 import { Option, type Command } from 'commander';
+import { parseHost, parseRemotePort } from '../core/socket/address.js';
 import { NetnoteError } from '../core/errors.js';
 import { loadPayload } from '../core/message/payload.js';
 import { runCapacity } from '../core/measure/capacity.js';
 import { runStream } from '../core/measure/stream.js';
 import { runTcpClient } from '../core/tcp/client.js';
 import type { Execute } from './context.js';
-import {
-  addExchangeOptions, addLocalOptions, addPayloadOptions, countArg, durationArg, localSpec, hostArg, payloadSpec, remotePortArg, replyRule,
-  type ExchangeOptions, type LocalOptions, type PayloadOptions,
-} from './options.js';
+import { addExchangeOptions, addLocalOptions, addPayloadOptions, countArg, durationArg, localSpec, payloadSpec, replyRule, type ExchangeOptions, type LocalOptions, type PayloadOptions } from './options.js';
 
 interface TcpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions {
   ping?: boolean;
@@ -33,8 +31,8 @@ export function registerTcpClient(program: Command, execute: Execute): void {
   const command = program
     .command('tcp-client')
     .description("the note's TCP client: connect, send a message every interval, print each reply")
-    .argument('<host>', 'server name or address (IPv6 as ::1 or [::1])', hostArg)
-    .argument('<port>', 'port number or service name (http, echo…)', remotePortArg);
+    .argument('<host>', 'server name or address (IPv6 as ::1 or [::1])', parseHost)
+    .argument('<port>', 'port number or service name (http, echo…)', parseRemotePort);
   addPayloadOptions(command);
   addLocalOptions(command);
   addExchangeOptions(command, {

@@ -1,11 +1,9 @@
 import { Option, type Command } from 'commander';
+import { parseHost, parseRemotePort } from '../core/socket/address.js';
 import { loadPayload } from '../core/message/payload.js';
 import { UDP_DEFAULT_TIMEOUT_MS, runUdpClient } from '../core/udp/client.js';
 import type { Execute } from './context.js';
-import {
-  addExchangeOptions, addLocalOptions, addPayloadOptions, localSpec, hostArg, payloadSpec, percentArg, remotePortArg, replyRule,
-  type ExchangeOptions, type LocalOptions, type PayloadOptions,
-} from './options.js';
+import { addExchangeOptions, addLocalOptions, addPayloadOptions, localSpec, payloadSpec, percentArg, replyRule, type ExchangeOptions, type LocalOptions, type PayloadOptions } from './options.js';
 
 interface UdpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions {
   probe?: boolean;
@@ -16,8 +14,8 @@ export function registerUdpClient(program: Command, execute: Execute): void {
   const command = program
     .command('udp-client')
     .description("the note's UDP client: send a datagram every interval, match each reply to it")
-    .argument('<host>', 'server name or address (IPv6 as ::1 or [::1])', hostArg)
-    .argument('<port>', 'port number or service name (echo, dns, ntp…)', remotePortArg);
+    .argument('<host>', 'server name or address (IPv6 as ::1 or [::1])', parseHost)
+    .argument('<port>', 'port number or service name (echo, dns, ntp…)', parseRemotePort);
   addPayloadOptions(command);
   addLocalOptions(command);
   addExchangeOptions(command, {

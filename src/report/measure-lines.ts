@@ -35,5 +35,5 @@ export function capacityLines(s: CapacitySummary): string[] {
 
 /** The note's FAQ 7: what the payload cost on the link. */
 export function wireLine(w: WireEstimate): string {
-  return `on the wire ≈ ${bytes(w.wireBytes)} in ${plural(w.packets, 'packet')} for ${bytes(w.payloadBytes)} of payload: ${(w.efficiency * 100).toFixed(1)}% efficient (MTU ${w.mtu}; docs/wire-cost.md)`;
+  return `on the wire ≈ ${bytes(w.wireBytes)} in ${plural(w.packets, 'packet')} for ${bytes(w.payloadBytes)} of payload: ${(w.efficiency * 100).toFixed(1)}% efficient (MTU ${w.mtu}; netnote help wire-cost)`;
 }

@@ -98,21 +98,46 @@ describe('the command line', () => {
     expect(stdout).toBe('');
   });
 
-  it('prints no colour codes when stdout is not a terminal, even with FORCE_COLOR', async () => {
-    const { stdout } = await runCli(['demo', '-c', '1', '-i', '0'], { env: { FORCE_COLOR: '1', NO_COLOR: '' } });
-    expect(stdout).not.toContain('\u001b[');
+  it('colours a pipe only when FORCE_COLOR asks (CI logs); NO_COLOR and --no-color still win', async () => {
+    const demo = ['demo', '-c', '1', '-i', '0'];
+    const plain = await runCli(demo, { env: { NO_COLOR: '', FORCE_COLOR: undefined } });
+    expect(plain.stdout).toContain('[server] socket object created.');
+    expect(plain.stdout).not.toContain('\u001b[');
+    const forced = await runCli(demo, { env: { FORCE_COLOR: '1', NO_COLOR: '' } });
+    expect(forced.stdout).toContain('\u001b[35m[server]\u001b[39m socket object created.');
+    expect((await runCli(demo, { env: { FORCE_COLOR: '1', NO_COLOR: '1' } })).stdout).not.toContain('\u001b[');
+    expect((await runCli(['--no-color', ...demo], { env: { FORCE_COLOR: '1', NO_COLOR: '' } })).stdout).not.toContain('\u001b[');
   });
 
-  it('colours the tags on a terminal, and not with NO_COLOR or --no-color', () => {
+  it('colours the tags on a terminal, and not with NO_COLOR, --no-color or TERM=dumb', () => {
     // script(1) gives the CLI a real pseudo-terminal, as a person's shell would.
     const { NO_COLOR, FORCE_COLOR, ...plain } = process.env;
     const onTerminal = (command: string, env: NodeJS.ProcessEnv = {}) => execFileSync('script', ['-qec', `stty cols 100 rows 30; ${command}`, '/dev/null'], {
-      encoding: 'utf8', env: { ...plain, ...env },
+      encoding: 'utf8', env: { ...plain, TERM: 'xterm-256color', ...env },
     });
     const cli = `"${process.execPath}" bin/netnote demo -c 1 -i 0`;
     expect(onTerminal(cli)).toContain('\u001b[35m[server]\u001b[39m socket object created.');
     expect(onTerminal(cli, { NO_COLOR: '1' })).not.toContain('\u001b[3');
     expect(onTerminal(`${cli} --no-color`)).not.toContain('\u001b[3');
+    const dumb = onTerminal(cli, { TERM: 'dumb' });
+    expect(dumb).toContain('[server] socket object created.');
+    expect(dumb).not.toContain('\u001b[3');
+  });
+
+  it('falls back to ASCII symbols where the locale is not UTF-8', async () => {
+    const server = await startServer('tcp-server');
+    try {
+      const args = ['tcp-client', '127.0.0.1', String(server.port), '-c', '1', '--quiet'];
+      const utf8 = await runCli(args, { env: { LC_ALL: '', LC_CTYPE: '', LANG: 'en_US.UTF-8' } });
+      expect(utf8.stdout).toMatch(/^\[client\] on the wire ≈ \d+ B in \d+ packets/m);
+      for (const locale of [{ LC_ALL: 'C' }, { LC_ALL: '', LC_CTYPE: 'POSIX', LANG: 'C.UTF-8' }, { LC_ALL: '', LC_CTYPE: '', LANG: 'en_US.ISO-8859-1' }, { LC_ALL: '', LC_CTYPE: '', LANG: '' }]) {
+        const ascii = await runCli(args, { env: locale });
+        expect(ascii.stdout, JSON.stringify(locale)).toMatch(/^\[client\] on the wire ~ \d+ B in \d+ packets/m);
+        expect(ascii.stdout).toMatch(/^[\x00-\x7f]*$/);
+      }
+    } finally {
+      await server.stop('SIGTERM');
+    }
   });
 
   it('stops writing quietly when the reader of stdout goes away (| head)', async () => {

@@ -309,8 +309,8 @@ function expectRtt(rtt: RttSummary | null | undefined, count: number): void {
 }
 
 /** The rows of the latency chart in human output: upper bound (ms) and share (%). */
-function chartRows(stdout: string): Array<{ toMs: string; percent: number }> {
-  return [...stdout.matchAll(/^\[client\] {3}≤ +(\d+\.\d{3}) ms █* ?(\d+\.\d)%$/gm)].map((m) => ({ toMs: m[1]!, percent: Number(m[2]) }));
+function chartRows(stdout: string): Array<{ toMs: string; percent: number; bar: number }> {
+  return [...stdout.matchAll(/^\[client\] {3}≤ +(\d+\.\d{3}) ms (█*) ?(\d+\.\d)%$/gm)].map((m) => ({ toMs: m[1]!, bar: m[2]!.length, percent: Number(m[3]) }));
 }
 
 describe('tcp-client --ping: one message in flight, every round trip timed', () => {
@@ -356,7 +356,7 @@ describe('tcp-client --ping: one message in flight, every round trip timed', () 
     const { NO_COLOR, FORCE_COLOR, ...plain } = process.env;
     const command = [process.execPath, NETNOTE, ...args].map((word) => `'${word}'`).join(' ');
     const onTerminal = execFileSync('script', ['-qec', `stty cols 100 rows 30; ${command}`, '/dev/null'], {
-      encoding: 'utf8', env: { ...plain, NO_COLOR: '1' }, timeout: 30_000,
+      encoding: 'utf8', env: { ...plain, NO_COLOR: '1', LC_ALL: 'C.UTF-8' }, timeout: 30_000,
     }).replace(/\r\n/g, '\n');
     expect(onTerminal).toContain('sent 500 (31.25 KiB), received 500 (31.25 KiB), 0 without reply');
     const rows = chartRows(onTerminal);
@@ -367,11 +367,45 @@ describe('tcp-client --ping: one message in flight, every round trip timed', () 
     const max = onTerminal.match(/rtt min\/p50\/p90\/p99\/max = (?:[\d.]+\/){4}([\d.]+) ms/)![1];
     expect(rows.at(-1)!.toMs).toBe(max);
     expect(sum(rows.map((r) => r.percent))).toBeCloseTo(100, 1);
+    // The widest bar fills the 100 columns, less the bound before it and the share after it.
+    expect(Math.max(...rows.map((r) => r.bar))).toBe(100 - '[client]   ≤ 12345.678 ms  100.0%'.length - 1);
     // The chart sits in the summary, between the rtt lines and the wire line.
     const lines = onTerminal.split('\n');
     const first = lines.findIndex((line) => line.includes('≤'));
     expect(lines[first - 1]).toMatch(/rtt p99\.9/);
     expect(lines[first + rows.length]).toMatch(/on the wire ≈/);
+  }, 30_000);
+});
+
+describe('the RTT chart: for --ping on a terminal, or asked for with --chart', () => {
+  let echo: (Running & { port: number }) | undefined;
+
+  beforeAll(async () => {
+    echo = await jsonServer(['--quiet', 'tcp-server', '127.0.0.1', '0'], { stopAfterTest: false });
+  });
+  afterAll(async () => {
+    await echo?.stop('SIGKILL');
+  });
+
+  it('a plain run of a few round trips on a terminal has no chart', () => {
+    const { NO_COLOR, FORCE_COLOR, ...plain } = process.env;
+    const command = [process.execPath, NETNOTE, 'tcp-client', '127.0.0.1', String(echo!.port), '-c', '3', '-i', '0', '--quiet'].map((word) => `'${word}'`).join(' ');
+    const onTerminal = execFileSync('script', ['-qec', `stty cols 100 rows 30; ${command}`, '/dev/null'], {
+      encoding: 'utf8', env: { ...plain, NO_COLOR: '1', LC_ALL: 'C.UTF-8' }, timeout: 30_000,
+    });
+    expect(onTerminal).toMatch(/rtt p99\.9/);
+    expect(onTerminal).not.toContain('≤');
+  }, 30_000);
+
+  it('--chart draws it into a pipe too, as wide as COLUMNS, in ASCII for a C locale', async () => {
+    const args = ['tcp-client', '127.0.0.1', String(echo!.port), '-c', '200', '-i', '0', '--quiet', '--chart'];
+    const run = await runCli(args, { env: { COLUMNS: '60' }, timeoutMs: 30_000 });
+    expect(run.code).toBe(0);
+    const rows = chartRows(run.stdout);
+    expect(rows.length, run.stdout).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...rows.map((r) => r.bar))).toBe(60 - '[client]   ≤ 12345.678 ms  100.0%'.length - 1);
+    const ascii = await runCli(args, { env: { COLUMNS: '60', LC_ALL: 'C' }, timeoutMs: 30_000 });
+    expect(ascii.stdout).toMatch(/^\[client\] {3}<= +\d+\.\d{3} ms #+ \d+\.\d%$/m);
   }, 30_000);
 });
 

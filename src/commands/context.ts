@@ -26,7 +26,7 @@ export type Execute = (
   command: Command,
   role: Role,
   action: (context: RunContext) => Promise<void>,
-  output?: Pick<OutputOptions, 'style' | 'silent'>,
+  output?: Pick<OutputOptions, 'style' | 'silent' | 'chart'>,
 ) => Promise<void>;
 
 /** Resolves when the run is interrupted. */

@@ -63,6 +63,7 @@ export interface ExchangeOptions {
   expectHex?: Buffer;
   expectRegex?: RegExp;
   verifyEcho?: boolean;
+  chart?: boolean;
 }
 
 export function addExchangeOptions(command: Command, help: { count: string; timeout: string }): Command {
@@ -75,7 +76,8 @@ export function addExchangeOptions(command: Command, help: { count: string; time
     .addOption(new Option('--expect <text>', 'each reply must be exactly this text (exit 1 if not)').conflicts(checks('expect')))
     .addOption(new Option('--expect-hex <hex>', 'each reply must be exactly these bytes').argParser(parseHex).conflicts(checks('expectHex')))
     .addOption(new Option('--expect-regex <re>', 'each reply must match this regular expression').argParser(parseRegex).conflicts(checks('expectRegex')))
-    .addOption(new Option('--verify-echo', 'each reply must equal what was sent').conflicts(checks('verifyEcho')));
+    .addOption(new Option('--verify-echo', 'each reply must equal what was sent').conflicts(checks('verifyEcho')))
+    .addOption(new Option('--chart', 'draw the round-trip time distribution in the summary, also into a file or a pipe'));
 }
 
 function parseRegex(input: string): RegExp {

@@ -57,7 +57,7 @@ Examples:
   $ netnote tcp-client localhost 8080 -c 5 --verify-echo   5 rounds, exit 1 if an echo differs
   $ netnote tcp-client ::1 7 --hex '01 03 00 00 00 0a' --expect-hex '01 03 14' -w 2s
   $ netnote tcp-client 127.0.0.1 8080 --size 65536 -i 0 -c 1000 --quiet --json
-  $ netnote tcp-client 127.0.0.1 8080 --ping -c 1000 --size 64 --quiet
+  $ netnote tcp-client 127.0.0.1 8080 --ping -c 1000 --size 64 --quiet     (the RTT chart on a terminal)
   $ netnote tcp-client 127.0.0.1 9000 --stream --duration 5s --parallel 4      (against tcp-server --sink)
   $ netnote tcp-client 127.0.0.1 8080 --connections 64 --hold 2s`)
     .action((host: string, port: number, options: TcpClientOptions, cmd: Command) =>
@@ -93,5 +93,5 @@ Examples:
           maxInFlight: options.maxInFlight,
         }, reporter, signal);
         finish([{ role: 'client', summary: result.summary }], result.error);
-      }));
+      }, { chart: options.chart ? 'always' : options.ping ? 'terminal' : undefined }));
 }

@@ -48,5 +48,5 @@ Examples:
           maxLossPercent: options.maxLoss ?? null,
         }, reporter, signal);
         finish([{ role: 'client', summary: result.summary }], result.error);
-      }));
+      }, { chart: options.chart ? 'always' : undefined }));
 }

@@ -43,7 +43,8 @@ export interface Running {
 export function startCli(args: string[], options: RunOptions = {}): Running {
   const [command, ...rest] = [...(options.prefix ?? []), process.execPath, NETNOTE, ...args];
   const proc = spawn(command!, rest, {
-    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    // A UTF-8 locale, whatever the machine's: lines are asserted with their ≈ and … (symbols.ts).
+    env: { ...process.env, NO_COLOR: '1', LC_ALL: 'C.UTF-8', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';

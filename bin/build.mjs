@@ -2,12 +2,14 @@
 // Builds dist/netnote.cjs, the one file bin/netnote loads: esbuild bundles the CLI and its
 // dependencies, so start-up reads one file instead of resolving dozens of ES modules (the
 // standalone executable embeds the same file). Type checking is tsc's job (npm run build).
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
 export const bundlePath = `${root}dist/netnote.cjs`;
+export const manPath = `${root}dist/netnote.1`;
 
 /** docs/ as `netnote help TOPIC` prints it (src/shell/topics.ts): each *.md, and the JSON Schema. */
 function helpTopics() {
@@ -18,6 +20,8 @@ function helpTopics() {
   }
   return topics;
 }
+
+const define = { NETNOTE_DOCS: JSON.stringify(helpTopics()) };
 
 export async function bundle() {
   await build({
@@ -30,9 +34,39 @@ export async function bundle() {
     // Less to parse at every start; names stay, so a stack trace still reads.
     minifyWhitespace: true,
     minifySyntax: true,
-    define: { NETNOTE_DOCS: JSON.stringify(helpTopics()) },
+    define,
     logLevel: 'warning',
   });
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) await bundle();
+/** dist/netnote.1, from the same command tree the CLI runs (src/shell/man-page.ts) and README.md. */
+export async function writeManPage() {
+  const generator = `${root}dist/man-page.cjs`;
+  await build({
+    stdin: {
+      contents: "export { createProgram } from './src/program.ts'; export { describeProgram } from './src/shell/tree.ts'; export { manPage } from './src/shell/man-page.ts'; export { VERSION } from './src/version.ts';",
+      resolveDir: root,
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile: generator,
+    define,
+    logLevel: 'warning',
+  });
+  try {
+    const { createProgram, describeProgram, manPage, VERSION } = createRequire(import.meta.url)(generator);
+    // The tree only: no command runs, so the actions' executor is never called.
+    const program = createProgram(() => Promise.reject(new Error('not run')));
+    writeFileSync(manPath, manPage(describeProgram(program), readFileSync(`${root}README.md`, 'utf8'), VERSION));
+  } finally {
+    rmSync(generator, { force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await bundle();
+  await writeManPage();
+}

@@ -25,6 +25,7 @@ export interface ArgumentSpec {
   required: boolean;
   choices: string[] | null;
   description: string;
+  default: string | null;
 }
 
 export interface CommandSpec {
@@ -89,6 +90,7 @@ export function describeProgram(program: Command): ProgramSpec {
       description: command.description(),
       arguments: command.registeredArguments.map((a) => ({
         name: a.name(), required: a.required, choices: a.argChoices ? [...a.argChoices] : null, description: a.description,
+        default: a.defaultValueDescription ?? (a.defaultValue === undefined ? null : String(a.defaultValue)),
       })),
       options: command.options.filter((o) => !o.hidden).map(optionSpec),
       after: afterText(command),

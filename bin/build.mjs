@@ -23,14 +23,14 @@ function helpTopics() {
 
 const define = { NETNOTE_DOCS: JSON.stringify(helpTopics()) };
 
-export async function bundle() {
+export async function bundle(outfile = bundlePath) {
   await build({
     entryPoints: [`${root}src/cli.ts`],
     bundle: true,
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    outfile: bundlePath,
+    outfile,
     // Less to parse at every start; names stay, so a stack trace still reads.
     minifyWhitespace: true,
     minifySyntax: true,

@@ -1,7 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runCli, startCli, startServer } from './support/cli.js';
+import { runCli, runOnTerminal, startCli, startServer } from './support/cli.js';
 
 const COMMANDS = ['tcp-server', 'tcp-client', 'udp-server', 'udp-client', 'http-get', 'resolve', 'interfaces', 'route', 'demo'];
 
@@ -110,16 +109,12 @@ describe('the command line', () => {
   });
 
   it('colours the tags on a terminal, and not with NO_COLOR, --no-color or TERM=dumb', () => {
-    // script(1) gives the CLI a real pseudo-terminal, as a person's shell would.
-    const { NO_COLOR, FORCE_COLOR, ...plain } = process.env;
-    const onTerminal = (command: string, env: NodeJS.ProcessEnv = {}) => execFileSync('script', ['-qec', `stty cols 100 rows 30; ${command}`, '/dev/null'], {
-      encoding: 'utf8', env: { ...plain, TERM: 'xterm-256color', ...env },
-    });
-    const cli = `"${process.execPath}" bin/netnote demo -c 1 -i 0`;
-    expect(onTerminal(cli)).toContain('\u001b[35m[server]\u001b[39m socket object created.');
-    expect(onTerminal(cli, { NO_COLOR: '1' })).not.toContain('\u001b[3');
-    expect(onTerminal(`${cli} --no-color`)).not.toContain('\u001b[3');
-    const dumb = onTerminal(cli, { TERM: 'dumb' });
+    const demo = ['demo', '-c', '1', '-i', '0'];
+    const xterm = { TERM: 'xterm-256color' };
+    expect(runOnTerminal(demo, { env: xterm })).toContain('\u001b[35m[server]\u001b[39m socket object created.');
+    expect(runOnTerminal(demo, { env: { ...xterm, NO_COLOR: '1' } })).not.toContain('\u001b[3');
+    expect(runOnTerminal([...demo, '--no-color'], { env: xterm })).not.toContain('\u001b[3');
+    const dumb = runOnTerminal(demo, { env: { TERM: 'dumb' } });
     expect(dumb).toContain('[server] socket object created.');
     expect(dumb).not.toContain('\u001b[3');
   });

@@ -1,13 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, type Finished, type Running } from './support/cli.js';
+import { startSelfSignedServer, type TlsServer } from './support/http.js';
 import { hasCommand } from './support/peers.js';
 
 // docs/netnote.schema.json is the contract of --json: every line of real output of every command
@@ -135,24 +131,15 @@ describe('--json output validates against docs/netnote.schema.json', () => {
   });
 
   describe.skipIf(!hasCommand('openssl'))(`http-get over https (Node https, self-signed certificate)${hasCommand('openssl') ? '' : ': skipped, openssl missing'}`, () => {
-    let dir: string;
-    let tls: https.Server;
+    let tls: TlsServer | undefined;
 
     beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'netnote-schema-tls-'));
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',
-        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'pipe' });
-      tls = https.createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_req, res) => res.end('netnote\n'));
-      await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+      tls = await startSelfSignedServer((_req, res) => res.end('netnote\n'));
     }, 15_000);
-    afterAll(() => {
-      tls?.closeAllConnections();
-      tls?.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    afterAll(() => tls?.close());
 
     it('tls, response and the http summary', async () => {
-      const run = await runCli(['--json', 'http-get', `https://127.0.0.1:${(tls.address() as AddressInfo).port}/`, '-k']);
+      const run = await runCli(['--json', 'http-get', `https://127.0.0.1:${tls!.port}/`, '-k']);
       expect(run.code).toBe(0);
       expect(check('http-get https', run).map((e) => e.event)).toEqual(expect.arrayContaining(['tls', 'response', 'summary']));
     });

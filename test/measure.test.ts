@@ -2,7 +2,7 @@
 // peer counted, --ping times exactly --count round trips, --connections holds exactly what the
 // server allows, and the wire-cost estimate agrees with tcpdump counting the same run on a veth
 // pair between two namespaces (docs/wire-cost.md has the model and the numbers).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RttSummary } from '../src/core/measure/rtt.js';
 import type { WireEstimate } from '../src/core/measure/wire.js';
 import { freePort, hasCommand } from './support/peers.js';
-import { NETNOTE, runCli, startCli, type Finished, type Running } from './support/cli.js';
+import { runCli, runOnTerminal, startCli, type Finished, type Running } from './support/cli.js';
 import { createNamespace, createVethPair, netnsUnavailable, nft, vethUnavailable, type Namespace, type VethPair } from './support/netns.js';
 import {
   TCP_FIN, TCP_SYN, captureToolsMissing, disableOffloads, startCapture, tally, tcpClosed, tcpConnections, type Frame,
@@ -352,12 +352,7 @@ describe('tcp-client --ping: one message in flight, every round trip timed', () 
     expect(piped.stdout).not.toContain('█');
     expect(piped.stdout).not.toContain('≤');
 
-    // script(1) gives the CLI a real pseudo-terminal, as a person's shell would.
-    const { NO_COLOR, FORCE_COLOR, ...plain } = process.env;
-    const command = [process.execPath, NETNOTE, ...args].map((word) => `'${word}'`).join(' ');
-    const onTerminal = execFileSync('script', ['-qec', `stty cols 100 rows 30; ${command}`, '/dev/null'], {
-      encoding: 'utf8', env: { ...plain, NO_COLOR: '1', LC_ALL: 'C.UTF-8' }, timeout: 30_000,
-    }).replace(/\r\n/g, '\n');
+    const onTerminal = runOnTerminal(args, { env: { NO_COLOR: '1' } });
     expect(onTerminal).toContain('sent 500 (31.25 KiB), received 500 (31.25 KiB), 0 without reply');
     const rows = chartRows(onTerminal);
     expect(rows.length, onTerminal).toBeGreaterThanOrEqual(1);
@@ -388,11 +383,7 @@ describe('the RTT chart: for --ping on a terminal, or asked for with --chart', (
   });
 
   it('a plain run of a few round trips on a terminal has no chart', () => {
-    const { NO_COLOR, FORCE_COLOR, ...plain } = process.env;
-    const command = [process.execPath, NETNOTE, 'tcp-client', '127.0.0.1', String(echo!.port), '-c', '3', '-i', '0', '--quiet'].map((word) => `'${word}'`).join(' ');
-    const onTerminal = execFileSync('script', ['-qec', `stty cols 100 rows 30; ${command}`, '/dev/null'], {
-      encoding: 'utf8', env: { ...plain, NO_COLOR: '1', LC_ALL: 'C.UTF-8' }, timeout: 30_000,
-    });
+    const onTerminal = runOnTerminal(['tcp-client', '127.0.0.1', String(echo!.port), '-c', '3', '-i', '0', '--quiet'], { env: { NO_COLOR: '1' } });
     expect(onTerminal).toMatch(/rtt p99\.9/);
     expect(onTerminal).not.toContain('≤');
   }, 30_000);

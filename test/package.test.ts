@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinModules } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startServer } from './support/cli.js';
 import { hasCommand } from './support/peers.js';
 
 // What a user gets from `npm pack` in a clean checkout: prepack builds, the tarball holds only
@@ -58,24 +59,16 @@ describe('the npm package', () => {
   it('the installed netnote runs: --version, the note demo, a tcp-server and a tcp-client', async () => {
     expect(run(installed, ['--version']).trim()).toBe(version);
     expect(run(installed, ['demo', 'tcp', '-c', '1', '-i', '0'], '/')).toMatch(/\[server\] \[client addr: 127\.0\.0\.1, \d+\] recv data: b'1234567890'\n/);
-    const { spawn } = await import('node:child_process');
-    const server = spawn(installed, ['--json', 'tcp-server', '127.0.0.1', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const server = await startServer('tcp-server', [], '127.0.0.1', { netnote: installed });
     try {
-      const port = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        server.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-          out += chunk;
-          const match = /"event":"listening".*?"port":(\d+)/.exec(out);
-          if (match) resolve(match[1]!);
-        });
-        server.on('exit', () => reject(new Error(`tcp-server exited: ${out}`)));
-      });
-      const client = run(installed, ['tcp-client', '127.0.0.1', port, '-c', '2', '-i', '0', '--verify-echo']);
-      expect(client).toContain("[client] recv data: b'1234567890'");
-      expect(client).toMatch(/\[client\] sent 2 \(20 B\), received 2 \(20 B\), 0 without reply\n/);
+      const client = await runCli(['tcp-client', '127.0.0.1', String(server.port), '-c', '2', '-i', '0', '--verify-echo'], { netnote: installed });
+      expect(client.code).toBe(0);
+      expect(client.stdout).toContain("[client] recv data: b'1234567890'");
+      expect(client.stdout).toMatch(/\[client\] sent 2 \(20 B\), received 2 \(20 B\), 0 without reply\n/);
     } finally {
-      server.kill('SIGTERM');
+      await server.stop('SIGTERM');
     }
+    expect(server.stdout()).toMatch(/\[server\] 1 client served, 0 rejected/);
   });
 
   it('installs the man page, and netnote help prints the shipped documents', () => {

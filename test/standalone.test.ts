@@ -1,8 +1,8 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { maskPorts } from './support/cli.js';
+import { maskPorts, runCli, startServer } from './support/cli.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -19,21 +19,13 @@ describe('the standalone executable', () => {
     // The documents are inside it.
     expect(execFileSync(binary, ['help', 'wire-cost'], alone)).toBe(readFileSync(`${root}docs/wire-cost.md`, 'utf8'));
 
-    const server = spawn(binary, ['--json', 'tcp-server', '127.0.0.1', '0'], { cwd: '/', env: alone.env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const server = await startServer('tcp-server', [], '127.0.0.1', { netnote: binary, env: alone.env });
     try {
-      const port = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        server.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-          out += chunk;
-          const match = /"event":"listening".*?"port":(\d+)/.exec(out);
-          if (match) resolve(match[1]!);
-        });
-        server.on('exit', () => reject(new Error(`tcp-server exited: ${out}`)));
-      });
-      const client = execFileSync(binary, ['tcp-client', '127.0.0.1', port, '-c', '2', '-i', '0', '--verify-echo', '--quiet'], alone);
-      expect(client).toMatch(/\[client\] sent 2 \(20 B\), received 2 \(20 B\), 0 without reply\n/);
+      const client = await runCli(['tcp-client', '127.0.0.1', String(server.port), '-c', '2', '-i', '0', '--verify-echo', '--quiet'], { netnote: binary, env: alone.env });
+      expect(client.code).toBe(0);
+      expect(client.stdout).toMatch(/\[client\] sent 2 \(20 B\), received 2 \(20 B\), 0 without reply\n/);
     } finally {
-      server.kill('SIGTERM');
+      await server.stop('SIGTERM');
     }
   }, 180_000);
 });

@@ -370,19 +370,8 @@ describe('tcp-client --ping: one message in flight, every round trip timed', () 
     expect(lines[first - 1]).toMatch(/rtt p99\.9/);
     expect(lines[first + rows.length]).toMatch(/on the wire ≈/);
   }, 30_000);
-});
 
-describe('the RTT chart: for --ping on a terminal, or asked for with --chart', () => {
-  let echo: (Running & { port: number }) | undefined;
-
-  beforeAll(async () => {
-    echo = await jsonServer(['--quiet', 'tcp-server', '127.0.0.1', '0'], { stopAfterTest: false });
-  });
-  afterAll(async () => {
-    await echo?.stop('SIGKILL');
-  });
-
-  it('a plain run of a few round trips on a terminal has no chart', () => {
+  it('a plain run of a few round trips on a terminal has no chart: only --ping or --chart draws it', () => {
     const onTerminal = runOnTerminal(['tcp-client', '127.0.0.1', String(echo!.port), '-c', '3', '-i', '0', '--quiet'], { env: { NO_COLOR: '1' } });
     expect(onTerminal).toMatch(/rtt p99\.9/);
     expect(onTerminal).not.toContain('≤');

@@ -13,11 +13,12 @@ function roff(text: string): string {
     .replace(/[^\x00-\x7f]/gu, (char) => `\\[u${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`);
 }
 
-/** Markdown inline markup (`code`, **bold**, [text](link)) as roff fonts. */
+/** Markdown inline markup (`code`, **bold**, *italic*, [text](link)) as roff fonts. */
 function inline(markdown: string): string {
   return roff(markdown.replace(/\[([^\]]+)\]\([^)]+\)/g, '$1'))
     .replace(/`([^`]+)`/g, '\\fB$1\\fR')
-    .replace(/\*\*([^*]+)\*\*/g, '\\fB$1\\fR');
+    .replace(/\*\*([^*]+)\*\*/g, '\\fB$1\\fR')
+    .replace(/\*([^*\s][^*]*)\*/g, '\\fI$1\\fR');
 }
 
 /** The body of the README section `## TITLE`, up to the next `## `. */

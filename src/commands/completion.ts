@@ -9,8 +9,8 @@ export function registerCompletion(program: Command): void {
     .addArgument(new Argument('<shell>', 'the shell').choices(SHELLS))
     .addHelpText('after', `
 Examples:
-  $ source <(netnote completion bash)                                    this shell
   $ netnote completion bash > ~/.local/share/bash-completion/completions/netnote
+  $ source <(netnote completion bash)                                    this shell only
   $ netnote completion zsh > "\${fpath[1]}/_netnote"
   $ netnote completion fish > ~/.config/fish/completions/netnote.fish`)
     .action((shell: Shell) => {

@@ -1,15 +1,17 @@
 #!/usr/bin/env node
-// Builds dist/netnote.cjs, the one file bin/netnote loads: esbuild bundles the CLI and its
-// dependencies, so start-up reads one file instead of resolving dozens of ES modules (the
-// standalone executable embeds the same file). Type checking is tsc's job (npm run build).
+// Builds dist/netnote.cjs, the one file bin/netnote loads: esbuild bundles the CLI, its
+// dependencies and the documents of docs/ (netnote help TOPIC), so start-up reads one file
+// instead of resolving dozens of ES modules (the standalone executable embeds the same bundle).
+// Then writes the man page dist/netnote.1 from the command tree. Type checking is tsc's job
+// (npm run build).
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
-export const bundlePath = `${root}dist/netnote.cjs`;
-export const manPath = `${root}dist/netnote.1`;
+const bundlePath = `${root}dist/netnote.cjs`;
+const manPath = `${root}dist/netnote.1`;
 
 /** docs/ as `netnote help TOPIC` prints it (src/shell/topics.ts): each *.md, and the JSON Schema. */
 function helpTopics() {

@@ -1,6 +1,5 @@
 import type { EventEmitter } from 'node:events';
 import type { Command, Option } from 'commander';
-import { commandPath } from './usage.js';
 
 // The commander tree as plain data, for what is generated from it (completion scripts, the man
 // page): a command added on any branch shows up in both without anyone editing them.
@@ -22,7 +21,6 @@ export interface OptionSpec {
 
 export interface ArgumentSpec {
   name: string;
-  required: boolean;
   choices: string[] | null;
   description: string;
   default: string | null;
@@ -30,8 +28,6 @@ export interface ArgumentSpec {
 
 export interface CommandSpec {
   name: string;
-  /** `netnote tcp-client`. */
-  path: string;
   usage: string;
   description: string;
   arguments: ArgumentSpec[];
@@ -85,11 +81,10 @@ export function describeProgram(program: Command): ProgramSpec {
     after: afterText(program),
     commands: program.commands.map((command) => ({
       name: command.name(),
-      path: commandPath(command),
       usage: command.usage(),
       description: command.description(),
       arguments: command.registeredArguments.map((a) => ({
-        name: a.name(), required: a.required, choices: a.argChoices ? [...a.argChoices] : null, description: a.description,
+        name: a.name(), choices: a.argChoices ? [...a.argChoices] : null, description: a.description,
         default: a.defaultValueDescription ?? (a.defaultValue === undefined ? null : String(a.defaultValue)),
       })),
       options: command.options.filter((o) => !o.hidden).map(optionSpec),

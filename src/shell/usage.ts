@@ -7,14 +7,14 @@ import { InvalidValueError, NetnoteError } from '../core/errors.js';
 // given to, and every command's --help lists the global options too.
 
 /** `netnote`, `netnote tcp-client`: how a person types the command. */
-export function commandPath(command: Command): string {
+function commandPath(command: Command): string {
   const names: string[] = [];
   for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
   return names.join(' ');
 }
 
 /** The command and every command below it. */
-export function commandTree(command: Command): Command[] {
+function commandTree(command: Command): Command[] {
   return [command, ...command.commands.flatMap(commandTree)];
 }
 

@@ -1,29 +1,31 @@
 #!/usr/bin/env node
-// Builds dist/netnote.cjs, the one file bin/netnote loads: esbuild bundles the CLI and its
-// dependencies, so start-up reads one file instead of resolving dozens of ES modules (the
-// standalone executable embeds the same file). Type checking is tsc's job (npm run build).
+// Builds dist/netnote.cjs, the one file bin/netnote loads: esbuild bundles the CLI, its
+// dependencies, the documents of docs/ (netnote help TOPIC) and the HTML report's browser
+// scripts, so start-up reads one file
+// instead of resolving dozens of ES modules (the standalone executable embeds the same bundle).
+// Then writes the man page dist/netnote.1 from the command tree. Type checking is tsc's job
+// (npm run build).
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
-export const bundlePath = `${root}dist/netnote.cjs`;
+const bundlePath = `${root}dist/netnote.cjs`;
+const manPath = `${root}dist/netnote.1`;
 
-export async function bundle() {
-  await build({
-    entryPoints: [`${root}src/cli.ts`],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    outfile: bundlePath,
-    // Less to parse at every start; names stay, so a stack trace still reads.
-    minifyWhitespace: true,
-    minifySyntax: true,
-    logLevel: 'warning',
-    plugins: [rawText],
-  });
+/** docs/ as `netnote help TOPIC` prints it (src/shell/topics.ts): each *.md, and the JSON Schema. */
+function helpTopics() {
+  const topics = {};
+  for (const file of readdirSync(`${root}docs`).sort()) {
+    const topic = file.endsWith('.md') ? file.slice(0, -3) : file === 'netnote.schema.json' ? 'schema' : null;
+    if (topic) topics[topic] = readFileSync(`${root}docs/${file}`, 'utf8');
+  }
+  return topics;
 }
+
+const define = { NETNOTE_DOCS: JSON.stringify(helpTopics()) };
 
 /**
  * `import text from 'FILE?raw'` gives the file's content as a string, as vite (vitest) does: the
@@ -42,4 +44,52 @@ const rawText = {
   },
 };
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) await bundle();
+export async function bundle(outfile = bundlePath) {
+  await build({
+    entryPoints: [`${root}src/cli.ts`],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile,
+    // Less to parse at every start; names stay, so a stack trace still reads.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    define,
+    plugins: [rawText],
+    logLevel: 'warning',
+  });
+}
+
+/** dist/netnote.1, from the same command tree the CLI runs (src/shell/man-page.ts) and README.md. */
+export async function writeManPage() {
+  const generator = `${root}dist/man-page.cjs`;
+  await build({
+    stdin: {
+      contents: "export { createProgram } from './src/program.ts'; export { describeProgram } from './src/shell/tree.ts'; export { manPage } from './src/shell/man-page.ts'; export { VERSION } from './src/version.ts';",
+      resolveDir: root,
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile: generator,
+    define,
+    plugins: [rawText],
+    logLevel: 'warning',
+  });
+  try {
+    const { createProgram, describeProgram, manPage, VERSION } = createRequire(import.meta.url)(generator);
+    // The tree only: no command runs, so the actions' executor is never called.
+    const program = createProgram(() => Promise.reject(new Error('not run')));
+    writeFileSync(manPath, manPage(describeProgram(program), readFileSync(`${root}README.md`, 'utf8'), VERSION));
+  } finally {
+    rmSync(generator, { force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await bundle();
+  await writeManPage();
+}

@@ -1,40 +1,15 @@
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import { NetnoteError } from './core/errors.js';
 import type { Execute, RunContext } from './commands/context.js';
-import { registerDemo } from './commands/demo.js';
-import { registerHttpGet } from './commands/http-get.js';
-import { registerInterfaces } from './commands/interfaces.js';
-import { registerMerge } from './commands/merge.js';
-import { registerReport } from './commands/report.js';
-import { registerResolve } from './commands/resolve.js';
-import { registerTcpClient } from './commands/tcp-client.js';
-import { registerTcpServer } from './commands/tcp-server.js';
-import { registerUdpClient } from './commands/udp-client.js';
-import { registerUdpServer } from './commands/udp-server.js';
+import { createProgram } from './program.js';
 import { createReporter } from './report/create.js';
 import { RunFiles } from './report/run/outputs.js';
 import type { OutputOptions } from './report/reporter.js';
-import { VERSION } from './version.js';
 
-
-/** Exit code for a bug: not in the documented table on purpose. */
-const INTERNAL_ERROR = 70;
-
-const program = new Command('netnote')
-  .description("TCP/UDP test tool: the note's experiments as commands, with exit codes and JSON for scripts")
-  .version(VERSION, '-V, --version')
-  .option('--json', 'one JSON object per event on stdout (NDJSON, schema in docs/json.md)')
-  .option('-q, --quiet', 'no per-message lines: connection events and the summary only')
-  .option('--no-color', 'no colour, even on a terminal (NO_COLOR works too)')
-  .option('--hex-dump', 'show payloads as a hex dump instead of bytes literals')
-  .option('--report <file.html>', 'also write the run as one self-contained HTML file: summary table and charts (docs/reports.md)')
-  .option('--junit <file.xml>', 'also write JUnit XML for CI: a test case for the run and one per assertion (docs/reports.md)')
-  .showHelpAfterError('netnote: hint: add --help for usage')
-  .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'netnote: ')) })
-  .exitOverride()
-  .addHelpText('after', `
-Exit codes: 0 ok, 1 assertion failed, 2 usage, 3 name resolution, 4 refused/unreachable,
-5 timeout, 6 connection lost, 7 local bind failed, 130 interrupted.`);
+/** The error's line on stderr, and its hint's. */
+function errorLines(error: NetnoteError): string {
+  return `netnote: ${error.message}\n${error.hint ? `netnote: hint: ${error.hint}\n` : ''}`;
+}
 
 const execute: Execute = async (command, role, action, { checks = [], ...style } = {}) => {
   const globals = command.optsWithGlobals() as { json?: boolean; quiet?: boolean; color: boolean; hexDump?: boolean; report?: string; junit?: string };
@@ -43,7 +18,7 @@ const execute: Execute = async (command, role, action, { checks = [], ...style }
   try {
     files = await RunFiles.open(command.name(), globals);
   } catch (err) {
-    process.stderr.write(`netnote: ${(err as Error).message}\n`);
+    process.stderr.write(errorLines(err as NetnoteError));
     process.exit((err as NetnoteError).exitCode);
   }
   const reporter = files ? files.tee(createReporter(output), role) : createReporter(output);
@@ -81,16 +56,16 @@ const execute: Execute = async (command, role, action, { checks = [], ...style }
       if (fileError) throw fileError;
     }
   } catch (err) {
-    const error = err instanceof NetnoteError ? err : null;
-    exitCode = error?.exitCode ?? INTERNAL_ERROR;
-    const message = error?.message ?? `internal error: ${err instanceof Error ? err.stack : String(err)}`;
+    const error = err instanceof NetnoteError ? err : new NetnoteError('internal', `internal error: ${err instanceof Error ? err.stack : String(err)}`,
+      'this is a bug in netnote: please report it with the command line that caused it');
+    exitCode = error.exitCode;
     if (!summarized) {
-      reporter.emit({ event: 'error', role, code: error?.code ?? 'lost', message, ...(error?.hint ? { hint: error.hint } : {}), exitCode });
-      unwritten = files?.write([], error ?? new NetnoteError('lost', message), checks) ?? null;
+      reporter.emit({ event: 'error', role, ...error.info, exitCode });
+      unwritten = files?.write([], error, checks) ?? null;
     }
-    failure = `netnote: ${message}\n${error?.hint ? `netnote: hint: ${error.hint}\n` : ''}`;
+    failure = errorLines(error);
   }
-  if (unwritten) failure = `netnote: ${unwritten.message}\n${failure}`;
+  if (unwritten) failure = `${errorLines(unwritten)}${failure}`;
   // stdout first, so a terminal or a 2>&1 log shows the summary before the final error line.
   reporter.close();
   process.stderr.write(failure);
@@ -98,19 +73,11 @@ const execute: Execute = async (command, role, action, { checks = [], ...style }
   process.stdout.write('', () => process.exit(exitCode));
 };
 
-registerTcpServer(program, execute);
-registerTcpClient(program, execute);
-registerUdpServer(program, execute);
-registerUdpClient(program, execute);
-registerHttpGet(program, execute);
-registerResolve(program, execute);
-registerInterfaces(program, execute);
-registerDemo(program, execute);
-registerMerge(program, execute);
-registerReport(program, execute);
-
 // No top-level await: the standalone executable is bundled as CommonJS.
-program.parseAsync().catch((err: unknown) => {
+createProgram(execute).parseAsync().catch((err: unknown) => {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
-  throw err;
+  // A bad value in the command line, said in our words (shell/usage.ts).
+  if (!(err instanceof NetnoteError)) throw err;
+  process.stderr.write(errorLines(err));
+  process.exit(err.exitCode);
 });

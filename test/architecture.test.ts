@@ -20,10 +20,12 @@ const RULES: IForbiddenRuleType[] = [
   { name: 'no-cycle', severity: 'error', from: {}, to: { circular: true } },
   // Ambient declarations (.d.ts) are read by tsc, never imported.
   { name: 'no-orphan', severity: 'error', from: { orphan: true, pathNot: '^src/cli\\.ts$|\\.d\\.ts$' }, to: {} },
-  // cli → commands → report → core, nothing runs back up.
-  { name: 'core-is-the-bottom', severity: 'error', from: { path: '^src/core/' }, to: { path: '^src/(report|commands|cli)' } },
-  { name: 'report-below-commands', severity: 'error', from: { path: '^src/report/' }, to: { path: '^src/(commands|cli)' } },
-  { name: 'commands-below-cli', severity: 'error', from: { path: '^src/commands/' }, to: { path: '^src/cli' } },
+  // cli → program → commands → report, shell → core, nothing runs back up.
+  { name: 'core-is-the-bottom', severity: 'error', from: { path: '^src/core/' }, to: { path: '^src/(report|shell|commands|program|cli)' } },
+  { name: 'report-below-commands', severity: 'error', from: { path: '^src/report/' }, to: { path: '^src/(shell|commands|program|cli)' } },
+  { name: 'shell-below-commands', severity: 'error', from: { path: '^src/shell/' }, to: { path: '^src/(report|commands|program|cli)' } },
+  { name: 'commands-below-program', severity: 'error', from: { path: '^src/commands/' }, to: { path: '^src/(program|cli)' } },
+  { name: 'program-below-cli', severity: 'error', from: { path: '^src/program' }, to: { path: '^src/cli' } },
   { name: 'core-never-prints', severity: 'error', from: { path: '^src/core/' }, to: { path: 'node_modules/(chalk|ora)/' } },
   { name: 'summary-is-for-reporters', severity: 'error', from: { path: '^src/core/', pathNot: '^src/core/summary\\.ts$' }, to: { path: '^src/core/summary\\.ts$' } },
   { name: 'root-uses-root', severity: 'error', from: { path: '^src/core/[^/]+\\.ts$', pathNot: '^src/core/summary\\.ts$' }, to: { path: '^src/core/[^/]+/' } },

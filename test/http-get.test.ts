@@ -6,7 +6,6 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +13,7 @@ import type { TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli } from './support/cli.js';
 import { dnsmasqUnavailable, startDnsmasq } from './support/dns.js';
-import { fromPythonBytes, rawExchange, runCliRaw } from './support/http.js';
+import { fromPythonBytes, rawExchange, runCliRaw, startSelfSignedServer, type TlsServer } from './support/http.js';
 import { freePort, rawServer as rawServerOn, hasCommand } from './support/peers.js';
 import { createNamespace, netnsUnavailable, useResolvConf } from './support/netns.js';
 import { nginxUnavailable, startNginx, type Nginx } from './support/nginx.js';
@@ -302,24 +301,15 @@ describe('http-get against small Node servers', () => {
 
 describe.skipIf(!hasCommand('openssl'))(`http-get over TLS (Node https, self-signed certificate)${hasCommand('openssl') ? '' : ' (skipped: openssl missing)'}`, () => {
   let port: number;
-  let server: https.Server;
-  let dir: string;
+  let tls: TlsServer | undefined;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'netnote-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'pipe' });
-    server = https.createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (req, res) => {
+    tls = await startSelfSignedServer((req, res) => {
       res.end(JSON.stringify({ sni: (req.socket as TLSSocket).servername || null, url: req.url }));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as net.AddressInfo).port;
+    port = tls.port;
   }, 15_000);
-  afterAll(() => {
-    server?.closeAllConnections();
-    server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => tls?.close());
 
   it('an untrusted certificate → 4 with the reason and the --insecure hint; nothing is sent', async () => {
     const { code, stdout, stderr } = await runCli(['http-get', `https://127.0.0.1:${port}/`]);

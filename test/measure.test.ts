@@ -2,7 +2,7 @@
 // peer counted, --ping times exactly --count round trips, --connections holds exactly what the
 // server allows, and the wire-cost estimate agrees with tcpdump counting the same run on a veth
 // pair between two namespaces (docs/wire-cost.md has the model and the numbers).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RttSummary } from '../src/core/measure/rtt.js';
 import type { WireEstimate } from '../src/core/measure/wire.js';
 import { freePort, hasCommand } from './support/peers.js';
-import { NETNOTE, runCli, startCli, type Finished, type Running } from './support/cli.js';
+import { runCli, runOnTerminal, startCli, type Finished, type Running } from './support/cli.js';
 import { createNamespace, createVethPair, netnsUnavailable, nft, vethUnavailable, type Namespace, type VethPair } from './support/netns.js';
 import {
   TCP_FIN, TCP_SYN, captureToolsMissing, disableOffloads, startCapture, tally, tcpClosed, tcpConnections, type Frame,
@@ -309,8 +309,8 @@ function expectRtt(rtt: RttSummary | null | undefined, count: number): void {
 }
 
 /** The rows of the latency chart in human output: upper bound (ms) and share (%). */
-function chartRows(stdout: string): Array<{ toMs: string; percent: number }> {
-  return [...stdout.matchAll(/^\[client\] {3}≤ +(\d+\.\d{3}) ms █* ?(\d+\.\d)%$/gm)].map((m) => ({ toMs: m[1]!, percent: Number(m[2]) }));
+function chartRows(stdout: string): Array<{ toMs: string; percent: number; bar: number }> {
+  return [...stdout.matchAll(/^\[client\] {3}≤ +(\d+\.\d{3}) ms (█*) ?(\d+\.\d)%$/gm)].map((m) => ({ toMs: m[1]!, bar: m[2]!.length, percent: Number(m[3]) }));
 }
 
 describe('tcp-client --ping: one message in flight, every round trip timed', () => {
@@ -352,12 +352,7 @@ describe('tcp-client --ping: one message in flight, every round trip timed', () 
     expect(piped.stdout).not.toContain('█');
     expect(piped.stdout).not.toContain('≤');
 
-    // script(1) gives the CLI a real pseudo-terminal, as a person's shell would.
-    const { NO_COLOR, FORCE_COLOR, ...plain } = process.env;
-    const command = [process.execPath, NETNOTE, ...args].map((word) => `'${word}'`).join(' ');
-    const onTerminal = execFileSync('script', ['-qec', `stty cols 100 rows 30; ${command}`, '/dev/null'], {
-      encoding: 'utf8', env: { ...plain, NO_COLOR: '1' }, timeout: 30_000,
-    }).replace(/\r\n/g, '\n');
+    const onTerminal = runOnTerminal(args, { env: { NO_COLOR: '1' } });
     expect(onTerminal).toContain('sent 500 (31.25 KiB), received 500 (31.25 KiB), 0 without reply');
     const rows = chartRows(onTerminal);
     expect(rows.length, onTerminal).toBeGreaterThanOrEqual(1);
@@ -367,11 +362,30 @@ describe('tcp-client --ping: one message in flight, every round trip timed', () 
     const max = onTerminal.match(/rtt min\/p50\/p90\/p99\/max = (?:[\d.]+\/){4}([\d.]+) ms/)![1];
     expect(rows.at(-1)!.toMs).toBe(max);
     expect(sum(rows.map((r) => r.percent))).toBeCloseTo(100, 1);
+    // The widest bar fills the 100 columns, less the bound before it and the share after it.
+    expect(Math.max(...rows.map((r) => r.bar))).toBe(100 - '[client]   ≤ 12345.678 ms  100.0%'.length - 1);
     // The chart sits in the summary, between the rtt lines and the wire line.
     const lines = onTerminal.split('\n');
     const first = lines.findIndex((line) => line.includes('≤'));
     expect(lines[first - 1]).toMatch(/rtt p99\.9/);
     expect(lines[first + rows.length]).toMatch(/on the wire ≈/);
+  }, 30_000);
+
+  it('a plain run of a few round trips on a terminal has no chart: only --ping or --chart draws it', () => {
+    const onTerminal = runOnTerminal(['tcp-client', '127.0.0.1', String(echo!.port), '-c', '3', '-i', '0', '--quiet'], { env: { NO_COLOR: '1' } });
+    expect(onTerminal).toMatch(/rtt p99\.9/);
+    expect(onTerminal).not.toContain('≤');
+  }, 30_000);
+
+  it('--chart draws it into a pipe too, as wide as COLUMNS, in ASCII for a C locale', async () => {
+    const args = ['tcp-client', '127.0.0.1', String(echo!.port), '-c', '200', '-i', '0', '--quiet', '--chart'];
+    const run = await runCli(args, { env: { COLUMNS: '60' }, timeoutMs: 30_000 });
+    expect(run.code).toBe(0);
+    const rows = chartRows(run.stdout);
+    expect(rows.length, run.stdout).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...rows.map((r) => r.bar))).toBe(60 - '[client]   ≤ 12345.678 ms  100.0%'.length - 1);
+    const ascii = await runCli(args, { env: { COLUMNS: '60', LC_ALL: 'C' }, timeoutMs: 30_000 });
+    expect(ascii.stdout).toMatch(/^\[client\] {3}<= +\d+\.\d{3} ms #+ \d+\.\d%$/m);
   }, 30_000);
 });
 

@@ -290,9 +290,9 @@ describe('resolve: failures of the server itself, and bad arguments', () => {
   }, 10_000);
 
   it.each([
-    [['-t', 'BOGUS'], /unknown record type 'BOGUS'/],
-    [['-s', 'not-an-ip'], /invalid DNS server 'not-an-ip'/],
-    [['-s', '127.0.0.1:99999'], /invalid DNS server '127\.0\.0\.1:99999'/],
+    [['-t', 'BOGUS'], /^netnote: invalid --type 'BOGUS': use A, AAAA, CNAME, MX, TXT, SRV, NS, SOA, PTR, ANY\nnetnote: hint: try 'netnote resolve --help'\n$/],
+    [['-s', 'not-an-ip'], /^netnote: invalid --server 'not-an-ip': expected IP or IP:PORT/],
+    [['-s', '127.0.0.1:99999'], /^netnote: invalid --server '127\.0\.0\.1:99999'/],
   ])('usage error %j → 2', async (extra, message) => {
     const { code, stdout, stderr } = await runCli(['resolve', '192.0.2.1', ...extra]);
     expect(code).toBe(2);

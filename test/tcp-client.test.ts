@@ -191,14 +191,15 @@ describe('failures end with one stderr line, a hint, and the documented exit cod
   const noStack = (stderr: string) => expect(stderr).not.toMatch(/^\s+at /m);
 
   it.each([
-    [['tcp-client', '127.0.0.1', '70000'], /invalid port '70000'/],
+    [['tcp-client', '127.0.0.1', '70000'], /^netnote: invalid port '70000': use 1-65535 or a service name such as http, mqtt, modbus, coap\nnetnote: hint: try 'netnote tcp-client --help'\n$/],
     [['tcp-client', '127.0.0.1', 'abc'], /invalid port 'abc'/],
     [['tcp-client', '127.0.0.1', '-1'], /unknown option '-1'|invalid port/],
     [['tcp-client'], /missing required argument 'host'/],
     [['tcp-client', '127.0.0.1'], /missing required argument 'port'/],
     [['tcp-client', '127.0.0.1', '80', '--bogus'], /unknown option '--bogus'/],
-    [['tcp-client', '127.0.0.1', '80', '--hex', '31 3'], /invalid hex/],
-    [['tcp-client', '127.0.0.1', '80', '--interval', 'soon'], /invalid duration 'soon'/],
+    [['tcp-client', '127.0.0.1', '80', '--hex', '31 3'], /^netnote: invalid --hex '31 3': expected pairs of hex digits/],
+    [['tcp-client', '127.0.0.1', '80', '--interval', 'soon'], /^netnote: invalid --interval 'soon': use a duration such as 500ms, 1s, 2m or 1m30s\nnetnote: hint: try 'netnote tcp-client --help'\n$/],
+    [['tcp-client', '127.0.0.1', '80', '--interval', '1m30'], /^netnote: invalid --interval '1m30': use a duration such as/],
     [['tcp-client', '127.0.0.1', '80', '--count', '0'], /at least 1/],
     [['tcp-client', '127.0.0.1', '80', '--data', 'a', '--hex', '61'], /cannot be used with/],
     [['tcp-client', '127.0.0.1', '80', '--expect-regex', 'x', '--no-wait'], /drop --no-wait/],

@@ -199,7 +199,7 @@ describe("the note's UDP experiment: demo udp", () => {
       expect.stringMatching(/^\[client\] rtt p99\.9 \d+\.\d{3} ms, mean \d+\.\d{3} ms, stddev \d+\.\d{3} ms$/),
       '[client] loss 0.0% (0 lost), 0 late, 0 duplicated, 0 reordered, 0 foreign',
       // 6 datagrams of 10 bytes, each with Ethernet 14 + IPv4 20 + UDP 8 bytes of headers.
-      '[client] on the wire ≈ 312 B in 6 packets for 60 B of payload: 19.2% efficient (MTU 65536; docs/wire-cost.md)',
+      '[client] on the wire ≈ 312 B in 6 packets for 60 B of payload: 19.2% efficient (MTU 65536; netnote help wire-cost)',
       expect.stringMatching(/^\[client\] ended: completed after \d+\.\d\d s$/),
       '[server] --- udp 127.0.0.1:PORT summary ---',
       expect.stringMatching(/^\[server\] 3 datagrams in \(30 B\), 3 out \(30 B\), largest 10 B, 0 truncated, 0 send errors; up \d+\.\d\d s$/),
@@ -548,10 +548,10 @@ describe('bad input: one stderr line, the documented exit code', () => {
   });
 
   it.each([
-    [['--max-loss', '150'], /invalid percentage '150'/],
-    [['--max-loss', 'lots'], /invalid percentage 'lots'/],
-    [['--timeout', 'soon'], /invalid duration 'soon'/],
-    [['--hex', 'zz'], /invalid hex/],
+    [['--max-loss', '150'], /^netnote: invalid --max-loss '150': expected 0 to 100/],
+    [['--max-loss', 'lots'], /^netnote: invalid --max-loss 'lots'/],
+    [['--timeout', 'soon'], /^netnote: invalid --timeout 'soon': use a duration such as 500ms, 1s, 2m or 1m30s\nnetnote: hint: try 'netnote udp-client --help'\n$/],
+    [['--hex', 'zz'], /^netnote: invalid --hex 'zz'/],
   ])('usage error %j → 2', async (extra, message) => {
     const { code, stderr } = await runCli(['udp-client', '127.0.0.1', '9', ...extra]);
     expect(stderr).toMatch(message);

@@ -27,7 +27,7 @@ export type Execute = (
   command: Command,
   role: Role,
   action: (context: RunContext) => Promise<void>,
-  output?: Pick<OutputOptions, 'style' | 'silent'> & {
+  output?: Pick<OutputOptions, 'style' | 'silent' | 'chart'> & {
     /** The assertions the command line asked for: one JUnit test case each (--junit). */
     checks?: Check[];
   },

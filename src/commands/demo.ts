@@ -1,11 +1,12 @@
 import { Argument, Option, type Command } from 'commander';
+import { parseHost, parsePort } from '../core/socket/address.js';
 import { NOTE_PAYLOAD } from '../core/message/payload.js';
 import { runTcpClient } from '../core/tcp/client.js';
 import { TcpServer } from '../core/tcp/server.js';
 import { runUdpClient } from '../core/udp/client.js';
 import { UdpServer } from '../core/udp/server.js';
 import type { Execute } from './context.js';
-import { countArg, durationArg, hostArg, portArg } from './options.js';
+import { countArg, durationArg } from './options.js';
 
 interface DemoOptions {
   host: string;
@@ -24,8 +25,8 @@ export function registerDemo(program: Command, execute: Execute): void {
     .command('demo')
     .description("the note's experiment: echo server and client in one process, logs interleaved")
     .addArgument(new Argument('[proto]', 'transport').choices(['tcp', 'udp']).default('tcp'))
-    .addOption(new Option('--host <host>', "the address both use (the note uses the module's own)").argParser(hostArg).default('127.0.0.1'))
-    .addOption(new Option('--port <port>', 'server port; 0 picks a free one').argParser(portArg).default(0))
+    .addOption(new Option('--host <host>', "the address both use (the note uses the module's own)").argParser(parseHost).default('127.0.0.1'))
+    .addOption(new Option('--port <port>', 'server port; 0 picks a free one').argParser(parsePort).default(0))
     .addOption(new Option('-c, --count <n>', 'rounds').argParser(countArg).default(5))
     .addOption(new Option('-i, --interval <duration>', 'pause between rounds').argParser(durationArg).default(1000, '1s'))
     .addHelpText('after', `

@@ -1,10 +1,10 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { parseHost, parseRemotePort } from '../core/socket/address.js';
-import { NetnoteError } from '../core/errors.js';
+import { InvalidValueError, NetnoteError } from '../core/errors.js';
 import { runHttpGet } from '../core/http/get.js';
 import type { Execute } from './context.js';
-import { addLocalOptions, arg, countArg, durationArg, localSpec, type LocalOptions } from './options.js';
+import { addLocalOptions, countArg, durationArg, localSpec, type LocalOptions } from './options.js';
 
 interface HttpGetOptions extends LocalOptions {
   path?: string;
@@ -51,7 +51,7 @@ function parseTarget(target: string, port: string | undefined): Target {
 }
 
 function parseHeader(input: string, previous: string[] = []): string[] {
-  if (!/^[!#$%&'*+.^_`|~\w-]+:/.test(input)) throw new NetnoteError('usage', `invalid header '${input}': expected 'Name: value'`);
+  if (!/^[!#$%&'*+.^_`|~\w-]+:/.test(input)) throw new InvalidValueError('header', input, "expected 'Name: value'");
   return [...previous, input];
 }
 
@@ -64,7 +64,7 @@ export function registerHttpGet(program: Command, execute: Execute): void {
   addLocalOptions(command);
   command
     .addOption(new Option('--path <path>', 'request path (default /, or the URL path)'))
-    .addOption(new Option('-H, --header <header>', "extra request header 'Name: value' (repeatable)").argParser(arg(parseHeader)).default([]))
+    .addOption(new Option('-H, --header <header>', "extra request header 'Name: value' (repeatable)").argParser(parseHeader).default([]))
     .addOption(new Option('--method <method>', 'request method').choices(['GET', 'HEAD']).default('GET'))
     .addOption(new Option('--keep-alive', 'no Connection: close; the response ends by Content-Length or chunked encoding'))
     .addOption(new Option('-o, --output <file>', 'write the body (chunked encoding undone) to a file'))

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+import { parseHost, parseRemotePort } from '../core/socket/address.js';
 import { findRoute, listInterfaces } from '../core/socket/nics.js';
 import type { Execute } from './context.js';
-import { hostArg, remotePortArg } from './options.js';
+
 
 export function registerInterfaces(program: Command, execute: Execute): void {
   program
@@ -17,8 +18,8 @@ Examples:
   program
     .command('route')
     .description('which NIC and source address the kernel would use to reach HOST; sends nothing')
-    .argument('<host>', 'destination name or address', hostArg)
-    .argument('[port]', 'destination port (policy routing may look at it; connect() needs one, so 9 by default)', remotePortArg, 9)
+    .argument('<host>', 'destination name or address', parseHost)
+    .argument('[port]', 'destination port (policy routing may look at it; connect() needs one, so 9 by default)', parseRemotePort, 9)
     .addHelpText('after', `
 Examples:
   $ netnote route 192.0.2.10

@@ -1,47 +1,37 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { parseAddressPort, parseHost, parsePort, parseRemotePort } from '../core/socket/address.js';
+import { Option, type Command } from 'commander';
+import { parseAddressPort } from '../core/socket/address.js';
 import type { LocalSpec } from '../core/socket/local.js';
-import { NetnoteError } from '../core/errors.js';
+import { InvalidValueError } from '../core/errors.js';
 import { NOTE_PAYLOAD, parseHex, type PayloadSpec } from '../core/message/payload.js';
 import type { ReplyRule } from '../core/message/reply.js';
 import type { Check } from '../report/junit/checks.js';
 import { pythonBytes } from '../report/bytes.js';
 
-// Options are parsed once, here, into typed values; commander reports a bad one as a usage error.
-
-/** Wraps a parser that throws NetnoteError so commander prints its message and exits 2. */
-export function arg<T>(parse: (input: string, previous: T) => T): (input: string, previous: T) => T {
-  return (input, previous) => {
-    try {
-      return parse(input, previous);
-    } catch (err) {
-      throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
-    }
-  };
-}
-
-export const hostArg = arg(parseHost);
-export const portArg = arg(parsePort);
-export const remotePortArg = arg(parseRemotePort);
+// Options are parsed once, here, into typed values. A parser throws InvalidValueError; the command
+// line names the option it came from (shell/usage.ts) and exits 2.
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** `500ms`, `1s`, `1.5s`, `2m`, `1h`; a bare number is seconds, as for nc -w and ping -i. */
-function parseDuration(input: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i.exec(input.trim());
-  if (!match) throw new NetnoteError('usage', `invalid duration '${input}': use e.g. 500ms, 1s, 2m`);
-  return Math.round(Number(match[1]) * UNITS[(match[2] ?? 's').toLowerCase()]!);
+/**
+ * `500ms`, `1s`, `1.5s`, `2m`, `1h`, and compounds such as `1m30s` or `1h15m`; a bare number is
+ * seconds, as for nc -w and ping -i.
+ */
+export function durationArg(input: string): number {
+  const text = input.trim().toLowerCase();
+  if (/^\d+(?:\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) {
+    throw new InvalidValueError('duration', input, 'use a duration such as 500ms, 1s, 2m or 1m30s');
+  }
+  return Math.round(parts.reduce((total, [, value, unit]) => total + Number(value) * UNITS[unit!]!, 0));
 }
 
-function parseCount(input: string): number {
+export function countArg(input: string): number {
   if (!/^\d+$/.test(input.trim()) || Number(input) < 1 || !Number.isSafeInteger(Number(input))) {
-    throw new NetnoteError('usage', `invalid number '${input}': expected a whole number of at least 1`);
+    throw new InvalidValueError('number', input, 'expected a whole number of at least 1');
   }
   return Number(input);
 }
-
-export const durationArg = arg(parseDuration);
-export const countArg = arg(parseCount);
 
 export interface PayloadOptions {
   data?: string;
@@ -54,7 +44,7 @@ export function addPayloadOptions(command: Command): Command {
   const others = (self: string) => ['data', 'hex', 'file', 'size'].filter((name) => name !== self);
   return command
     .addOption(new Option('--data <text>', `payload as text (default: the note's ${NOTE_PAYLOAD})`).conflicts(others('data')))
-    .addOption(new Option('--hex <hex>', "payload as hex bytes, e.g. '01 03 00 00'").argParser(arg(parseHex)).conflicts(others('hex')))
+    .addOption(new Option('--hex <hex>', "payload as hex bytes, e.g. '01 03 00 00'").argParser(parseHex).conflicts(others('hex')))
     .addOption(new Option('--file <path>', 'payload from a file (- for stdin)').conflicts(others('file')))
     .addOption(new Option('--size <bytes>', 'generated payload of this many bytes').argParser(countArg).conflicts(others('size')));
 }
@@ -75,6 +65,7 @@ export interface ExchangeOptions {
   expectHex?: Buffer;
   expectRegex?: RegExp;
   verifyEcho?: boolean;
+  chart?: boolean;
 }
 
 export function addExchangeOptions(command: Command, help: { count: string; timeout: string }): Command {
@@ -85,16 +76,17 @@ export function addExchangeOptions(command: Command, help: { count: string; time
     .addOption(new Option('-w, --timeout <duration>', help.timeout).argParser(durationArg))
     .addOption(new Option('--no-wait', 'send on schedule without waiting for replies'))
     .addOption(new Option('--expect <text>', 'each reply must be exactly this text (exit 1 if not)').conflicts(checks('expect')))
-    .addOption(new Option('--expect-hex <hex>', 'each reply must be exactly these bytes').argParser(arg(parseHex)).conflicts(checks('expectHex')))
-    .addOption(new Option('--expect-regex <re>', 'each reply must match this regular expression').argParser(arg(parseRegex)).conflicts(checks('expectRegex')))
-    .addOption(new Option('--verify-echo', 'each reply must equal what was sent').conflicts(checks('verifyEcho')));
+    .addOption(new Option('--expect-hex <hex>', 'each reply must be exactly these bytes').argParser(parseHex).conflicts(checks('expectHex')))
+    .addOption(new Option('--expect-regex <re>', 'each reply must match this regular expression').argParser(parseRegex).conflicts(checks('expectRegex')))
+    .addOption(new Option('--verify-echo', 'each reply must equal what was sent').conflicts(checks('verifyEcho')))
+    .addOption(new Option('--chart', 'draw the round-trip time distribution in the summary, also into a file or a pipe'));
 }
 
 function parseRegex(input: string): RegExp {
   try {
     return new RegExp(input);
   } catch (err) {
-    throw new NetnoteError('usage', `invalid --expect-regex: ${(err as Error).message}`);
+    throw new InvalidValueError('regular expression', input, (err as Error).message.replace(/^Invalid regular expression: \/.*\/\w*: /, ''));
   }
 }
 
@@ -114,13 +106,11 @@ export function replyChecks(options: ExchangeOptions): Check[] {
 }
 
 /** `1`, `0.5`, `2.5%`: a percentage from 0 to 100. */
-function parsePercent(input: string): number {
+export function percentArg(input: string): number {
   const match = /^(\d+(?:\.\d+)?)%?$/.exec(input.trim());
-  if (!match || Number(match[1]) > 100) throw new NetnoteError('usage', `invalid percentage '${input}': expected 0 to 100, e.g. 1 or 2.5%`);
+  if (!match || Number(match[1]) > 100) throw new InvalidValueError('percentage', input, 'expected 0 to 100, e.g. 1 or 2.5%');
   return Number(match[1]);
 }
-
-export const percentArg = arg(parsePercent);
 
 export interface LocalOptions {
   bind?: { address: string; port: number };
@@ -131,14 +121,14 @@ export interface LocalOptions {
 /** The note's multi-NIC options, the same on every client. */
 export function addLocalOptions(command: Command): Command {
   return command
-    .addOption(new Option('-b, --bind <addr[:port]>', 'bind this local address (and port; 0 = any) before connecting: choose the NIC').argParser(arg(parseBind)).conflicts('interface'))
+    .addOption(new Option('-b, --bind <addr[:port]>', 'bind this local address (and port; 0 = any) before connecting: choose the NIC').argParser(parseBind).conflicts('interface'))
     .addOption(new Option('-I, --interface <name>', "bind the address of this NIC (its first of the destination's family)"))
     .addOption(new Option('--reuse-address', 'SO_REUSEADDR on the local port (always on for TCP: libuv sets it)'));
 }
 
 function parseBind(input: string): { address: string; port: number } {
   const parsed = parseAddressPort(input, 0);
-  if (!parsed) throw new NetnoteError('usage', `invalid --bind '${input}': expected ADDR or ADDR:PORT, e.g. 192.0.2.10 or [2001:db8::10]:5000`);
+  if (!parsed) throw new InvalidValueError('address', input, 'expected ADDR or ADDR:PORT, e.g. 192.0.2.10 or [2001:db8::10]:5000');
   return parsed;
 }
 

@@ -1,10 +1,11 @@
 import { getServers } from 'node:dns';
 import { Option, type Command } from 'commander';
+import { parseHost, parsePort } from '../core/socket/address.js';
 import { parseServer, RECORD_TYPES, type RecordType } from '../core/dns/query.js';
-import { NetnoteError } from '../core/errors.js';
+import { InvalidValueError } from '../core/errors.js';
 import { runResolve } from '../core/dns/resolve.js';
 import type { Execute } from './context.js';
-import { arg, durationArg, hostArg, portArg } from './options.js';
+import { durationArg } from './options.js';
 
 interface ResolveOptions {
   server?: ReturnType<typeof parseServer>;
@@ -19,7 +20,7 @@ const DEFAULT_TIMEOUT_MS = 2000;
 function parseTypes(input: string, previous: RecordType[] = []): RecordType[] {
   const types = input.toUpperCase().split(',').map((t) => t.trim());
   const bad = types.find((t) => !(RECORD_TYPES as readonly string[]).includes(t));
-  if (bad !== undefined) throw new NetnoteError('usage', `unknown record type '${bad}': use ${RECORD_TYPES.join(', ')}`);
+  if (bad !== undefined) throw new InvalidValueError('record type', bad, `use ${RECORD_TYPES.join(', ')}`);
   return [...previous, ...(types as RecordType[])];
 }
 
@@ -27,10 +28,11 @@ export function registerResolve(program: Command, execute: Execute): void {
   program
     .command('resolve')
     .description("the note's getaddrinfo(host, port), and the DNS servers asked directly, side by side")
-    .argument('<host>', 'name to resolve (an address for --type PTR)', hostArg)
-    .argument('[port]', 'port for the sockaddr, as getaddrinfo(host, port)', portArg)
-    .addOption(new Option('-s, --server <ip[:port]>', 'ask this DNS server directly, e.g. 127.0.0.1:5353').argParser(arg(parseServer)).conflicts('allServers'))
-    .addOption(new Option('-t, --type <type>', `record type, repeatable or comma-separated: ${RECORD_TYPES.join(' ')} (default A,AAAA)`).argParser(arg(parseTypes)))
+    .argument('<host>', 'name to resolve (an address for --type PTR)', parseHost)
+    .argument('[port]', 'port for the sockaddr, as getaddrinfo(host, port)', parsePort)
+    .addOption(new Option('-s, --server <ip[:port]>', 'ask this DNS server directly, e.g. 127.0.0.1:5353').argParser(parseServer).conflicts('allServers'))
+    // The choices are for --help and completion; parseTypes also takes comma-separated lists.
+    .addOption(new Option('-t, --type <type>', 'record type, repeatable or comma-separated (default A,AAAA)').choices(RECORD_TYPES).argParser(parseTypes))
     .addOption(new Option('--all-servers', 'ask every DNS server of the system configuration and compare their answers'))
     .addOption(new Option('-w, --timeout <duration>', 'how long each DNS query may take').argParser(durationArg).default(DEFAULT_TIMEOUT_MS, '2s'))
     .addHelpText('after', `

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { parseHost, parseRemotePort } from '../core/socket/address.js';
 import { NetnoteError } from '../core/errors.js';
 import { loadPayload } from '../core/message/payload.js';
 import { runCapacity } from '../core/measure/capacity.js';
@@ -6,7 +7,7 @@ import { runStream } from '../core/measure/stream.js';
 import { runTcpClient } from '../core/tcp/client.js';
 import type { Execute } from './context.js';
 import {
-  addExchangeOptions, addLocalOptions, addPayloadOptions, countArg, durationArg, localSpec, hostArg, payloadSpec, remotePortArg, replyChecks, replyRule,
+  addExchangeOptions, addLocalOptions, addPayloadOptions, countArg, durationArg, localSpec, payloadSpec, replyChecks, replyRule,
   type ExchangeOptions, type LocalOptions, type PayloadOptions,
 } from './options.js';
 
@@ -33,8 +34,8 @@ export function registerTcpClient(program: Command, execute: Execute): void {
   const command = program
     .command('tcp-client')
     .description("the note's TCP client: connect, send a message every interval, print each reply")
-    .argument('<host>', 'server name or address (IPv6 as ::1 or [::1])', hostArg)
-    .argument('<port>', 'port number or service name (http, echo…)', remotePortArg);
+    .argument('<host>', 'server name or address (IPv6 as ::1 or [::1])', parseHost)
+    .argument('<port>', 'port number or service name (http, echo…)', parseRemotePort);
   addPayloadOptions(command);
   addLocalOptions(command);
   addExchangeOptions(command, {
@@ -59,7 +60,7 @@ Examples:
   $ netnote tcp-client localhost 8080 -c 5 --verify-echo   5 rounds, exit 1 if an echo differs
   $ netnote tcp-client ::1 7 --hex '01 03 00 00 00 0a' --expect-hex '01 03 14' -w 2s
   $ netnote tcp-client 127.0.0.1 8080 --size 65536 -i 0 -c 1000 --quiet --json
-  $ netnote tcp-client 127.0.0.1 8080 --ping -c 1000 --size 64 --quiet
+  $ netnote tcp-client 127.0.0.1 8080 --ping -c 1000 --size 64 --quiet     (the RTT chart on a terminal)
   $ netnote tcp-client 127.0.0.1 9000 --stream --duration 5s --parallel 4      (against tcp-server --sink)
   $ netnote tcp-client 127.0.0.1 8080 --connections 64 --hold 2s`)
     .action((host: string, port: number, options: TcpClientOptions, cmd: Command) =>
@@ -95,5 +96,5 @@ Examples:
           maxInFlight: options.maxInFlight,
         }, reporter, signal);
         finish([{ role: 'client', summary: result.summary }], result.error);
-      }, { checks: replyChecks(options) }));
+      }, { checks: replyChecks(options), chart: options.chart ? 'always' : options.ping ? 'terminal' : undefined }));
 }

@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
+import { parseHost, parsePort } from '../core/socket/address.js';
 import { TcpServer } from '../core/tcp/server.js';
 import { serveUntilStopped, type Execute } from './context.js';
-import { countArg, durationArg, hostArg, portArg } from './options.js';
+import { countArg, durationArg } from './options.js';
 
 interface ServerOptions {
   backlog: number;
@@ -14,8 +15,8 @@ export function registerTcpServer(program: Command, execute: Execute): void {
   program
     .command('tcp-server')
     .description("the note's TCP echo server: every client served at once, each logged")
-    .argument('[host]', 'address to bind (0.0.0.0 or :: for every interface)', hostArg, '127.0.0.1')
-    .argument('[port]', 'port to listen on; 0 picks a free one', portArg, 8080)
+    .argument('[host]', 'address to bind (0.0.0.0 or :: for every interface)', parseHost, '127.0.0.1')
+    .argument('[port]', 'port to listen on; 0 picks a free one', parsePort, 8080)
     .addOption(new Option('--backlog <n>', "pending connections queue (the note's listen(10))").argParser(countArg).default(10))
     .addOption(new Option('--max-clients <n>', 'close new clients at once beyond this many (a module socket limit)').argParser(countArg))
     .addOption(new Option('--idle-timeout <duration>', 'close a client silent for this long').argParser(durationArg))

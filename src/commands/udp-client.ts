@@ -1,9 +1,10 @@
 import { Option, type Command } from 'commander';
+import { parseHost, parseRemotePort } from '../core/socket/address.js';
 import { loadPayload } from '../core/message/payload.js';
 import { UDP_DEFAULT_TIMEOUT_MS, runUdpClient } from '../core/udp/client.js';
 import type { Execute } from './context.js';
 import {
-  addExchangeOptions, addLocalOptions, addPayloadOptions, localSpec, hostArg, payloadSpec, percentArg, remotePortArg, replyChecks, replyRule,
+  addExchangeOptions, addLocalOptions, addPayloadOptions, localSpec, payloadSpec, percentArg, replyChecks, replyRule,
   type ExchangeOptions, type LocalOptions, type PayloadOptions,
 } from './options.js';
 
@@ -16,8 +17,8 @@ export function registerUdpClient(program: Command, execute: Execute): void {
   const command = program
     .command('udp-client')
     .description("the note's UDP client: send a datagram every interval, match each reply to it")
-    .argument('<host>', 'server name or address (IPv6 as ::1 or [::1])', hostArg)
-    .argument('<port>', 'port number or service name (echo, dns, ntp…)', remotePortArg);
+    .argument('<host>', 'server name or address (IPv6 as ::1 or [::1])', parseHost)
+    .argument('<port>', 'port number or service name (echo, dns, ntp…)', parseRemotePort);
   addPayloadOptions(command);
   addLocalOptions(command);
   addExchangeOptions(command, {
@@ -50,5 +51,8 @@ Examples:
           maxLossPercent: options.maxLoss ?? null,
         }, reporter, signal);
         finish([{ role: 'client', summary: result.summary }], result.error);
-      }, { checks: [...replyChecks(options), ...(options.maxLoss === undefined ? [] : [{ name: `--max-loss ${options.maxLoss}%`, decidedBy: 'loss' as const }])] }));
+      }, {
+        checks: [...replyChecks(options), ...(options.maxLoss === undefined ? [] : [{ name: `--max-loss ${options.maxLoss}%`, decidedBy: 'loss' as const }])],
+        chart: options.chart ? 'always' : undefined,
+      }));
 }

@@ -12,6 +12,8 @@ const EXIT_CODES = {
   lost: 6,
   bind: 7,
   interrupted: 130,
+  /** A bug in netnote: not a network outcome, so outside the 0-7 range scripts branch on. */
+  internal: 70,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;
@@ -40,6 +42,16 @@ export class NetnoteError extends Error {
 
   get info(): ErrorInfo {
     return { code: this.code, message: this.message, ...(this.hint ? { hint: this.hint } : {}) };
+  }
+}
+
+/**
+ * A value a person typed that cannot be used: `invalid WHAT 'INPUT': REASON`, where the reason
+ * says what to type instead. The command line names the option or argument it came from as WHAT.
+ */
+export class InvalidValueError extends NetnoteError {
+  constructor(what: string, readonly input: string, readonly reason: string) {
+    super('usage', `invalid ${what} '${input}': ${reason}`);
   }
 }
 

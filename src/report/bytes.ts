@@ -26,9 +26,9 @@ const escapeChar = (char: string): string => ESCAPES[char.charCodeAt(0)]!;
 export const SHOWN_BYTES = 1 << 20;
 
 /** pythonBytes() of at most SHOWN_BYTES, saying how many bytes it left out. */
-export function shownBytes(data: Uint8Array): string {
+export function shownBytes(data: Uint8Array, ellipsis: string): string {
   if (data.length <= SHOWN_BYTES) return pythonBytes(data);
-  return `${pythonBytes(data.subarray(0, SHOWN_BYTES))}… (${data.length - SHOWN_BYTES} more bytes not shown)`;
+  return `${pythonBytes(data.subarray(0, SHOWN_BYTES))}${ellipsis} (${data.length - SHOWN_BYTES} more bytes not shown)`;
 }
 
 /** `b'1234567890'`, `b"it's"`, `b'\x00\xff'`: exactly what Python's repr() gives for these bytes. */

@@ -1,8 +1,13 @@
+import { supportsColor } from 'chalk';
 import { HumanReporter } from './human.js';
 import { JsonReporter } from './json.js';
 import { NoteHttpReporter } from './note-http.js';
 import type { OutputOptions, Reporter } from './reporter.js';
+import { symbolsFor } from './symbols.js';
 import { LineWriter } from './writer.js';
+
+/** Columns of a chart written to a file or a pipe. */
+const DEFAULT_WIDTH = 80;
 
 const SILENT: Reporter = { messages: false, emit() {}, room: () => null, close() {} };
 
@@ -15,10 +20,14 @@ export function createReporter(options: OutputOptions): Reporter {
   return new Human({
     out,
     err: new LineWriter(process.stderr),
-    color: options.color && process.stdout.isTTY === true && !process.env.NO_COLOR,
+    // chalk's own detection (a terminal, FORCE_COLOR for CI logs, none for TERM=dumb), and the
+    // NO_COLOR convention, which chalk leaves to its users.
+    color: options.color && supportsColor !== false && supportsColor.level > 0 && !process.env.NO_COLOR,
     quiet: options.quiet,
     hexDump: options.hexDump,
     spinner: interactive && !options.quiet,
-    chart: process.stdout.isTTY === true,
+    chart: options.chart === 'always' || (options.chart === 'terminal' && process.stdout.isTTY === true),
+    width: process.stdout.columns || Number(process.env.COLUMNS) || DEFAULT_WIDTH,
+    symbols: symbolsFor(process.env),
   });
 }

@@ -13,6 +13,7 @@ import { capacityLines, intervalLine, streamLines, wireLine } from './measure-li
 import { interfacesLines, routeLines } from './nic-lines.js';
 import { resolveLines } from './resolve-lines.js';
 import type { Reporter } from './reporter.js';
+import type { Symbols } from './symbols.js';
 import type { LineWriter } from './writer.js';
 
 export interface HumanOptions {
@@ -23,11 +24,16 @@ export interface HumanOptions {
   hexDump: boolean;
   /** An ora spinner on stderr while connecting; only on a real terminal. */
   spinner: boolean;
-  /** The latency chart in client summaries; only on a real terminal. */
+  /** The latency chart in client summaries (--ping on a terminal, --chart anywhere). */
   chart: boolean;
+  /** Columns the chart may fill. */
+  width: number;
+  symbols: Symbols;
 }
 
 const SPINNER_DELAY_MS = 200;
+/** The chart's longest bar on the narrowest terminal. */
+const MIN_BAR = 10;
 
 const REASONS: Record<EndReason, string> = {
   completed: 'completed',
@@ -76,8 +82,8 @@ export class HumanReporter implements Reporter {
       case 'no-reply': return this.line(e.role, this.c.yellow(`no reply to datagram ${e.seq} within ${seconds(e.waitedMs)}`));
       case 'round': return this.line(e.role, '-------------------------');
       case 'mismatch': {
-        const expected = e.expected instanceof RegExp ? `/${e.expected.source}/` : shownBytes(e.expected);
-        return this.line(e.role, this.c.red(`mismatch on reply ${e.seq}: expected ${expected} (${e.check}), got ${shownBytes(e.got)}`));
+        const expected = e.expected instanceof RegExp ? `/${e.expected.source}/` : shownBytes(e.expected, this.options.symbols.ellipsis);
+        return this.line(e.role, this.c.red(`mismatch on reply ${e.seq}: expected ${expected} (${e.check}), got ${shownBytes(e.got, this.options.symbols.ellipsis)}`));
       }
       case 'closed': {
         const detail = `${REASONS[e.reason]}; in ${bytes(e.bytesIn)}, out ${bytes(e.bytesOut)}, ${seconds(e.ms)}`;
@@ -96,8 +102,8 @@ export class HumanReporter implements Reporter {
           if (summary.proto === 'dns') return resolveLines(summary).forEach((text) => this.line('client', text));
           if (summary.proto === 'nic') return interfacesLines(summary).forEach((text) => this.untagged(text));
           if (summary.proto === 'route') return routeLines(summary).forEach((text) => this.untagged(text));
-          if (summary.proto === 'tcp-stream') return this.lines('client', [...streamLines(summary), `ended: ${REASONS[summary.ended]}`]);
-          if (summary.proto === 'tcp-capacity') return this.lines('client', capacityLines(summary));
+          if (summary.proto === 'tcp-stream') return this.lines('client', [...streamLines(summary, this.options.symbols), `ended: ${REASONS[summary.ended]}`]);
+          if (summary.proto === 'tcp-capacity') return this.lines('client', capacityLines(summary, this.options.symbols));
           return this.clientSummary(summary);
         }
         return e.summary.proto === 'udp' ? this.udpServerSummary(e.summary) : this.serverSummary(e.summary);
@@ -130,7 +136,7 @@ export class HumanReporter implements Reporter {
       const jitter = d.jitterMs === null ? '' : `; jitter ${d.jitterMs.toFixed(3)} ms`;
       this.line('client', `loss ${d.lossPercent.toFixed(1)}% (${d.lost} lost), ${d.late} late, ${d.duplicated} duplicated, ${d.reordered} reordered, ${d.foreign} foreign${jitter}`);
     }
-    if (s.wire) this.line('client', wireLine(s.wire));
+    if (s.wire) this.line('client', wireLine(s.wire, this.options.symbols));
     this.line('client', `ended: ${REASONS[s.ended]} after ${seconds(s.durationMs)}`);
   }
 
@@ -163,12 +169,15 @@ export class HumanReporter implements Reporter {
     }
   }
 
-  /** The latency distribution as bars, on a terminal: where the round trips fell. */
+  /** The latency distribution as bars, as wide as the terminal: where the round trips fell. */
   private chart(buckets: Array<{ toMs: number; share: number }>): void {
+    const { atMost, bar } = this.options.symbols;
     const widest = Math.max(...buckets.map((b) => b.share));
+    // `[client]   ≤  1234.567 ms ` before the bar, ` 100.0%` after it.
+    const room = Math.max(MIN_BAR, this.options.width - (`[client]   ${atMost} ${'0'.repeat(9)} ms `.length + ' 100.0%'.length) - 1);
     for (const { toMs, share } of buckets) {
-      const bar = '█'.repeat(Math.round((share / widest) * 30));
-      this.line('client', `  ≤ ${toMs.toFixed(3).padStart(9)} ms ${this.c.cyan(bar)} ${(share * 100).toFixed(1)}%`);
+      const bars = bar.repeat(Math.round((share / widest) * room));
+      this.line('client', `  ${atMost} ${toMs.toFixed(3).padStart(9)} ms ${this.c.cyan(bars)} ${(share * 100).toFixed(1)}%`);
     }
   }
 
@@ -200,10 +209,10 @@ export class HumanReporter implements Reporter {
   }
 
   protected payload(role: Role, prefix: string, data: Buffer, suffix: string): void {
-    if (!this.options.hexDump) return this.line(role, `${prefix} ${shownBytes(data)}${suffix}`);
+    if (!this.options.hexDump) return this.line(role, `${prefix} ${shownBytes(data, this.options.symbols.ellipsis)}${suffix}`);
     this.line(role, `${prefix} ${data.length} bytes${suffix}`);
     for (const row of hexDump(data.subarray(0, SHOWN_BYTES))) this.options.out.write(`  ${row}`);
-    if (data.length > SHOWN_BYTES) this.options.out.write(`  … ${data.length - SHOWN_BYTES} more bytes not shown`);
+    if (data.length > SHOWN_BYTES) this.options.out.write(`  ${this.options.symbols.ellipsis} ${data.length - SHOWN_BYTES} more bytes not shown`);
   }
 
   protected line(role: Role, text: string): void {

@@ -3,7 +3,7 @@ import { SHOWN_BYTES, pythonBytes } from './bytes.js';
 import type { Reporter } from './reporter.js';
 import type { LineWriter } from './writer.js';
 
-/** Version of the event schema documented in docs/json.md. */
+/** Version of the event schema: docs/json.md, docs/netnote.schema.json. */
 const SCHEMA_VERSION = 1;
 
 /** NDJSON: one object per event, as it happens, on stdout. */

@@ -4,6 +4,7 @@ import type { NetEvent } from '../core/events.js';
 import type { StreamSummary } from '../core/measure/stream.js';
 import type { WireEstimate } from '../core/measure/wire.js';
 import { bitRate, bytes, ms, plural, seconds } from './format.js';
+import type { Symbols } from './symbols.js';
 
 /** One second of a stream or a sink, iperf3 style. */
 export function intervalLine(e: Extract<NetEvent, { event: 'interval' }>): string {
@@ -12,20 +13,20 @@ export function intervalLine(e: Extract<NetEvent, { event: 'interval' }>): strin
   return `${span}  ${e.role === 'server' ? 'received ' : ''}${bytes(e.bytes)}  ${bitRate(e.bytes * 8 / (e.toS - e.fromS))}${parts}`;
 }
 
-export function streamLines(s: StreamSummary): string[] {
+export function streamLines(s: StreamSummary, symbols: Symbols): string[] {
   const where = s.remote ? hostPort(s.remote.address, s.remote.port) : s.target;
   const lines = [
     `--- tcp stream ${s.direction === 'send' ? 'to' : 'from'} ${where} summary ---`,
     `${s.direction === 'send' ? 'sent' : 'received'} ${bytes(s.bytes)} in ${seconds(s.durationMs)}: ${bitRate(s.bitsPerSecond)} (${(s.bitsPerSecond / 8e6).toFixed(1)} MB/s) over ${plural(s.connections.length, 'connection')}`,
   ];
   if (s.connections.length > 1) s.connections.forEach((c, i) => lines.push(`connection ${i + 1}: ${bytes(c.bytes)}, ${bitRate(c.bitsPerSecond)}`));
-  if (s.wire) lines.push(wireLine(s.wire));
+  if (s.wire) lines.push(wireLine(s.wire, symbols));
   return lines;
 }
 
-export function capacityLines(s: CapacitySummary): string[] {
+export function capacityLines(s: CapacitySummary, symbols: Symbols): string[] {
   const where = s.remote ? hostPort(s.remote.address, s.remote.port) : s.target;
-  const others = Object.entries(s.otherErrors).map(([message, count]) => `, ${count} × ${message}`).join('');
+  const others = Object.entries(s.otherErrors).map(([message, count]) => `, ${count} ${symbols.times} ${message}`).join('');
   return [
     `--- tcp connections to ${where} summary ---`,
     `${s.attempted} attempted: ${s.established} established in ${ms(s.openMs)}, ${s.refused} refused, ${s.reset} reset, ${s.timedOut} timed out${others}`,
@@ -34,6 +35,6 @@ export function capacityLines(s: CapacitySummary): string[] {
 }
 
 /** The note's FAQ 7: what the payload cost on the link. */
-export function wireLine(w: WireEstimate): string {
-  return `on the wire ≈ ${bytes(w.wireBytes)} in ${plural(w.packets, 'packet')} for ${bytes(w.payloadBytes)} of payload: ${(w.efficiency * 100).toFixed(1)}% efficient (MTU ${w.mtu}; docs/wire-cost.md)`;
+export function wireLine(w: WireEstimate, symbols: Symbols): string {
+  return `on the wire ${symbols.approx} ${bytes(w.wireBytes)} in ${plural(w.packets, 'packet')} for ${bytes(w.payloadBytes)} of payload: ${(w.efficiency * 100).toFixed(1)}% efficient (MTU ${w.mtu}; netnote help wire-cost)`;
 }

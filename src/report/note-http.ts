@@ -39,6 +39,6 @@ export class NoteHttpReporter extends HumanReporter {
 
   private block(data: Buffer): void {
     if (this.options.hexDump) this.payload('client', '', data, '');
-    else this.untagged(shownBytes(data));
+    else this.untagged(shownBytes(data, this.options.symbols.ellipsis));
   }
 }

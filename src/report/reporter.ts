@@ -18,4 +18,6 @@ export interface OutputOptions {
   style?: 'note-http';
   /** Nothing on stdout from the reporter (http-get --body-only puts the body there). */
   silent?: boolean;
+  /** The RTT chart in the summary: asked for (--chart), on a terminal only (--ping), or not. */
+  chart?: 'always' | 'terminal';
 }

@@ -1,5 +1,5 @@
 // Spawns the built CLI exactly as a user or a CI script would, and reads what it prints.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -19,6 +19,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Runs the CLI through this command, e.g. `ip netns exec NAME`. */
   prefix?: string[];
+  /** An installed netnote executable to run instead of the checkout's (npm package, standalone). */
+  netnote?: string;
 }
 
 /** Runs `netnote ARGS` to completion. */
@@ -42,9 +44,11 @@ export interface Running {
 }
 
 export function startCli(args: string[], options: RunOptions = {}): Running {
-  const [command, ...rest] = [...(options.prefix ?? []), process.execPath, NETNOTE, ...args];
+  const cli = options.netnote ? [options.netnote] : [process.execPath, NETNOTE];
+  const [command, ...rest] = [...(options.prefix ?? []), ...cli, ...args];
   const proc = spawn(command!, rest, {
-    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    // A UTF-8 locale, whatever the machine's: lines are asserted with their ≈ and … (symbols.ts).
+    env: { ...process.env, NO_COLOR: '1', LC_ALL: 'C.UTF-8', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';
@@ -104,8 +108,8 @@ export function startCli(args: string[], options: RunOptions = {}): Running {
 }
 
 /** A netnote server on 127.0.0.1 and a free port; resolves once it listens. */
-export async function startServer(command: 'tcp-server', extra: string[] = [], host = '127.0.0.1'): Promise<Running & { port: number }> {
-  const running = startCli([command, host, '0', ...extra]);
+export async function startServer(command: 'tcp-server', extra: string[] = [], host = '127.0.0.1', options: RunOptions = {}): Promise<Running & { port: number }> {
+  const running = startCli([command, host, '0', ...extra], options);
   const match = await running.waitFor(/bind address: \S+, (\d+)\n/);
   return Object.assign(running, { port: Number(match[1]) });
 }
@@ -123,4 +127,16 @@ export async function saveRun(path: string, args: string[]): Promise<string> {
   if (run.code !== 0) throw new Error(`netnote --json ${args.join(' ')}: exit ${run.code}\n${run.stderr}`);
   writeFileSync(path, run.stdout);
   return path;
+}
+
+/**
+ * Runs `netnote ARGS` on a real pseudo-terminal (script(1)), as a person's shell would, and
+ * returns what the terminal showed, lines ending in LF. NO_COLOR and FORCE_COLOR are unset.
+ */
+export function runOnTerminal(args: string[], { env = {}, columns = 100 }: { env?: NodeJS.ProcessEnv; columns?: number } = {}): string {
+  const { NO_COLOR, FORCE_COLOR, ...plain } = process.env;
+  const command = [process.execPath, NETNOTE, ...args].map((word) => `'${word}'`).join(' ');
+  return execFileSync('script', ['-qec', `stty cols ${columns} rows 30; ${command}`, '/dev/null'], {
+    encoding: 'utf8', env: { ...plain, LC_ALL: 'C.UTF-8', ...env }, timeout: 30_000,
+  }).replace(/\r\n/g, '\n');
 }

@@ -1,7 +1,12 @@
 // Helpers for the http-get tests: the CLI with binary stdout, Python bytes literals read back,
 // and a raw HTTP exchange with a plain socket (what the server really sends).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { RequestListener } from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { NETNOTE } from './cli.js';
 
 export interface RawFinished {
@@ -81,4 +86,31 @@ export function rawExchange(port: number, request: string | Buffer, host = '127.
     socket.on('error', reject);
     socket.on('close', () => resolve(Buffer.concat(chunks)));
   });
+}
+
+export interface TlsServer {
+  server: https.Server;
+  port: number;
+  close(): void;
+}
+
+/** A Node https server on 127.0.0.1 and a free port, with a fresh self-signed certificate for CN=localhost (openssl). */
+export async function startSelfSignedServer(handler: RequestListener): Promise<TlsServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'netnote-tls-'));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'pipe' });
+    const server = https.createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, handler);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      server,
+      port: (server.address() as net.AddressInfo).port,
+      close() {
+        server.closeAllConnections();
+        server.close();
+      },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -4,7 +4,7 @@ import packet from 'dns-packet';
 import ipaddr from 'ipaddr.js';
 import { elapsedMs } from '../clock.js';
 import { familyOf, hostPort, type Endpoint } from '../endpoint.js';
-import { NetnoteError } from '../errors.js';
+import { InvalidValueError, NetnoteError } from '../errors.js';
 import { parseAddressPort } from '../socket/address.js';
 
 export const RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'SRV', 'NS', 'SOA', 'PTR', 'ANY'] as const;
@@ -166,6 +166,6 @@ function describeData(type: string, data: unknown): string {
 /** `IP` or `IP:PORT` or `[IPv6]:PORT` for --server; a DNS server is named by address, not by name. */
 export function parseServer(input: string): Endpoint {
   const parsed = parseAddressPort(input, 53);
-  if (!parsed) throw new NetnoteError('usage', `invalid DNS server '${input}': expected IP or IP:PORT, e.g. 127.0.0.1:5353 or [::1]:53`);
+  if (!parsed) throw new InvalidValueError('DNS server', input, 'expected IP or IP:PORT, e.g. 127.0.0.1:5353 or [::1]:53');
   return { ...parsed, family: familyOf(parsed.address) };
 }

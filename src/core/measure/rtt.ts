@@ -24,9 +24,14 @@ const CHART_BUCKETS = 8;
 
 export type Hdr = typeof import('hdr-histogram-js');
 
-/** Loaded on first use: commands that time nothing skip its start-up cost. */
 let hdrModule: Promise<Hdr> | null = null;
-/** The HDR histogram library, loaded once. */
+/**
+ * The HDR histogram library, loaded once on first use: commands that time nothing skip its
+ * start-up cost. Not Node's
+ * perf_hooks.createHistogram: on the same samples it gives the same percentiles, but it cannot
+ * export its counts, and merging runs from several hosts exactly needs the standard lossless
+ * encoding (HDR's compressed base64), which hdr-histogram-js writes and reads.
+ */
 export const loadHdr = (): Promise<Hdr> => (hdrModule ??= import('hdr-histogram-js'));
 
 const newHistogram = (hdr: Hdr): Histogram =>

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { NetnoteError } from '../errors.js';
+import { InvalidValueError, NetnoteError } from '../errors.js';
 
 /** The note's test message. */
 export const NOTE_PAYLOAD = '1234567890';
@@ -16,7 +16,7 @@ export type PayloadSpec =
 export function parseHex(input: string): Buffer {
   const digits = input.trim().replace(/^0x/i, '').replace(/[\s:,-]|0x/gi, '');
   if (!/^[0-9a-fA-F]*$/.test(digits) || digits.length % 2 !== 0) {
-    throw new NetnoteError('usage', `invalid hex '${input}': expected pairs of hex digits, e.g. '31 32 33' or 0x313233`);
+    throw new InvalidValueError('hex', input, "expected pairs of hex digits, e.g. '31 32 33' or 0x313233");
   }
   return Buffer.from(digits, 'hex');
 }

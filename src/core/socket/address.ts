@@ -1,32 +1,33 @@
 import { isIP } from 'node:net';
-import { NetnoteError } from '../errors.js';
+import { InvalidValueError, NetnoteError } from '../errors.js';
+import { SERVICES } from './services.js';
 
 // What a person types for a host, a port or an address: parsed here, refused with a usage error.
 
-// The note's port tables (TCP and UDP), plus the ports device people meet most often.
-// A fixed table rather than /etc/services: minimal images and the standalone binary lack it.
-const SERVICES: Record<string, number> = {
-  echo: 7, 'ftp-data': 20, ftp: 21, ssh: 22, telnet: 23, smtp: 25, dns: 53, domain: 53,
-  bootps: 67, bootpc: 68, tftp: 69, http: 80, pop3: 110, ntp: 123, snmp: 161, https: 443,
-  socks: 1080, mqtt: 1883, coap: 5683, 'http-alt': 8080, mqtts: 8883,
-};
+const SERVICE_EXAMPLES = 'http, mqtt, modbus, coap';
 
-/** A port given as a number or a service name (`http`, `dns`, `ntp`…). */
-export function parsePort(input: string): number {
+/** A port given as a number or a service name (`http`, `mqtt`, `modbus`, any of /etc/services). */
+function portNumber(input: string, lowest: number): number | null {
   const text = input.trim().toLowerCase();
   if (/^\d+$/.test(text)) {
     const port = Number(text);
-    if (port <= 65535) return port;
-  } else if (Object.hasOwn(SERVICES, text)) {
-    return SERVICES[text]!;
+    return port >= lowest && port <= 65535 ? port : null;
   }
-  throw new NetnoteError('usage', `invalid port '${input}': use 0-65535 or a service name (${Object.keys(SERVICES).slice(0, 6).join(', ')}…)`);
+  return Object.hasOwn(SERVICES, text) ? SERVICES[text]! : null;
+}
+
+/** A port to listen on: 0 lets the kernel pick one. */
+export function parsePort(input: string): number {
+  const port = portNumber(input, 0);
+  if (port === null) throw new InvalidValueError('port', input, `use 0-65535 (0 picks a free port) or a service name such as ${SERVICE_EXAMPLES}`);
+  return port;
 }
 
 /** A port to connect to: 0 is only ever a port to listen on (the kernel picks one). */
 export function parseRemotePort(input: string): number {
-  const port = parsePort(input);
-  if (port === 0) throw new NetnoteError('usage', "port 0 cannot be connected to: give the port the server listens on");
+  if (/^\s*0+\s*$/.test(input)) throw new NetnoteError('usage', 'port 0 cannot be connected to: give the port the server listens on');
+  const port = portNumber(input, 1);
+  if (port === null) throw new InvalidValueError('port', input, `use 1-65535 or a service name such as ${SERVICE_EXAMPLES}`);
   return port;
 }
 
@@ -36,7 +37,7 @@ export function parseHost(input: string): string {
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
   if (host === '') throw new NetnoteError('usage', 'missing host');
   if (isIP(host) === 0 && !/^[A-Za-z0-9_.-]+$/.test(host)) {
-    throw new NetnoteError('usage', `invalid host '${input}': expected a name, an IPv4 or an IPv6 address`);
+    throw new InvalidValueError('host', input, 'expected a name, an IPv4 or an IPv6 address');
   }
   return host;
 }

@@ -30,7 +30,9 @@ export async function secureClient(socket: net.Socket, options: TlsClientOptions
     secured.once('error', (err: NodeJS.ErrnoException) => {
       stop.removeEventListener('abort', onAbort);
       const certificate = describeCertificate(secured);
-      reject(new NetnoteError('unreachable', `TLS with ${hostPort(options.host, options.port)} failed: ${err.code ?? ''} ${err.message}`.trim(),
+      // Node 24 appends advice about its own --use-system-ca flag: the hint below is netnote's.
+      const reason = err.message.replace(/; if the root CA is installed locally, try running Node\.js with --use-system-ca$/, '');
+      reject(new NetnoteError('unreachable', `TLS with ${hostPort(options.host, options.port)} failed: ${err.code ?? ''} ${reason}`.trim(),
         err.code && /CERT|SELF_SIGNED|UNABLE_TO/.test(err.code) ? `the certificate${certificate ? ` (${certificate})` : ''} is not trusted here: --insecure skips the check` : undefined));
     });
     secured.once('secureConnect', () => {

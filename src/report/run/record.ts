@@ -3,6 +3,7 @@ import type { Role } from '../../core/events.js';
 import type { IntervalPart } from '../../core/merge/parts.js';
 import type { ReportEvent } from '../../core/summary.js';
 import { shownBytes } from '../bytes.js';
+import { UNICODE } from '../symbols.js';
 
 // What the HTML report, the JUnit file and `merge` need of a run, kept as its events go by (live,
 // with --report/--junit) or as its NDJSON is read back (`netnote report`, `netnote merge`): the
@@ -98,7 +99,7 @@ export class RunRecorder {
       case 'mismatch':
         return this.add({
           event: 'mismatch', role: e.role, seq: e.seq, check: e.check,
-          expected: e.expected instanceof RegExp ? `/${e.expected.source}/` : shownBytes(e.expected), got: shownBytes(e.got),
+          expected: e.expected instanceof RegExp ? `/${e.expected.source}/` : shownBytes(e.expected, UNICODE.ellipsis), got: shownBytes(e.got, UNICODE.ellipsis),
         }, time);
       case 'summary':
         // Through JSON, as a file would bring it: the record holds no live objects.

@@ -1,9 +1,12 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { parseAddressPort, parseHost, parsePort, parseRemotePort } from '../core/socket/address.js';
 import type { LocalSpec } from '../core/socket/local.js';
+import { parseDuration } from '../core/clock.js';
 import { NetnoteError } from '../core/errors.js';
+import { parseFrame } from '../core/message/frame.js';
 import { NOTE_PAYLOAD, parseHex, type PayloadSpec } from '../core/message/payload.js';
 import type { ReplyRule } from '../core/message/reply.js';
+import { compileTemplate, type Template } from '../core/message/template.js';
 
 // Options are parsed once, here, into typed values; commander reports a bad one as a usage error.
 
@@ -22,15 +25,6 @@ export const hostArg = arg(parseHost);
 export const portArg = arg(parsePort);
 export const remotePortArg = arg(parseRemotePort);
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** `500ms`, `1s`, `1.5s`, `2m`, `1h`; a bare number is seconds, as for nc -w and ping -i. */
-function parseDuration(input: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i.exec(input.trim());
-  if (!match) throw new NetnoteError('usage', `invalid duration '${input}': use e.g. 500ms, 1s, 2m`);
-  return Math.round(Number(match[1]) * UNITS[(match[2] ?? 's').toLowerCase()]!);
-}
-
 function parseCount(input: string): number {
   if (!/^\d+$/.test(input.trim()) || Number(input) < 1 || !Number.isSafeInteger(Number(input))) {
     throw new NetnoteError('usage', `invalid number '${input}': expected a whole number of at least 1`);
@@ -41,9 +35,12 @@ function parseCount(input: string): number {
 export const durationArg = arg(parseDuration);
 export const countArg = arg(parseCount);
 
+export const frameArg = arg(parseFrame);
+
 export interface PayloadOptions {
   data?: string;
-  hex?: Buffer;
+  /** As typed: parsed as hex, or compiled as a hex template with --template. */
+  hex?: string;
   file?: string;
   size?: number;
 }
@@ -52,16 +49,35 @@ export function addPayloadOptions(command: Command): Command {
   const others = (self: string) => ['data', 'hex', 'file', 'size'].filter((name) => name !== self);
   return command
     .addOption(new Option('--data <text>', `payload as text (default: the note's ${NOTE_PAYLOAD})`).conflicts(others('data')))
-    .addOption(new Option('--hex <hex>', "payload as hex bytes, e.g. '01 03 00 00'").argParser(arg(parseHex)).conflicts(others('hex')))
+    .addOption(new Option('--hex <hex>', "payload as hex bytes, e.g. '01 03 00 00'").conflicts(others('hex')))
     .addOption(new Option('--file <path>', 'payload from a file (- for stdin)').conflicts(others('file')))
     .addOption(new Option('--size <bytes>', 'generated payload of this many bytes').argParser(countArg).conflicts(others('size')));
 }
 
 export function payloadSpec(options: PayloadOptions): PayloadSpec {
-  if (options.hex !== undefined) return { kind: 'bytes', bytes: options.hex };
+  if (options.hex !== undefined) return { kind: 'bytes', bytes: parseHex(options.hex) };
   if (options.file !== undefined) return { kind: 'file', path: options.file };
   if (options.size !== undefined) return { kind: 'size', size: options.size };
   return { kind: 'bytes', bytes: Buffer.from(options.data ?? NOTE_PAYLOAD, 'utf8') };
+}
+
+/** --template: placeholders in --data or --hex, expanded per message (docs/scripts.md). */
+export function addTemplateOption(command: Command, applies: string): Command {
+  return command.addOption(new Option('--template', `expand placeholders such as {seq}, {seq:u16be}, {crc16-modbus} in ${applies} (docs/scripts.md)`));
+}
+
+/** The payload as a template, with --template; null without it (today's literal payloads). */
+export function payloadTemplate(options: PayloadOptions & { template?: boolean }): Template | null {
+  if (!options.template) return null;
+  if (options.file !== undefined || options.size !== undefined) throw new NetnoteError('usage', '--template applies to --data and --hex, not to --file or --size');
+  if (options.hex !== undefined) return compileTemplate(options.hex, 'hex', '--hex');
+  return compileTemplate(options.data ?? NOTE_PAYLOAD, 'text', '--data');
+}
+
+/** --script on a client: the steps of a YAML file instead of the note's loop. */
+export function addScriptOption(command: Command): Command {
+  const loop = ['data', 'hex', 'file', 'size', 'template', 'count', 'wait', 'expect', 'expectHex', 'expectRegex', 'verifyEcho'];
+  return command.addOption(new Option('--script <file>', 'run the send/expect/sleep/repeat steps of this YAML file (docs/scripts.md)').conflicts(loop));
 }
 
 export interface ExchangeOptions {

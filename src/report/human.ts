@@ -38,6 +38,9 @@ const REASONS: Record<EndReason, string> = {
   mismatch: 'assertion failed',
   interrupted: 'interrupted',
   rejected: 'rejected',
+  framing: 'framing error',
+  'script-close': 'closed by script',
+  'script-reset': 'reset by script',
   failed: 'failed',
 };
 
@@ -71,13 +74,17 @@ export class HumanReporter implements Reporter {
       case 'connected': return this.line(e.role, `connected.${this.extra(`local ${pair(e.local)}, ${ms(e.ms)}`)}`);
       case 'accepted': return this.line('server', `accept a client: ${pair(e.remote)}`);
       case 'rejected': return this.line('server', `reject a client: ${pair(e.remote)}${this.extra(`max clients ${e.limit} reached`)}`);
-      case 'send': return this.payload(e.role, 'send data:', e.data, '');
+      case 'send': return this.payload(e.role, `${this.peerLabel(e.role, e.remote)}send data:`, e.data, this.sendExtra(e));
+      case 'step': return this.step(e);
       case 'recv': return this.payload(e.role, `${this.peerLabel(e.role, e.remote)}recv data:`, e.data, this.recvExtra(e));
+      case 'frame-error':
+        return this.payload(e.role, this.c.red(`${this.peerLabel(e.role, e.remote)}framing error (${e.frame}): ${e.message}; buffered`), e.buffered, '');
       case 'no-reply': return this.line(e.role, this.c.yellow(`no reply to datagram ${e.seq} within ${seconds(e.waitedMs)}`));
       case 'round': return this.line(e.role, '-------------------------');
       case 'mismatch': {
         const expected = e.expected instanceof RegExp ? `/${e.expected.source}/` : shownBytes(e.expected);
-        return this.line(e.role, this.c.red(`mismatch on reply ${e.seq}: expected ${expected} (${e.check}), got ${shownBytes(e.got)}`));
+        const at = e.step === undefined ? `on reply ${e.seq}` : `at step ${e.step}`;
+        return this.line(e.role, this.c.red(`mismatch ${at}: expected ${expected} (${e.check}), got ${shownBytes(e.got)}`));
       }
       case 'closed': {
         const detail = `${REASONS[e.reason]}; in ${bytes(e.bytesIn)}, out ${bytes(e.bytesOut)}, ${seconds(e.ms)}`;
@@ -177,6 +184,28 @@ export class HumanReporter implements Reporter {
     if (!remote) return '';
     if (this.proto[role] === 'udp') return `[${role === 'server' ? 'client' : 'server'} addr: ${tuple(remote)}] `;
     return role === 'server' ? `[client addr: ${pair(remote)}] ` : '';
+  }
+
+  /** Why a server sent it (rule 2, greeting, push), or which script step sent it. */
+  private sendExtra(e: Extract<NetEvent, { event: 'send' }>): string {
+    if (e.step !== undefined) return this.extra(`step ${e.step}`);
+    if (e.rule !== undefined) return this.extra(`rule ${e.rule}`);
+    if (e.answer === 'greeting' || e.answer === 'push') return this.extra(e.answer);
+    return '';
+  }
+
+  /** A client script's step; a send shows as its send line. */
+  private step(e: Extract<NetEvent, { event: 'step' }>): void {
+    const name = `step ${e.step}${e.label ? ` (${e.label})` : ''}`;
+    switch (e.name) {
+      case 'send': return;
+      case 'expect':
+        if (e.timedOut) return this.payload(e.role, this.c.yellow(`${name}: expect timed out after ${seconds(e.ms ?? 0)}; received and not matched:`), e.data ?? Buffer.alloc(0), '');
+        return this.line(e.role, `${name}: expect met${this.extra(ms(e.ms ?? 0))}`);
+      case 'sleep': return this.line(e.role, `${name}: sleep ${seconds(e.ms ?? 0)}`);
+      case 'repeat': return this.line(e.role, `${name}: repeat, pass ${e.iteration}${e.of === null ? ' (forever)' : ` of ${e.of}`}`);
+      case 'close': return this.line(e.role, `${name}: close`);
+    }
   }
 
   private recvExtra(e: Extract<NetEvent, { event: 'recv' }>): string {

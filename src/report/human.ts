@@ -125,7 +125,11 @@ export class HumanReporter implements Reporter {
     if (!s.connected) return;
     const missing = s.sent.messages - s.received.messages;
     this.line('client', this.c.bold(`--- ${s.proto} ${s.remote ? hostPort(s.remote.address, s.remote.port) : ''} summary ---`));
-    this.line('client', `sent ${s.sent.messages} (${bytes(s.sent.bytes)}), received ${s.received.messages} (${bytes(s.received.bytes)}), ${missing} without reply`);
+    if (s.script) {
+      this.line('client', `sent ${s.sent.messages} (${bytes(s.sent.bytes)}), received ${bytes(s.received.bytes)}; ${plural(s.received.messages, 'expect')} met, ${plural(s.script.steps, 'step')} run`);
+    } else {
+      this.line('client', `sent ${s.sent.messages} (${bytes(s.sent.bytes)}), received ${s.received.messages} (${bytes(s.received.bytes)}), ${missing} without reply`);
+    }
     if (s.rttMs) {
       const r = s.rttMs;
       this.line('client', `rtt min/p50/p90/p99/max = ${[r.min, r.p50, r.p90, r.p99, r.max].map((v) => v.toFixed(3)).join('/')} ms`);

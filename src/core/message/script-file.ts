@@ -148,7 +148,8 @@ class ScriptSource {
     }
     const result = schema.safeParse(this.doc.toJS() ?? {});
     if (result.success) return result.data;
-    const issue = result.error.issues[0]!;
+    // A misspelt key also makes a required one missing: the misspelling is the one to report.
+    const issue = result.error.issues.find((i) => i.code === 'unrecognized_keys') ?? result.error.issues[0]!;
     const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
     if (issue.code === 'unrecognized_keys') {
       const [key] = issue.keys;
@@ -214,8 +215,8 @@ function compileMatcher(source: ScriptSource, path: Path, value: Partial<Record<
       case 'prefix': return { kind: 'prefix', bytes: Buffer.from(text, 'utf8') };
       case 'hex-prefix': return { kind: 'prefix', bytes: parseHex(text) };
       case 'regex': return { kind: 'regex', pattern: regex(text, '') };
-      // The message's hex is lower case; the pattern may be written either way.
-      case 'regex-hex': return { kind: 'regex-hex', pattern: regex(text, 'i') };
+      // The message's hex is lower case and has no spaces; the pattern may have both, as hex: does.
+      case 'regex-hex': return { kind: 'regex-hex', pattern: regex(text.replace(/\s+/g, ''), 'i') };
     }
   });
 }

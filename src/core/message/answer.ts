@@ -11,7 +11,8 @@ export interface Rule {
   /** 1 for the first rule of the script: logs and --json name rules by it. */
   number: number;
   match: Matcher;
-  reply: Template[];
+  /** What goes back; 'echo': the message itself (a Modbus write is acknowledged so). */
+  reply: Template[] | 'echo';
   delayMs: number;
   action: Action | null;
 }
@@ -64,9 +65,11 @@ export class Responder {
     for (const rule of this.plan.rules) {
       const captures = matchMessage(rule.match, message.body);
       if (!captures) continue;
-      this.captures = captures;
+      // A rule without groups keeps the last ones: `AT+CGDCONT?` can answer with what `AT+CGDCONT=…` set.
+      if (captures.length > 0) this.captures = captures;
       if (rule.action === 'silence') this.silenced = true;
-      return { kind: 'reply', rule: rule.number, replies: rule.reply.map((t) => t.expand({ seq, captures })), delayMs: rule.delayMs, action: rule.action };
+      const replies = rule.reply === 'echo' ? [message.data] : rule.reply.map((t) => t.expand({ seq, captures: this.captures }));
+      return { kind: 'reply', rule: rule.number, replies, delayMs: rule.delayMs, action: rule.action };
     }
     const { fallback } = this.plan;
     if (fallback === 'none') return null;

@@ -194,7 +194,7 @@ export class Conversation {
       return false;
     }
     this.received.messages++;
-    this.captures = result.captures;
+    if (result.captures.length > 0) this.captures = result.captures;
     const now = performance.now();
     if (this.lastSentAt !== null) this.rtt.record((now - this.lastSentAt) * 1e6);
     if (this.sink.messages) this.sink.emit({ ...base, ms: Math.round((now - started) * 1000) / 1000, data: result.message });

@@ -80,7 +80,7 @@ const clientFile = z.strictObject({
 const rule = z.strictObject({
   match: z.preprocess((v) => (typeof v === 'string' && v !== 'any' ? { text: v } : v),
     z.union([z.literal('any'), z.strictObject(matchFields).superRefine(exactlyOne([...MATCH_KEYS], 'a match'))])).optional(),
-  reply: payloads.optional(),
+  reply: z.union([z.literal('echo'), payloads]).optional(),
   action: z.enum(['close', 'reset', 'silence']).optional(),
   delay: duration.optional(),
 });
@@ -274,7 +274,7 @@ export function loadServerScript(path: string): { plan: ServerPlan; frame: Frame
     return {
       number: i + 1,
       match: input.match === undefined || input.match === 'any' ? { kind: 'any' } : compileMatcher(source, [...at, 'match'], input.match),
-      reply: input.reply === undefined ? [] : compilePayloads(source, [...at, 'reply'], input.reply, `rule ${i + 1} reply`),
+      reply: input.reply === undefined ? [] : input.reply === 'echo' ? 'echo' : compilePayloads(source, [...at, 'reply'], input.reply, `rule ${i + 1} reply`),
       delayMs: input.delay === undefined ? 0 : compileDuration(source, [...at, 'delay'], input.delay),
       action: (input.action ?? null) as Action | null,
     };

@@ -393,3 +393,55 @@ describe('bad scripts and templates are usage errors (exit 2) with file:line:col
     expect(code).toBe(2);
   });
 });
+
+describe('docs/examples work as docs/scripts.md shows them', () => {
+  const EXAMPLES = fileURLToPath(new URL('../docs/examples/', import.meta.url));
+
+  it('at-client.yaml against at-modem.yaml: the APN set is read back, the signal is read, ATH closes', async () => {
+    const server = await serve('tcp-server', ['--script', join(EXAMPLES, 'at-modem.yaml')]);
+    const { code, stdout, stderr } = await runCli(['tcp-client', '127.0.0.1', String(server.port), '--script', join(EXAMPLES, 'at-client.yaml')]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain(`recv data: b'\\r\\n+CGDCONT: 1,"IP","iot.example"\\r\\n\\r\\nOK\\r\\n'`);
+    expect(stdout).toContain('[client] sent 5 (58 B), received 86 B; 6 expects met, 11 steps run');
+    await server.waitFor(/disconnected  \(closed by script;/);
+  });
+
+  it('login-heartbeat.yaml against heartbeat-server.yaml; anything else gets ERR and a close', async () => {
+    const server = await serve('tcp-server', ['--script', join(EXAMPLES, 'heartbeat-server.yaml')]);
+    const { code, stdout } = await runCli(['tcp-client', '127.0.0.1', String(server.port), '--script', join(EXAMPLES, 'login-heartbeat.yaml')]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("send data: b'HB 2 C504\\n'  (step 3.1)");
+    expect(stdout).toContain('[client] sent 4 (43 B), received 33 B; 4 expects met, 13 steps run');
+    const socket = await connect(server.port);
+    socket.write('LOGIN x\nHELLO\n');
+    expect(await collect(socket, 100)).toEqual({ data: Buffer.from('WELCOME x\nERR\n'), closed: true });
+  });
+
+  withPeers('modbus-server.yaml: mbpoll reads 1..10, writes a register, and gets exception 02 elsewhere', async () => {
+    const server = await serve('tcp-server', ['--script', join(EXAMPLES, 'modbus-server.yaml')]);
+    const base = ['-m', 'tcp', '-a', '1', '-t', '4', '-p', String(server.port), '127.0.0.1'];
+    const read = await runPeer('mbpoll', ['-r', '1', '-c', '10', '-1', ...base]);
+    expect(read.stdout.toString()).toMatch(/\[10\]:\s+10\n/);
+    const write = await runPeer('mbpoll', ['-r', '1', ...base, '1234']);
+    expect(write.stdout.toString()).toContain('Written 1 references.');
+    const outside = await runPeer('mbpoll', ['-r', '50', '-c', '2', '-1', ...base]);
+    expect(outside.code).not.toBe(0);
+    expect(outside.stderr).toContain('Illegal data address');
+  });
+
+  withPeers('modbus-poll.yaml against pymodbus: five polls', async () => {
+    const modbus = await startPymodbus(peers);
+    const { code, stdout } = await runCli(['tcp-client', '127.0.0.1', String(modbus.port), '--script', join(EXAMPLES, 'modbus-poll.yaml')], { timeoutMs: 20_000 });
+    expect(code).toBe(0);
+    expect(stdout).toContain('5 expects met, 16 steps run');
+  });
+
+  withPeers('mqtt-broker-stub.yaml: mosquitto_pub connects and publishes; the issue\'s client gets its PINGRESPs', async () => {
+    const server = await serve('tcp-server', ['--script', join(EXAMPLES, 'mqtt-broker-stub.yaml')]);
+    const pub = await runPeer('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(server.port), '-t', 'a', '-m', 'b', '-d']);
+    expect(pub.code).toBe(0);
+    const { code } = await runCli(['tcp-client', '127.0.0.1', String(server.port), '--script', join(FIXTURES, 'issue-client.yaml')]);
+    expect(code).toBe(0);
+  });
+});

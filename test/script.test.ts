@@ -2,15 +2,15 @@
 // protocols they speak: mbpoll and mosquitto_pub against `tcp-server --script`, `tcp-client
 // --script` against a mosquitto broker and a pymodbus server, and netnote's own halves against
 // each other over TCP and UDP. Every port is picked at run time; every peer is killed after its test.
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli, startCli, type Running } from './support/cli.js';
-import { killGroup, runPeer as runPeerIn } from './support/peers.js';
+import { trackResources } from './support/cleanup.js';
+import { runPeer as runPeerIn } from './support/peers.js';
 import { protocolPeersMissing, startMosquitto, startPymodbus } from './support/protocol-peers.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/scripts/', import.meta.url));
@@ -18,20 +18,7 @@ const missing = protocolPeersMissing();
 const withPeers = missing.length === 0 ? it : it.skip;
 if (missing.length) console.warn(`script tests with real peers skip: missing ${missing.join('; ')} (.ci/run installs them)`);
 
-const servers = new Set<Running>();
-const peers = new Set<ChildProcess>();
-const sockets = new Set<net.Socket>();
-const cleanups: Array<() => void> = [];
-
-afterEach(async () => {
-  for (const socket of sockets) socket.destroy();
-  sockets.clear();
-  for (const peer of peers) killGroup(peer);
-  peers.clear();
-  await Promise.all([...servers].map((server) => server.stop('SIGKILL')));
-  servers.clear();
-  for (const cleanup of cleanups.splice(0)) cleanup();
-});
+const { servers, peers, sockets, cleanups } = trackResources();
 
 async function serve(command: 'tcp-server' | 'udp-server', extra: string[], global: string[] = []): Promise<Running & { port: number }> {
   const server = startCli([...global, command, '127.0.0.1', '0', ...extra]);

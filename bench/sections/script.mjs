@@ -7,9 +7,8 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import {
-  capture, compiled, HOST, median, NODE_AND_CORES, printTable, ROOT, round1, scratch, startNetnote, track, withServers,
+  compiled, HOST, median, NODE_AND_CORES, printTable, ROOT, round1, runClient, scratch, startNetnote, withServers,
 } from '../harness.mjs';
 
 const CONNECTIONS = [1, 64];
@@ -34,14 +33,7 @@ const MODBUS_SECONDS = 5;
 
 /** One reqrep run; rejects on a wrong reply, a close or a stall. */
 async function reqrep(port, conns, seconds, requestHex, replyBytes, prefixHex) {
-  const child = track(spawn(REQREP, [HOST, String(port), String(conns), String(seconds), requestHex, String(replyBytes), prefixHex, String(WARMUP_SECONDS)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }), 'reqrep');
-  const out = capture(child.stdout);
-  const err = capture(child.stderr);
-  const { code, signal } = await child.exited;
-  if (code !== 0) throw new Error(`reqrep failed (${code ?? signal}): ${err.text.trim()}`);
-  return JSON.parse(out.text);
+  return JSON.parse(await runClient('reqrep', REQREP, [HOST, String(port), String(conns), String(seconds), requestHex, String(replyBytes), prefixHex, String(WARMUP_SECONDS)]));
 }
 
 async function run({ rounds: roundCount, seconds }) {

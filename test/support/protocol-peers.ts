@@ -1,11 +1,10 @@
 // Real protocol implementations the script tests talk to: a mosquitto broker and a pymodbus
 // Modbus TCP server, each on loopback and a free port, in a process group the test kills.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, hasCommand, killGroup } from './peers.js';
+import { freePort, hasCommand, killGroup, untilListening } from './peers.js';
 
 /** Debian's python3 (python3-pymodbus is installed for it, not for a pyenv one first on the PATH). */
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -79,22 +78,6 @@ print("modbus server ready", flush=True)
 StartTcpServer(context=context, address=("127.0.0.1", ${port}))
 `;
   const peer = await start(PYTHON, ['-u', '-c', script], /modbus server ready/, peers, port);
-  await listening(port);
+  await untilListening(port, 'pymodbus'); // it prints before it listens
   return peer;
-}
-
-/** Resolves once something accepts connections on the port (the server prints before it listens). */
-async function listening(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port} after 10 s`);
 }

@@ -2,6 +2,7 @@ import { NetnoteError } from '../errors.js';
 import type { EventSink } from '../events.js';
 import type { RttRecorder } from '../measure/rtt.js';
 import { LoopTurns, type RunControl } from '../run/control.js';
+import type { LocalSpec } from '../socket/local.js';
 import type { Counter, ScriptStats } from './exchange.js';
 import { FrameError, Framer, MAX_FRAME, frameName, type Frame, type FrameSpec } from './frame.js';
 import { describeMatcher, matchMessage, type Matcher } from './match.js';
@@ -31,6 +32,16 @@ export interface ClientScript {
   /** The file's `timeout:` for expects that give none. */
   timeoutMs: number | null;
   steps: Step[];
+}
+
+/** What `tcp-client --script` and `udp-client --script` are told. */
+export interface ScriptRunConfig {
+  host: string;
+  port: number;
+  local: LocalSpec | null;
+  /** -w: the timeout of expects that give none (over the file's `timeout:`); TCP: the connect timeout too. */
+  timeoutMs: number | null;
+  script: ClientScript;
 }
 
 /** What the engine needs of the flow's socket. */
@@ -115,8 +126,14 @@ export class Conversation {
     this.control.wake();
   }
 
-  async run(): Promise<void> {
-    await this.runSteps(this.script.steps, null);
+  /** Runs the script to its end, a failure, or Ctrl-C (`signal`). */
+  async run(signal: AbortSignal): Promise<void> {
+    const stopListening = this.control.interruptOn(signal, () => new NetnoteError('interrupted', 'interrupted'));
+    try {
+      await this.runSteps(this.script.steps, null);
+    } finally {
+      stopListening();
+    }
     if (!this.control.ended) this.closed = true;
   }
 

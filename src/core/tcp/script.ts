@@ -5,24 +5,14 @@ import { NetnoteError, fromSystemError } from '../errors.js';
 import type { EventSink } from '../events.js';
 import { RttRecorder } from '../measure/rtt.js';
 import { mtuOf, tcpExchangeWire } from '../measure/wire.js';
-import { Conversation, EXPECT_TIMEOUT_MS, type ClientScript } from '../message/conversation.js';
+import { Conversation, EXPECT_TIMEOUT_MS, type ScriptRunConfig } from '../message/conversation.js';
 import { unconnectedSummary, type ClientResult } from '../message/exchange.js';
 import { pauseForOutput } from '../run/backpressure.js';
 import { RunControl } from '../run/control.js';
-import type { LocalSpec } from '../socket/local.js';
 import { connectTcp, localEndpoint, remoteEndpoint } from '../socket/tcp.js';
 
-export interface TcpScriptConfig {
-  host: string;
-  port: number;
-  local: LocalSpec | null;
-  /** Connect timeout, and the timeout of expects that give none (over the file's `timeout:`). */
-  timeoutMs: number | null;
-  script: ClientScript;
-}
-
 /** tcp-client --script: connect, then run the script's steps on that one connection. */
-export async function runTcpScript(config: TcpScriptConfig, sink: EventSink, signal: AbortSignal): Promise<ClientResult> {
+export async function runTcpScript(config: ScriptRunConfig, sink: EventSink, signal: AbortSignal): Promise<ClientResult> {
   const started = performance.now();
   const rtt = await RttRecorder.create();
   let socket: net.Socket;
@@ -69,12 +59,7 @@ export async function runTcpScript(config: TcpScriptConfig, sink: EventSink, sig
   });
   socket.on('close', () => control.end('peer-closed', null));
 
-  const stopListening = control.interruptOn(signal, () => new NetnoteError('interrupted', 'interrupted'));
-  try {
-    await conversation.run();
-  } finally {
-    stopListening();
-  }
+  await conversation.run(signal);
   let ended = control.ended ?? { reason: 'completed' as const, error: null };
   const unfinished = conversation.unfinished;
   if (ended.reason === 'peer-closed' && unfinished) {

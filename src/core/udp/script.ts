@@ -5,24 +5,14 @@ import { NetnoteError, fromSystemError } from '../errors.js';
 import type { EventSink } from '../events.js';
 import { RttRecorder } from '../measure/rtt.js';
 import { mtuOf, sumWire, udpWire } from '../measure/wire.js';
-import { Conversation, EXPECT_TIMEOUT_MS, type ClientScript } from '../message/conversation.js';
+import { Conversation, EXPECT_TIMEOUT_MS, type ScriptRunConfig } from '../message/conversation.js';
 import { unconnectedSummary, type ClientResult } from '../message/exchange.js';
 import { DatagramLog } from '../run/backpressure.js';
 import { RunControl } from '../run/control.js';
-import type { LocalSpec } from '../socket/local.js';
 import { connectUdp } from '../socket/udp.js';
 
-export interface UdpScriptConfig {
-  host: string;
-  port: number;
-  local: LocalSpec | null;
-  /** The timeout of expects that give none (over the file's `timeout:`). */
-  timeoutMs: number | null;
-  script: ClientScript;
-}
-
 /** udp-client --script: the script's steps on one connected socket; a datagram is a message. */
-export async function runUdpScript(config: UdpScriptConfig, sink: EventSink, signal: AbortSignal): Promise<ClientResult> {
+export async function runUdpScript(config: ScriptRunConfig, sink: EventSink, signal: AbortSignal): Promise<ClientResult> {
   const started = performance.now();
   const rtt = await RttRecorder.create();
   let connected: { socket: dgram.Socket; remote: Endpoint };
@@ -60,12 +50,7 @@ export async function runUdpScript(config: UdpScriptConfig, sink: EventSink, sig
       : fromSystemError(err, { host: remote.address, port: remote.port, doing: 'io' }));
   });
 
-  const stopListening = control.interruptOn(signal, () => new NetnoteError('interrupted', 'interrupted'));
-  try {
-    await conversation.run();
-  } finally {
-    stopListening();
-  }
+  await conversation.run(signal);
   const ended = control.ended ?? { reason: 'completed' as const, error: null };
   const address = socket.address();
   const mtu = mtuOf(address.address);

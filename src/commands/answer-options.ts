@@ -3,9 +3,8 @@ import { NetnoteError } from '../core/errors.js';
 import type { ServerPlan } from '../core/message/answer.js';
 import { parseHex } from '../core/message/payload.js';
 import { compileTemplate, literal, type Template } from '../core/message/template.js';
-import { loadServerScript } from '../core/message/script-file.js';
 import type { FrameSpec } from '../core/message/frame.js';
-import { durationArg } from './options.js';
+import { durationArg, loadScriptFile } from './options.js';
 
 // The options that make a server answer instead of echoing, the same on tcp-server and udp-server.
 
@@ -41,7 +40,7 @@ export function addAnswerOptions(command: Command, proto: 'tcp' | 'udp'): Comman
 
 /** How the server answers, from its options; null: the note's echo (or --sink). */
 export async function answerPlan(options: AnswerOptions): Promise<{ plan: ServerPlan | null; frame: FrameSpec | null }> {
-  if (options.script !== undefined) return loadServerScript(options.script);
+  if (options.script !== undefined) return (await loadScriptFile()).loadServerScript(options.script);
   const payload = (text: string | undefined, hex: string | undefined, name: string): Template[] => {
     if (hex !== undefined) return [options.template ? compileTemplate(hex, 'hex', `--${name}-hex`) : literal(parseHex(hex))];
     if (text !== undefined) return [options.template ? compileTemplate(text, 'text', `--${name}`) : literal(Buffer.from(text, 'utf8'))];

@@ -74,6 +74,14 @@ export function payloadTemplate(options: PayloadOptions & { template?: boolean }
   return compileTemplate(options.data ?? NOTE_PAYLOAD, 'text', '--data');
 }
 
+/**
+ * The script-file reader, loaded when a --script is given: YAML and the schema library are most
+ * of the bundle, and every other run (and --help) starts faster without evaluating them.
+ */
+export function loadScriptFile(): Promise<typeof import('../core/message/script-file.js')> {
+  return import('../core/message/script-file.js');
+}
+
 /** --script on a client: the steps of a YAML file instead of the note's loop. */
 export function addScriptOption(command: Command): Command {
   const loop = ['data', 'hex', 'file', 'size', 'template', 'count', 'wait', 'expect', 'expectHex', 'expectRegex', 'verifyEcho'];

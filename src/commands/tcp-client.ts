@@ -2,14 +2,13 @@ import { Option, type Command } from 'commander';
 import { NetnoteError } from '../core/errors.js';
 import type { FrameSpec } from '../core/message/frame.js';
 import { loadPayload } from '../core/message/payload.js';
-import { loadClientScript } from '../core/message/script-file.js';
 import { runTcpScript } from '../core/tcp/script.js';
 import { runCapacity } from '../core/measure/capacity.js';
 import { runStream } from '../core/measure/stream.js';
 import { runTcpClient } from '../core/tcp/client.js';
 import type { Execute } from './context.js';
 import {
-  addExchangeOptions, addLocalOptions, addPayloadOptions, addScriptOption, addTemplateOption, countArg, durationArg, frameArg, localSpec, hostArg, payloadSpec,
+  addExchangeOptions, addLocalOptions, addPayloadOptions, addScriptOption, addTemplateOption, loadScriptFile, countArg, durationArg, frameArg, localSpec, hostArg, payloadSpec,
   payloadTemplate, remotePortArg, replyRule,
   type ExchangeOptions, type LocalOptions, type PayloadOptions,
 } from './options.js';
@@ -87,7 +86,7 @@ Examples:
         }
         if (options.script !== undefined) {
           if (options.ping || options.stream) throw new NetnoteError('usage', '--script runs its own steps: it does not go with --ping or --stream');
-          const script = loadClientScript(options.script);
+          const script = (await loadScriptFile()).loadClientScript(options.script);
           const result = await runTcpScript({
             host, port, local, timeoutMs: options.timeout ?? null, script: { ...script, frame: options.frame ?? script.frame },
           }, reporter, signal);

@@ -1,12 +1,11 @@
 import { Option, type Command } from 'commander';
 import { NetnoteError } from '../core/errors.js';
 import { loadPayload } from '../core/message/payload.js';
-import { loadClientScript } from '../core/message/script-file.js';
 import { runUdpScript } from '../core/udp/script.js';
 import { UDP_DEFAULT_TIMEOUT_MS, runUdpClient } from '../core/udp/client.js';
 import type { Execute } from './context.js';
 import {
-  addExchangeOptions, addLocalOptions, addPayloadOptions, addScriptOption, addTemplateOption, localSpec, hostArg, payloadSpec, payloadTemplate, percentArg, remotePortArg, replyRule,
+  addExchangeOptions, addLocalOptions, addPayloadOptions, addScriptOption, addTemplateOption, loadScriptFile, localSpec, hostArg, payloadSpec, payloadTemplate, percentArg, remotePortArg, replyRule,
   type ExchangeOptions, type LocalOptions, type PayloadOptions,
 } from './options.js';
 
@@ -47,7 +46,7 @@ Examples:
     .action((host: string, port: number, options: UdpClientOptions, cmd: Command) =>
       execute(cmd, 'client', async ({ reporter, signal, finish }) => {
         if (options.script !== undefined) {
-          const script = loadClientScript(options.script);
+          const script = (await loadScriptFile()).loadClientScript(options.script);
           if (script.frame) throw new NetnoteError('usage', `frame: is for TCP: a UDP datagram is one message (--script ${options.script})`);
           if (options.probe) throw new NetnoteError('usage', '--script runs its own steps: it does not go with --probe');
           const result = await runUdpScript({ host, port, local: localSpec(options), timeoutMs: options.timeout ?? null, script }, reporter, signal);

@@ -201,14 +201,19 @@ class CompiledTemplate implements Template {
 function writeChecksum(message: Buffer, at: number, part: Extract<Part, { kind: 'checksum' }>): void {
   const { width, compute } = CHECKSUMS[part.name];
   const value = compute(message.subarray(part.from, part.to ?? at));
-  const bytes = Buffer.alloc(width);
-  for (let b = 0; b < width; b++) {
-    const shift = 8 * (part.order === 'be' ? width - 1 - b : b);
-    bytes[b] = Math.floor(value / 2 ** shift) & 0xff;
-  }
   // `hex`: as ASCII hex digits (Modbus ASCII's LRC, NMEA's checksum), upper case as they print them.
-  if (part.hex) message.write(bytes.toString('hex').toUpperCase(), at, 'latin1');
-  else bytes.copy(message, at);
+  if (part.hex) {
+    const bytes = Buffer.alloc(width);
+    writeOrdered(bytes, 0, width, part.order, value);
+    message.write(bytes.toString('hex').toUpperCase(), at, 'latin1');
+  } else {
+    writeOrdered(message, at, width, part.order, value);
+  }
+}
+
+function writeOrdered(data: Buffer, at: number, width: number, order: 'le' | 'be', value: number): void {
+  if (order === 'le') data.writeUIntLE(value, at, width);
+  else data.writeUIntBE(value, at, width);
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -19,9 +19,13 @@ export function readField(data: Buffer, at: number, field: IntField): number {
 
 /** Writes `value` modulo the field's range: a sequence number past 65535 wraps in a u16, as on a device. */
 export function writeField(data: Buffer, at: number, field: IntField, value: number): void {
-  const width = FIELD_WIDTH[field];
-  const range = 2 ** (width * 8);
-  const wrapped = ((Math.trunc(value) % range) + range) % range;
-  if (field.endsWith('le')) data.writeUIntLE(wrapped, at, width);
-  else data.writeUIntBE(wrapped, at, width);
+  const range = 2 ** (FIELD_WIDTH[field] * 8);
+  const wrapped = value >= 0 && value < range ? value : ((Math.trunc(value) % range) + range) % range;
+  switch (field) {
+    case 'u8': data[at] = wrapped; return;
+    case 'u16be': data.writeUInt16BE(wrapped, at); return;
+    case 'u16le': data.writeUInt16LE(wrapped, at); return;
+    case 'u32be': data.writeUInt32BE(wrapped, at); return;
+    case 'u32le': data.writeUInt32LE(wrapped, at); return;
+  }
 }

@@ -73,6 +73,8 @@ export class UdpServer {
   /** With a plan: each peer's conversation, least recently heard first. */
   private readonly sessions = new Map<string, Session>();
   private pusher: NodeJS.Timeout | undefined;
+  /** After close(): a reply still waiting on its delay is dropped (a closed socket throws on send). */
+  private closing = false;
 
   private constructor(
     private readonly config: UdpServerConfig,
@@ -119,6 +121,7 @@ export class UdpServer {
   };
 
   private sendTo(data: Buffer, rinfo: { address: string; port: number }, peer: PeerRecord | null): void {
+    if (this.closing) return;
     this.socket.send(data, rinfo.port, rinfo.address, (err) => {
       if (err) {
         this.sendErrors++;
@@ -190,6 +193,7 @@ export class UdpServer {
   }
 
   close(): Promise<void> {
+    this.closing = true;
     clearInterval(this.pusher);
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }

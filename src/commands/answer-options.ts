@@ -34,7 +34,7 @@ export function addAnswerOptions(command: Command, proto: 'tcp' | 'udp'): Comman
     .addOption(new Option('--push <text>', `send this to every ${proto === 'tcp' ? 'connected client' : 'peer heard within --peer-ttl'} every --every`).conflicts(['pushHex']))
     .addOption(new Option('--push-hex <hex>', 'the same, as bytes'))
     .addOption(new Option('--every <duration>', 'how often --push is sent').argParser(durationArg))
-    .addOption(new Option('--template', 'expand placeholders such as {seq}, {seq:u16be}, {crc16-modbus} in --reply, --greeting and --push (docs/scripts.md)'))
+    .addOption(new Option('--template', `expand placeholders such as {seq}, {seq:u16be}, {crc16-modbus} in --reply${proto === 'tcp' ? ', --greeting' : ''} and --push (docs/scripts.md)`))
     .addOption(new Option('--script <file>', 'answer by the rules of this YAML file (docs/scripts.md)').conflicts([...scripted, 'sink']));
 }
 

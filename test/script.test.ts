@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli, startCli, type Running } from './support/cli.js';
 import { trackResources } from './support/cleanup.js';
-import { runPeer as runPeerIn } from './support/peers.js';
+import { rawServer, runPeer as runPeerIn } from './support/peers.js';
 import { protocolPeersMissing, startMosquitto, startPymodbus } from './support/protocol-peers.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/scripts/', import.meta.url));
@@ -333,6 +333,33 @@ describe('framing end to end', () => {
       '--hex', '{len:u16be} {seq:u32be} {rand:4} {crc32}', '--verify-echo', '-c', '5', '-i', '0', '--no-wait', '-w', '2s']);
     expect(code).toBe(0);
     expect(stdout).toContain('sent 5 (70 B), received 5 (70 B), 0 without reply');
+  });
+
+  it('tcp-client --frame: a reply written one byte at a time is one reply; two replies in one write are two', async () => {
+    const reply = Buffer.from('0003616263', 'hex');
+    const port = await rawServer(cleanups, (socket) => {
+      let requests = 0;
+      let writing = Promise.resolve();
+      socket.on('data', (chunk: Buffer) => {
+        for (let i = 0; i < chunk.length; i++) {
+          requests++;
+          if (requests === 1) {
+            writing = (async () => {
+              for (const byte of reply) {
+                socket.write(Buffer.from([byte]));
+                await new Promise((resolve) => setTimeout(resolve, 5));
+              }
+            })();
+          } else if (requests === 3) {
+            void writing.then(() => socket.write(Buffer.concat([reply, reply])));
+          }
+        }
+      });
+    });
+    const { code, stdout } = await runCli(['tcp-client', '127.0.0.1', String(port), '--frame', 'length:u16be', '--data', 'x',
+      '--expect-hex', '0003616263', '-c', '3', '-i', '0', '--no-wait', '-w', '2s']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('sent 3 (3 B), received 3 (15 B), 0 without reply');
   });
 
   it('tcp-client: a reply that never completes its frame times out (5) and shows what was buffered', async () => {

@@ -5,7 +5,7 @@ import { crc16ccitt, crc16modbus, crc32 } from 'crc';
 
 export type ChecksumName = 'crc16-modbus' | 'crc16-ccitt' | 'crc32' | 'sum8' | 'xor8' | 'lrc';
 
-export interface Checksum {
+interface Checksum {
   width: 1 | 2 | 4;
   /** How the protocol that uses it sends it: Modbus RTU puts the CRC's low byte first. */
   order: 'le' | 'be';

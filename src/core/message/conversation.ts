@@ -45,7 +45,7 @@ export interface ScriptRunConfig {
 }
 
 /** What the engine needs of the flow's socket. */
-export interface ConversationLink {
+interface ConversationLink {
   /** Resolves once the message is handed to the kernel; rejects with a NetnoteError. */
   send(data: Buffer): Promise<void>;
   /** The script's `close`: TCP half-closes; UDP has nothing to close. */

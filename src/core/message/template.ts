@@ -8,7 +8,7 @@ import { parseHex } from './payload.js';
 // `{crc16-modbus}`… A payload without placeholders expands to the same Buffer every time.
 
 /** What a placeholder can refer to when its message is made. */
-export interface TemplateContext {
+interface TemplateContext {
   /** The message's number: 1 for the first this template makes on this connection or peer. */
   seq: number;
   /** Groups of the regex rule or expectation that matched last; `{1}` is captures[0]. */

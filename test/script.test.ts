@@ -264,6 +264,13 @@ default: none
     await server.waitFor(/\[client addr: \('127\.0\.0\.1', \d+\)\] send data: b'\\x81\\x02[^']*'  \(rule 1\)/);
   });
 
+  it('udp-client --template: each datagram gets its own {seq}, and --verify-echo checks each against its own', async () => {
+    const server = await serve('udp-server', []);
+    const { code, stdout } = await runCli(['udp-client', '127.0.0.1', String(server.port), '--template', '--data', 'n={seq} {crc32:hex}', '--verify-echo', '-c', '3', '-i', '0']);
+    expect(code).toBe(0);
+    expect(stdout.match(/send data: b'n=\d [0-9A-F]{8}'/g)).toEqual([expect.stringContaining("n=1 "), expect.stringContaining("n=2 "), expect.stringContaining("n=3 ")]);
+  });
+
   it('udp-server --push reaches the peers heard within --peer-ttl, and not the others', async () => {
     const server = await serve('udp-server', ['--push-hex', '55', '--every', '100ms', '--peer-ttl', '400ms', '--reply-hex', '06']);
     const { default: dgram } = await import('node:dgram');

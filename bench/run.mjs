@@ -11,17 +11,20 @@
 //             reference), plus what `tcp-client --connections` says about the same server;
 //   stream:   `tcp-client --stream` -> `tcp-server --sink` against iperf3 -> iperf3 -s;
 //   startup:  `node bin/netnote --help` against `node -e 0` (hyperfine), and an esbuild bundle
-//             of the same CLI for reference.
+//             of the same CLI for reference;
+//   script:   64-byte request/reply through `tcp-server --script` (a regex rule, a templated
+//             reply) against the plain echo, 1 and 64 connections (bench/reqrep.c), and a Modbus
+//             poll loop against the issue's example server script: p50 and p99 round trip.
 // What they share (processes, servers, statistics, tables, results.json) is bench/harness.mjs.
 //
 //   npm run bench                      (builds, then runs this)
 //   node bench/run.mjs [--rounds 7] [--seconds 2] [--udp-count 10000] [--rtt-count 5000]
 //                      [--capacity 10000] [--capacity-rounds 3] [--stream-seconds 5]
 //                      [--stream-rounds 3] [--startup-rounds 4] [--startup-runs 8]
-//                      [--only tcp|udp|rtt|capacity|stream|startup[,...]]
+//                      [--only tcp|udp|rtt|capacity|stream|startup|script[,...]]
 //
 // Clients that are not netnote drive the servers (bench/loadgen.c, udpping.c, tcpping.c,
-// hold.c, iperf3), so differences are the servers' own. The machine is shared and noisy:
+// hold.c, reqrep.c, iperf3), so differences are the servers' own. The machine is shared and noisy:
 // contenders run round-robin (A B C D, A B C D, ...) so a slow moment hits all of them alike,
 // and the median of the rounds is reported. Prints a table per section and a combined table of
 // every target at the end, writes bench/results.json. Exit 0 even when a target is missed (this
@@ -31,18 +34,19 @@ import os from 'node:os';
 import { NODE_AND_CORES, parseArguments, prepare, printTable, writeResults } from './harness.mjs';
 import { capacity } from './sections/capacity.mjs';
 import { rtt } from './sections/rtt.mjs';
+import { script } from './sections/script.mjs';
 import { startup } from './sections/startup.mjs';
 import { stream } from './sections/stream.mjs';
 import { tcp } from './sections/tcp.mjs';
 import { udp } from './sections/udp.mjs';
 
-const ALL_SECTIONS = [tcp, udp, rtt, capacity, stream, startup];
+const ALL_SECTIONS = [tcp, udp, rtt, capacity, stream, startup, script];
 const { settings, sections: SECTIONS } = parseArguments(ALL_SECTIONS.map((s) => s.name));
 const selected = ALL_SECTIONS.filter((s) => SECTIONS.includes(s.name));
 prepare(selected);
 
 /** The combined table: every target of the sections that ran, one row each. */
-function summaryRows({ tcp, udp, rtt, capacity, stream, startup }) {
+function summaryRows({ tcp, udp, rtt, capacity, stream, startup, script }) {
   const rows = [];
   const ratio = (r, op) => ({ measured: `${r.value.toFixed(2)} x`, target: r.target === null ? 'ref.' : `${op} ${r.target} x`, result: r.target === null ? '' : r.pass ? 'pass' : 'MISS' });
   if (tcp) {
@@ -78,6 +82,11 @@ function summaryRows({ tcp, udp, rtt, capacity, stream, startup }) {
     for (const r of startup.ratios) {
       rows.push({ row: r.id === 'netnote-help/node' ? 'netnote --help start-up / node -e 0 (hyperfine)' : '  (esbuild bundle --help / node -e 0)', ...ratio(r, '<=') });
     }
+  }
+  if (script) {
+    for (const r of script.ratios) rows.push({ row: `64 B request/reply, tcp-server --script (regex, template) / echo, ${r.conns} conn${r.conns > 1 ? 's' : ''}`, ...ratio(r, '>=') });
+    const m = script.modbus;
+    rows.push({ row: '  Modbus poll loop against tcp-server --script: p50 / p99', measured: `${m.p50.toFixed(0)} / ${m.p99.toFixed(0)} us`, target: 'ref.', result: '' });
   }
   return rows;
 }

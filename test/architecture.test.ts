@@ -8,7 +8,7 @@ const CORE_FOLDERS: Record<string, string[]> = {
   run: [],
   socket: [],
   measure: ['run', 'socket'],
-  message: ['socket', 'measure'],
+  message: ['run', 'socket', 'measure'],
   dns: ['socket'],
   http: ['run', 'socket'],
   tcp: ['run', 'socket', 'measure', 'message'],

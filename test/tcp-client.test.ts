@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNamespace, netnsUnavailable, nft, useResolvConf } from './support/netns.js';
-import { freePort, rawServer as rawServerOn, hasCommand } from './support/peers.js';
+import { freePort, rawServer as rawServerOn, hasCommand, untilListening } from './support/peers.js';
 import { maskPorts, runCli, startCli, startServer } from './support/cli.js';
 
 const cleanups: Array<() => void> = [];
@@ -20,18 +20,8 @@ const rawServer = (onConnection: (socket: net.Socket) => void) => rawServerOn(cl
 async function startPeer(command: string, args: string[], port: number): Promise<ChildProcess> {
   const child = spawn(command, args, { stdio: 'ignore' });
   cleanups.push(() => child.kill('SIGKILL'));
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const probe = net.connect(port, '127.0.0.1', () => {
-        probe.destroy();
-        resolve(true);
-      });
-      probe.on('error', () => resolve(false));
-    });
-    if (up) return child;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${command} did not start listening on ${port}`);
+  await untilListening(port, command);
+  return child;
 }
 
 

@@ -2,13 +2,13 @@
 // peers (nc, socat, ncat) and by Node clients: echo correctness, robustness against what clients
 // send and how they leave, bounded memory under a client that never reads, the options, signals,
 // --json, and the documented exit codes for bad input. Every port is chosen by the kernel (port 0).
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli, startCli, type Running } from './support/cli.js';
-import { findPeers, killGroup, runPeer as runPeerIn } from './support/peers.js';
+import { trackResources } from './support/cleanup.js';
+import { findPeers, runPeer as runPeerIn } from './support/peers.js';
 
 const MiB = 1024 * 1024;
 
@@ -16,18 +16,7 @@ const MiB = 1024 * 1024;
 // Cleanup: every server, peer process and socket a test opens is registered here and ended after
 // the test, whether it passed or not.
 
-const servers = new Set<Running>();
-const peers = new Set<ChildProcess>();
-const sockets = new Set<net.Socket>();
-
-afterEach(async () => {
-  for (const socket of sockets) socket.destroy();
-  sockets.clear();
-  for (const peer of peers) killGroup(peer);
-  peers.clear();
-  await Promise.all([...servers].map((server) => server.stop('SIGKILL')));
-  servers.clear();
-});
+const { servers, peers, sockets } = trackResources();
 
 /** `netnote tcp-server HOST 0 EXTRA…`, resolved once it listens; killed after the test. */
 async function serve(extra: string[] = [], host = '127.0.0.1'): Promise<Running & { port: number }> {

@@ -1,30 +1,20 @@
 import { Option, type Command } from 'commander';
 import { parseAddressPort } from '../core/socket/address.js';
 import type { LocalSpec } from '../core/socket/local.js';
-import { InvalidValueError } from '../core/errors.js';
+import { parseDuration } from '../core/clock.js';
+import { InvalidValueError, NetnoteError } from '../core/errors.js';
+import { parseFrame } from '../core/message/frame.js';
 import { NOTE_PAYLOAD, parseHex, type PayloadSpec } from '../core/message/payload.js';
 import type { ReplyRule } from '../core/message/reply.js';
+import { compileTemplate, type Template } from '../core/message/template.js';
 import type { Check } from '../report/junit/checks.js';
 import { pythonBytes } from '../report/bytes.js';
 
 // Options are parsed once, here, into typed values. A parser throws InvalidValueError; the command
 // line names the option it came from (shell/usage.ts) and exits 2.
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/**
- * `500ms`, `1s`, `1.5s`, `2m`, `1h`, and compounds such as `1m30s` or `1h15m`; a bare number is
- * seconds, as for nc -w and ping -i.
- */
-export function durationArg(input: string): number {
-  const text = input.trim().toLowerCase();
-  if (/^\d+(?:\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) {
-    throw new InvalidValueError('duration', input, 'use a duration such as 500ms, 1s, 2m or 1m30s');
-  }
-  return Math.round(parts.reduce((total, [, value, unit]) => total + Number(value) * UNITS[unit!]!, 0));
-}
+/** `500ms`, `1s`, `2m`, `1m30s`…: see core/clock.ts. */
+export const durationArg = parseDuration;
 
 export function countArg(input: string): number {
   if (!/^\d+$/.test(input.trim()) || Number(input) < 1 || !Number.isSafeInteger(Number(input))) {
@@ -33,9 +23,12 @@ export function countArg(input: string): number {
   return Number(input);
 }
 
+export const frameArg = parseFrame;
+
 export interface PayloadOptions {
   data?: string;
-  hex?: Buffer;
+  /** As typed: parsed as hex, or compiled as a hex template with --template. */
+  hex?: string;
   file?: string;
   size?: number;
 }
@@ -44,16 +37,52 @@ export function addPayloadOptions(command: Command): Command {
   const others = (self: string) => ['data', 'hex', 'file', 'size'].filter((name) => name !== self);
   return command
     .addOption(new Option('--data <text>', `payload as text (default: the note's ${NOTE_PAYLOAD})`).conflicts(others('data')))
-    .addOption(new Option('--hex <hex>', "payload as hex bytes, e.g. '01 03 00 00'").argParser(parseHex).conflicts(others('hex')))
+    .addOption(new Option('--hex <hex>', "payload as hex bytes, e.g. '01 03 00 00'").argParser(hexArg).conflicts(others('hex')))
     .addOption(new Option('--file <path>', 'payload from a file (- for stdin)').conflicts(others('file')))
     .addOption(new Option('--size <bytes>', 'generated payload of this many bytes').argParser(countArg).conflicts(others('size')));
 }
 
+/** --hex as typed: checked at once, unless it holds placeholders, which only --template expands. */
+function hexArg(input: string): string {
+  if (!input.includes('{')) parseHex(input);
+  return input;
+}
+
 export function payloadSpec(options: PayloadOptions): PayloadSpec {
-  if (options.hex !== undefined) return { kind: 'bytes', bytes: options.hex };
+  if (options.hex?.includes('{')) {
+    throw new NetnoteError('usage', `invalid --hex '${options.hex}': placeholders such as {seq} need --template`);
+  }
+  if (options.hex !== undefined) return { kind: 'bytes', bytes: parseHex(options.hex) };
   if (options.file !== undefined) return { kind: 'file', path: options.file };
   if (options.size !== undefined) return { kind: 'size', size: options.size };
   return { kind: 'bytes', bytes: Buffer.from(options.data ?? NOTE_PAYLOAD, 'utf8') };
+}
+
+/** --template: placeholders in --data or --hex, expanded per message (docs/scripts.md). */
+export function addTemplateOption(command: Command, applies: string): Command {
+  return command.addOption(new Option('--template', `expand placeholders such as {seq}, {seq:u16be}, {crc16-modbus} in ${applies} (docs/scripts.md)`));
+}
+
+/** The payload as a template, with --template; null without it (today's literal payloads). */
+export function payloadTemplate(options: PayloadOptions & { template?: boolean }): Template | null {
+  if (!options.template) return null;
+  if (options.file !== undefined || options.size !== undefined) throw new NetnoteError('usage', '--template applies to --data and --hex, not to --file or --size');
+  if (options.hex !== undefined) return compileTemplate(options.hex, 'hex', '--hex');
+  return compileTemplate(options.data ?? NOTE_PAYLOAD, 'text', '--data');
+}
+
+/**
+ * The script-file reader, loaded when a --script is given: YAML and the schema library are most
+ * of the bundle, and every other run (and --help) starts faster without evaluating them.
+ */
+export function loadScriptFile(): Promise<typeof import('../core/message/script-file.js')> {
+  return import('../core/message/script-file.js');
+}
+
+/** --script on a client: the steps of a YAML file instead of the note's loop. */
+export function addScriptOption(command: Command): Command {
+  const loop = ['data', 'hex', 'file', 'size', 'template', 'count', 'wait', 'expect', 'expectHex', 'expectRegex', 'verifyEcho'];
+  return command.addOption(new Option('--script <file>', 'run the send/expect/sleep/repeat steps of this YAML file (docs/scripts.md)').conflicts(loop));
 }
 
 export interface ExchangeOptions {

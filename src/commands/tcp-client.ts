@@ -1,13 +1,16 @@
 import { Option, type Command } from 'commander';
 import { parseHost, parseRemotePort } from '../core/socket/address.js';
 import { NetnoteError } from '../core/errors.js';
+import type { FrameSpec } from '../core/message/frame.js';
 import { loadPayload } from '../core/message/payload.js';
+import { runTcpScript } from '../core/tcp/script.js';
 import { runCapacity } from '../core/measure/capacity.js';
 import { runStream } from '../core/measure/stream.js';
 import { runTcpClient } from '../core/tcp/client.js';
 import type { Execute } from './context.js';
 import {
-  addExchangeOptions, addLocalOptions, addPayloadOptions, countArg, durationArg, localSpec, payloadSpec, replyChecks, replyRule,
+  addExchangeOptions, addLocalOptions, addPayloadOptions, addScriptOption, addTemplateOption, loadScriptFile, countArg, durationArg, frameArg, localSpec, payloadSpec,
+  payloadTemplate, replyChecks, replyRule,
   type ExchangeOptions, type LocalOptions, type PayloadOptions,
 } from './options.js';
 
@@ -21,6 +24,9 @@ interface TcpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions
   rate?: number;
   hold: number;
   maxInFlight: number;
+  frame?: FrameSpec;
+  template?: boolean;
+  script?: string;
 }
 
 const PING_COUNT = 100;
@@ -37,12 +43,15 @@ export function registerTcpClient(program: Command, execute: Execute): void {
     .argument('<host>', 'server name or address (IPv6 as ::1 or [::1])', parseHost)
     .argument('<port>', 'port number or service name (http, echo…)', parseRemotePort);
   addPayloadOptions(command);
+  addTemplateOption(command, '--data or --hex');
+  addScriptOption(command);
   addLocalOptions(command);
   addExchangeOptions(command, {
     count: 'messages to send (default: until the peer closes)',
     timeout: 'connect timeout, and how long to wait for each reply (default: no limit)',
   });
   command
+    .addOption(new Option('--frame <mode>', 'what a reply is: raw, line, delimiter:HEX, fixed:N, length:u16be[@OFF][+ADJ], mqtt (default: as many bytes as expected)').argParser(frameArg))
     .addOption(new Option('--max-in-flight <n>', 'with --no-wait: at most this many messages awaiting their reply; then each send waits for one').argParser(countArg).default(MAX_IN_FLIGHT))
     .addOption(new Option('--ping', `latency: one message in flight, back to back (-i 0), ${PING_COUNT} messages unless -c`).conflicts(['stream', 'connections', 'wait']))
     .addOption(new Option('--stream', 'throughput: send as fast as TCP allows for --duration, report each second').conflicts(['connections']))
@@ -62,7 +71,10 @@ Examples:
   $ netnote tcp-client 127.0.0.1 8080 --size 65536 -i 0 -c 1000 --quiet --json
   $ netnote tcp-client 127.0.0.1 8080 --ping -c 1000 --size 64 --quiet     (the RTT chart on a terminal)
   $ netnote tcp-client 127.0.0.1 9000 --stream --duration 5s --parallel 4      (against tcp-server --sink)
-  $ netnote tcp-client 127.0.0.1 8080 --connections 64 --hold 2s`)
+  $ netnote tcp-client 127.0.0.1 8080 --connections 64 --hold 2s
+  $ netnote tcp-client 127.0.0.1 8080 --data $'AT+CSQ\\r\\n' --frame line --expect-regex '^\\+CSQ: \\d+,\\d+$'
+  $ netnote tcp-client 127.0.0.1 1883 --script mqtt-login.yaml        steps: send, expect, sleep, repeat (docs/scripts.md)
+  $ netnote tcp-client 127.0.0.1 502 --template --hex '{seq:u16be} 0000 0006 01 03 0000 000a' --frame length:u16be@4 -c 10`)
     .action((host: string, port: number, options: TcpClientOptions, cmd: Command) =>
       execute(cmd, 'client', async ({ reporter, signal, finish }) => {
         const local = localSpec(options);
@@ -70,6 +82,14 @@ Examples:
           const result = await runCapacity({
             host, port, local, connections: options.connections, ratePerSecond: options.rate ?? null,
             holdMs: options.hold, timeoutMs: options.timeout ?? CAPACITY_CONNECT_TIMEOUT_MS,
+          }, reporter, signal);
+          return finish([{ role: 'client', summary: result.summary }], result.error);
+        }
+        if (options.script !== undefined) {
+          if (options.ping || options.stream) throw new NetnoteError('usage', '--script runs its own steps: it does not go with --ping or --stream');
+          const script = (await loadScriptFile()).loadClientScript(options.script);
+          const result = await runTcpScript({
+            host, port, local, timeoutMs: options.timeout ?? null, script: { ...script, frame: options.frame ?? script.frame },
           }, reporter, signal);
           return finish([{ role: 'client', summary: result.summary }], result.error);
         }
@@ -84,11 +104,13 @@ Examples:
         const ping = options.ping === true;
         const reply = replyRule(options);
         // A stream has no message boundaries: only a reply in flight can be matched to a regex.
-        if (reply.kind === 'regex' && !options.wait) throw new NetnoteError('usage', '--expect-regex needs each reply matched to its message: drop --no-wait');
-        const payload = await loadPayload(payloadSpec(options));
+        if (reply.kind === 'regex' && !options.wait && !options.frame) throw new NetnoteError('usage', '--expect-regex needs each reply matched to its message: drop --no-wait');
+        const template = payloadTemplate(options);
+        const payload = template ? template.expand({ seq: 1, captures: [] }) : await loadPayload(payloadSpec(options));
         if (payload.length === 0) throw new NetnoteError('usage', 'the payload is empty: TCP cannot send 0 bytes');
         const result = await runTcpClient({
-          host, port, payload, reply, local,
+          host, port, payload, template, reply, local,
+          frame: options.frame ?? null,
           count: options.count ?? (ping ? PING_COUNT : null),
           intervalMs: ping && cmd.getOptionValueSource('interval') === 'default' ? 0 : options.interval,
           timeoutMs: options.timeout ?? null,

@@ -1,18 +1,22 @@
 import { Option, type Command } from 'commander';
 import { parseHost, parsePort } from '../core/socket/address.js';
+import type { FrameSpec } from '../core/message/frame.js';
 import { TcpServer } from '../core/tcp/server.js';
+import { addAnswerOptions, answerPlan, type AnswerOptions } from './answer-options.js';
 import { serveUntilStopped, type Execute } from './context.js';
-import { countArg, durationArg } from './options.js';
+import { countArg, durationArg, frameArg } from './options.js';
 
-interface ServerOptions {
+interface ServerOptions extends AnswerOptions {
   backlog: number;
   maxClients?: number;
   idleTimeout?: number;
   sink?: boolean;
+  frame?: FrameSpec;
+  timeout?: number;
 }
 
 export function registerTcpServer(program: Command, execute: Execute): void {
-  program
+  const command = program
     .command('tcp-server')
     .description("the note's TCP echo server: every client served at once, each logged")
     .argument('[host]', 'address to bind (0.0.0.0 or :: for every interface)', parseHost, '127.0.0.1')
@@ -21,6 +25,9 @@ export function registerTcpServer(program: Command, execute: Execute): void {
     .addOption(new Option('--max-clients <n>', 'close new clients at once beyond this many (a module socket limit)').argParser(countArg))
     .addOption(new Option('--idle-timeout <duration>', 'close a client silent for this long').argParser(durationArg))
     .addOption(new Option('--sink', 'read and count, echo nothing'))
+    .addOption(new Option('--frame <mode>', 'cut each client\'s stream into messages: raw, line, delimiter:HEX, fixed:N, length:u16be[@OFF][+ADJ], mqtt').argParser(frameArg))
+    .addOption(new Option('-w, --timeout <duration>', 'with --frame: close a client whose message stays incomplete this long').argParser(durationArg));
+  addAnswerOptions(command, 'tcp')
     .addHelpText('after', `
 Runs until Ctrl-C (exit 130) or SIGTERM (exit 0), then prints a summary.
 
@@ -28,15 +35,22 @@ Examples:
   $ netnote tcp-server                          127.0.0.1, port 8080
   $ netnote tcp-server 0.0.0.0 8080 --max-clients 15
   $ netnote tcp-server :: 0                     any IPv6/IPv4 address, a free port
-  $ netnote tcp-server 127.0.0.1 9000 --sink --quiet`)
+  $ netnote tcp-server 127.0.0.1 9000 --sink --quiet
+  $ netnote tcp-server 127.0.0.1 8080 --frame line --reply $'OK\\r\\n' --greeting $'READY\\r\\n'
+  $ netnote tcp-server 127.0.0.1 8080 --push $'STATUS?\\r\\n' --every 30s
+  $ netnote tcp-server 127.0.0.1 1502 --script modbus.yaml      rules, replies, pushes (docs/scripts.md)`)
     .action((host: string, port: number, options: ServerOptions, cmd: Command) =>
       execute(cmd, 'server', async (context) => {
+        const { plan, frame } = await answerPlan(options);
         const server = await TcpServer.start({
           host, port,
           backlog: options.backlog,
           maxClients: options.maxClients ?? null,
           idleTimeoutMs: options.idleTimeout ?? null,
           mode: options.sink ? 'sink' : 'echo',
+          frame: options.frame ?? frame,
+          plan,
+          frameTimeoutMs: options.timeout ?? null,
         }, context.reporter);
         await serveUntilStopped(server, context);
       }));

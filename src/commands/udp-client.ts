@@ -1,16 +1,20 @@
 import { Option, type Command } from 'commander';
 import { parseHost, parseRemotePort } from '../core/socket/address.js';
+import { NetnoteError } from '../core/errors.js';
 import { loadPayload } from '../core/message/payload.js';
+import { runUdpScript } from '../core/udp/script.js';
 import { UDP_DEFAULT_TIMEOUT_MS, runUdpClient } from '../core/udp/client.js';
 import type { Execute } from './context.js';
 import {
-  addExchangeOptions, addLocalOptions, addPayloadOptions, localSpec, payloadSpec, percentArg, replyChecks, replyRule,
+  addExchangeOptions, addLocalOptions, addPayloadOptions, addScriptOption, addTemplateOption, loadScriptFile, localSpec, payloadSpec, payloadTemplate, percentArg, replyChecks, replyRule,
   type ExchangeOptions, type LocalOptions, type PayloadOptions,
 } from './options.js';
 
 interface UdpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions {
   probe?: boolean;
   maxLoss?: number;
+  template?: boolean;
+  script?: string;
 }
 
 export function registerUdpClient(program: Command, execute: Execute): void {
@@ -20,6 +24,8 @@ export function registerUdpClient(program: Command, execute: Execute): void {
     .argument('<host>', 'server name or address (IPv6 as ::1 or [::1])', parseHost)
     .argument('<port>', 'port number or service name (echo, dns, ntp…)', parseRemotePort);
   addPayloadOptions(command);
+  addTemplateOption(command, '--data or --hex');
+  addScriptOption(command);
   addLocalOptions(command);
   addExchangeOptions(command, {
     count: 'datagrams to send (default: until Ctrl-C)',
@@ -35,13 +41,24 @@ by the sequence number they carry. A reply after its timeout counts as late, not
 Examples:
   $ netnote udp-client 127.0.0.1 8080                       the note's loop
   $ netnote udp-client 127.0.0.1 7 --probe -c 1000 -i 10ms --max-loss 1 --quiet
-  $ netnote udp-client ::1 5683 --hex '40 01 04 d2' -c 1 -w 2s`)
+  $ netnote udp-client ::1 5683 --hex '40 01 04 d2' -c 1 -w 2s
+  $ netnote udp-client 127.0.0.1 5683 --script coap-ping.yaml          steps: send, expect, sleep, repeat (docs/scripts.md)
+  $ netnote udp-client 127.0.0.1 9000 --template --hex 'aa {seq:u16be} {time:u32be} {crc16-ccitt}' -c 5`)
     .action((host: string, port: number, options: UdpClientOptions, cmd: Command) =>
       execute(cmd, 'client', async ({ reporter, signal, finish }) => {
+        if (options.script !== undefined) {
+          const script = (await loadScriptFile()).loadClientScript(options.script);
+          if (script.frame) throw new NetnoteError('usage', `frame: is for TCP: a UDP datagram is one message (--script ${options.script})`);
+          if (options.probe) throw new NetnoteError('usage', '--script runs its own steps: it does not go with --probe');
+          const result = await runUdpScript({ host, port, local: localSpec(options), timeoutMs: options.timeout ?? null, script }, reporter, signal);
+          return finish([{ role: 'client', summary: result.summary }], result.error);
+        }
         const reply = replyRule(options);
-        const payload = await loadPayload(payloadSpec(options)); // an empty datagram is legal UDP
+        const template = payloadTemplate(options);
+        // An empty datagram is legal UDP.
+        const payload = template ? template.expand({ seq: 1, captures: [] }) : await loadPayload(payloadSpec(options));
         const result = await runUdpClient({
-          host, port, payload, reply,
+          host, port, payload, template, reply,
           local: localSpec(options),
           count: options.count ?? null,
           intervalMs: options.interval,

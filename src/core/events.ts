@@ -16,6 +16,9 @@ export type EndReason =
   | 'mismatch'      // an assertion failed
   | 'interrupted'   // SIGINT / SIGTERM
   | 'rejected'      // over --max-clients
+  | 'framing'       // the stream could not be cut into messages (--frame)
+  | 'script-close'  // the server's script closed the connection (action: close)
+  | 'script-reset'  // the server's script reset it (action: reset)
   | 'failed';       // never connected
 
 /**
@@ -31,7 +34,13 @@ export type NetEvent =
   | { event: 'connected'; role: Role; local: Endpoint; remote: Endpoint; ms: number }
   | { event: 'accepted'; role: 'server'; client: number; remote: Endpoint; local: Endpoint; active: number }
   | { event: 'rejected'; role: 'server'; remote: Endpoint; limit: number }
-  | { event: 'send'; role: Role; seq: number; data: Buffer; remote?: Endpoint }
+  | {
+      event: 'send'; role: Role; seq: number; data: Buffer; remote?: Endpoint;
+      /** Server: the client it went to, and why (a rule's reply, the fallback echo, the greeting, a push). */
+      client?: number; answer?: 'reply' | 'echo' | 'greeting' | 'push'; rule?: number;
+      /** Client --script: the step that sent it (`3.1`: the first step inside step 3). */
+      step?: string;
+    }
   | {
       event: 'recv'; role: Role; data: Buffer; remote?: Endpoint; client?: number; rttMs?: number;
       /** UDP: the datagram this answers, and how (late, duplicate, reordered, or foreign: none of ours). */
@@ -40,6 +49,8 @@ export type NetEvent =
       truncatedFrom?: number;
     }
   | { event: 'no-reply'; role: Role; seq: number; waitedMs: number }
+  /** The stream could not be cut into messages, or a message never completed: what was buffered. */
+  | { event: 'frame-error'; role: Role; frame: string; message: string; buffered: Buffer; remote?: Endpoint; client?: number }
   | ({ event: 'tls'; role: Role } & TlsInfo)
   /**
    * Throughput per second of a stream (client) or a sink (server): bytes moved in [fromS, toS);
@@ -48,7 +59,24 @@ export type NetEvent =
   | { event: 'interval'; role: Role; fromS: number; toS: number; bytes: number; perConnection?: number[]; perClient?: Array<{ client: number; bytes: number }> }
   | { event: 'response'; role: Role; version: string; code: number; message: string; headers: Array<[string, string]> }
   | { event: 'round'; role: Role; seq: number }
-  | { event: 'mismatch'; role: Role; seq: number; check: 'echo' | 'expect' | 'expect-regex'; expected: Buffer | RegExp; got: Buffer }
+  | {
+      event: 'mismatch'; role: Role; seq: number; check: 'echo' | 'expect' | 'expect-regex' | 'expect-prefix' | 'expect-regex-hex';
+      expected: Buffer | RegExp; got: Buffer;
+      /** --script: the expect step that failed. */
+      step?: string;
+    }
+  /** A client --script step: started (send, sleep, repeat, close), met or timed out (expect). */
+  | {
+      event: 'step'; role: Role; step: string; name: 'send' | 'expect' | 'sleep' | 'repeat' | 'close'; label?: string;
+      /** Inside a repeat: the pass of the innermost repeat around the step. */
+      pass?: number;
+      /** repeat: the pass starting, and how many there are (null: forever). */
+      iteration?: number; of?: number | null;
+      /** sleep: its length; expect: how long it waited. */
+      ms?: number;
+      /** expect: the message that met it, or what was received and not matched when it timed out. */
+      data?: Buffer; timedOut?: boolean;
+    }
   | { event: 'closed'; role: Role; reason: EndReason; remote?: Endpoint; client?: number; bytesIn: number; bytesOut: number; ms: number }
   | { event: 'warning'; role: Role; message: string }
   | ({ event: 'error'; role: Role; exitCode: number } & ErrorInfo);

@@ -44,6 +44,9 @@ const REASONS: Record<EndReason, string> = {
   mismatch: 'assertion failed',
   interrupted: 'interrupted',
   rejected: 'rejected',
+  framing: 'framing error',
+  'script-close': 'closed by script',
+  'script-reset': 'reset by script',
   failed: 'failed',
 };
 
@@ -77,13 +80,17 @@ export class HumanReporter implements Reporter {
       case 'connected': return this.line(e.role, `connected.${this.extra(`local ${pair(e.local)}, ${ms(e.ms)}`)}`);
       case 'accepted': return this.line('server', `accept a client: ${pair(e.remote)}`);
       case 'rejected': return this.line('server', `reject a client: ${pair(e.remote)}${this.extra(`max clients ${e.limit} reached`)}`);
-      case 'send': return this.payload(e.role, 'send data:', e.data, '');
+      case 'send': return this.payload(e.role, `${this.peerLabel(e.role, e.remote)}send data:`, e.data, this.sendExtra(e));
+      case 'step': return this.step(e);
       case 'recv': return this.payload(e.role, `${this.peerLabel(e.role, e.remote)}recv data:`, e.data, this.recvExtra(e));
+      case 'frame-error':
+        return this.payload(e.role, this.c.red(`${this.peerLabel(e.role, e.remote)}framing error (${e.frame}): ${e.message}; buffered`), e.buffered, '');
       case 'no-reply': return this.line(e.role, this.c.yellow(`no reply to datagram ${e.seq} within ${seconds(e.waitedMs)}`));
       case 'round': return this.line(e.role, '-------------------------');
       case 'mismatch': {
         const expected = e.expected instanceof RegExp ? `/${e.expected.source}/` : shownBytes(e.expected, this.options.symbols.ellipsis);
-        return this.line(e.role, this.c.red(`mismatch on reply ${e.seq}: expected ${expected} (${e.check}), got ${shownBytes(e.got, this.options.symbols.ellipsis)}`));
+        const at = e.step === undefined ? `on reply ${e.seq}` : `at step ${e.step}`;
+        return this.line(e.role, this.c.red(`mismatch ${at}: expected ${expected} (${e.check}), got ${shownBytes(e.got, this.options.symbols.ellipsis)}`));
       }
       case 'closed': {
         const detail = `${REASONS[e.reason]}; in ${bytes(e.bytesIn)}, out ${bytes(e.bytesOut)}, ${seconds(e.ms)}`;
@@ -124,7 +131,11 @@ export class HumanReporter implements Reporter {
     if (!s.connected) return;
     const missing = s.sent.messages - s.received.messages;
     this.line('client', this.c.bold(`--- ${s.proto} ${s.remote ? hostPort(s.remote.address, s.remote.port) : ''} summary ---`));
-    this.line('client', `sent ${s.sent.messages} (${bytes(s.sent.bytes)}), received ${s.received.messages} (${bytes(s.received.bytes)}), ${missing} without reply`);
+    if (s.script) {
+      this.line('client', `sent ${s.sent.messages} (${bytes(s.sent.bytes)}), received ${bytes(s.received.bytes)}; ${plural(s.received.messages, 'expect')} met, ${plural(s.script.steps, 'step')} run`);
+    } else {
+      this.line('client', `sent ${s.sent.messages} (${bytes(s.sent.bytes)}), received ${s.received.messages} (${bytes(s.received.bytes)}), ${missing} without reply`);
+    }
     if (s.rttMs) {
       const r = s.rttMs;
       this.line('client', `rtt min/p50/p90/p99/max = ${[r.min, r.p50, r.p90, r.p99, r.max].map((v) => v.toFixed(3)).join('/')} ms`);
@@ -186,6 +197,28 @@ export class HumanReporter implements Reporter {
     if (!remote) return '';
     if (this.proto[role] === 'udp') return `[${role === 'server' ? 'client' : 'server'} addr: ${tuple(remote)}] `;
     return role === 'server' ? `[client addr: ${pair(remote)}] ` : '';
+  }
+
+  /** Why a server sent it (rule 2, greeting, push), or which script step sent it. */
+  private sendExtra(e: Extract<NetEvent, { event: 'send' }>): string {
+    if (e.step !== undefined) return this.extra(`step ${e.step}`);
+    if (e.rule !== undefined) return this.extra(`rule ${e.rule}`);
+    if (e.answer === 'greeting' || e.answer === 'push') return this.extra(e.answer);
+    return '';
+  }
+
+  /** A client script's step; a send shows as its send line. */
+  private step(e: Extract<NetEvent, { event: 'step' }>): void {
+    const name = `step ${e.step}${e.label ? ` (${e.label})` : ''}`;
+    switch (e.name) {
+      case 'send': return;
+      case 'expect':
+        if (e.timedOut) return this.payload(e.role, this.c.yellow(`${name}: expect timed out after ${seconds(e.ms ?? 0)}; received and not matched:`), e.data ?? Buffer.alloc(0), '');
+        return this.line(e.role, `${name}: expect met${this.extra(ms(e.ms ?? 0))}`);
+      case 'sleep': return this.line(e.role, `${name}: sleep ${seconds(e.ms ?? 0)}`);
+      case 'repeat': return this.line(e.role, `${name}: repeat, pass ${e.iteration}${e.of === null ? ' (forever)' : ` of ${e.of}`}`);
+      case 'close': return this.line(e.role, `${name}: close`);
+    }
   }
 
   private recvExtra(e: Extract<NetEvent, { event: 'recv' }>): string {

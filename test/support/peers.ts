@@ -11,6 +11,23 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   return port;
 }
 
+/** Resolves once something accepts connections on 127.0.0.1:`port` (a peer that prints nothing when ready). */
+export async function untilListening(port: number, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const up = await new Promise<boolean>((resolve) => {
+      const probe = net.connect(port, '127.0.0.1', () => {
+        probe.destroy();
+        resolve(true);
+      });
+      probe.on('error', () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${what} did not start listening on ${port}`);
+}
+
 /** A raw loopback server whose behaviour the test writes; its closer goes to `cleanups`. */
 export async function rawServer(cleanups: Array<() => void>, onConnection: (socket: net.Socket) => void): Promise<number> {
   const sockets = new Set<net.Socket>();

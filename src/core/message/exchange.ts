@@ -6,6 +6,7 @@ import type { RttSummary } from '../measure/rtt.js';
 import type { WireEstimate } from '../measure/wire.js';
 import type { LocalSpec } from '../socket/local.js';
 import type { ReplyRule } from './reply.js';
+import type { Template } from './template.js';
 
 // The note's exchange, shared by the TCP and the UDP client: what each is told (send a message,
 // wait for its reply, sleep, again) and what it reports.
@@ -15,6 +16,8 @@ export interface ExchangeConfig {
   port: number;
   local: LocalSpec | null;
   payload: Buffer;
+  /** --template: each message is made from this (its `{seq}` is the message number); null sends `payload` as is. */
+  template: Template | null;
   /** Messages to send; null sends until the peer closes (TCP) or the run is interrupted. */
   count: number | null;
   /** The note's sleep: pause after a reply (or after a send with wait off) before the next send. */
@@ -23,6 +26,13 @@ export interface ExchangeConfig {
   wait: boolean;
   reply: ReplyRule;
 }
+
+/** The bytes of message `seq`. */
+export function messageFor(config: ExchangeConfig, seq: number): Buffer {
+  return config.template ? config.template.expand({ seq, captures: NO_CAPTURES }) : config.payload;
+}
+
+const NO_CAPTURES: readonly Buffer[] = [];
 
 export interface Counter {
   messages: number;
@@ -45,6 +55,16 @@ export interface ClientSummary {
   datagrams: DatagramStats | null;
   /** What the run cost on the link, next to its payload (null when it never connected). */
   wire: WireEstimate | null;
+  /** --script runs only: how far the script got. */
+  script?: ScriptStats;
+}
+
+/** How far a client's --script got. */
+export interface ScriptStats {
+  /** Steps started, each pass of a repeat counting its steps again. */
+  steps: number;
+  /** The step the run stopped at when it failed, else null. */
+  failedStep: string | null;
 }
 
 export interface DatagramStats {

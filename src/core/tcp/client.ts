@@ -5,7 +5,8 @@ import { NetnoteError, fromSystemError } from '../errors.js';
 import type { EndReason, EventSink } from '../events.js';
 import { RttRecorder } from '../measure/rtt.js';
 import { mtuOf, tcpExchangeWire } from '../measure/wire.js';
-import { unconnectedSummary, type ClientResult, type Counter, type ExchangeConfig } from '../message/exchange.js';
+import { messageFor, unconnectedSummary, type ClientResult, type Counter, type ExchangeConfig } from '../message/exchange.js';
+import { FrameError, Framer, frameName, type Frame, type FrameSpec } from '../message/frame.js';
 import { MAX_REGEX_REPLY, keepsReply, mismatch, regexComplete, replyLength, replyPasses } from '../message/reply.js';
 import { pauseForOutput } from '../run/backpressure.js';
 import { LoopTurns, RunControl } from '../run/control.js';
@@ -16,6 +17,8 @@ export interface TcpClientConfig extends ExchangeConfig {
   timeoutMs: number | null;
   /** With wait off: at most this many messages awaiting their reply; then sending waits. */
   maxInFlight: number;
+  /** --frame: a reply is the next message the framer cuts; null frames by length, as without it. */
+  frame: FrameSpec | null;
 }
 
 /** How long --no-wait lingers for outstanding replies after the last send when no --timeout is given. */
@@ -24,6 +27,8 @@ const NO_WAIT_LINGER_MS = 1000;
 /** A message whose reply is still coming in. */
 interface Outstanding {
   seq: number;
+  /** What was sent: an echo is checked against it. */
+  sent: Buffer;
   sentAt: number;
   /** Bytes still to come; null when a regex decides. */
   need: number | null;
@@ -54,6 +59,7 @@ class TcpClientRun {
   private blocked = false;
   private windowFull = false;
   private readonly turns = new LoopTurns();
+  private readonly framer: Framer | null;
   // Read now: a socket the peer closed no longer knows its addresses.
   private readonly local: Endpoint;
   private readonly remote: Endpoint;
@@ -66,6 +72,7 @@ class TcpClientRun {
     private readonly rtt: RttRecorder,
   ) {
     this.keepReplies = keepsReply(config.reply);
+    this.framer = config.frame ? new Framer(config.frame) : null;
     this.local = localEndpoint(socket);
     this.remote = remoteEndpoint(socket);
     socket.on('data', this.onData);
@@ -119,6 +126,7 @@ class TcpClientRun {
       }
       if (!(await this.replies(timeoutMs))) {
         if (!this.control.ended) {
+          this.incomplete();
           this.control.end('timeout', new NetnoteError('timeout', `no reply to message ${seq} from ${this.where()} within ${timeoutMs} ms (reply timeout)`,
             'the peer may not echo: use --expect to say what it answers, or --no-wait'));
         }
@@ -183,10 +191,20 @@ class TcpClientRun {
     return { reason: 'completed', error: null };
   }
 
+  /** A reply timeout with part of a message buffered says what that part was. */
+  private incomplete(): void {
+    const buffered = this.framer?.buffered;
+    if (!buffered?.length) return;
+    this.sink.emit({
+      event: 'frame-error', role: 'client', frame: frameName(this.config.frame!), remote: this.remote, buffered,
+      message: `the message was still incomplete after ${buffered.length} bytes`,
+    });
+  }
+
   private async send(seq: number): Promise<void> {
-    const { payload } = this.config;
-    const need = replyLength(this.config.reply, payload);
-    this.pending.push({ seq, sentAt: performance.now(), need, parts: this.keepReplies ? [] : null, size: 0 });
+    const payload = messageFor(this.config, seq);
+    const need = this.framer ? null : replyLength(this.config.reply, payload);
+    this.pending.push({ seq, sent: payload, sentAt: performance.now(), need, parts: this.keepReplies ? [] : null, size: 0 });
     const flushed = this.socket.write(payload);
     this.sent.messages++;
     this.sent.bytes += payload.length;
@@ -203,8 +221,9 @@ class TcpClientRun {
 
   private readonly onData = (chunk: Buffer): void => {
     this.received.bytes += chunk.length;
+    if (this.framer) return this.onFramed(chunk, this.framer);
     let rttMs: number | undefined;
-    let failed: { seq: number; reply: Buffer } | undefined;
+    let failed: { seq: number; sent: Buffer; reply: Buffer } | undefined;
     let offset = 0;
     while (offset < chunk.length && this.pending.length > 0) {
       const head = this.pending[0]!;
@@ -231,19 +250,51 @@ class TcpClientRun {
       this.received.messages++;
       if (head.parts) {
         const reply = head.parts.length === 1 ? head.parts[0]! : Buffer.concat(head.parts);
-        if (!failed && !replyPasses(this.config.reply, reply, this.config.payload)) failed = { seq: head.seq, reply };
+        if (!failed && !replyPasses(this.config.reply, reply, head.sent)) failed = { seq: head.seq, sent: head.sent, reply };
       }
     }
+    this.reportChunk(chunk, rttMs, failed);
+  };
+
+  /** With --frame: each message the framer completes is the reply to the oldest message waiting. */
+  private onFramed(chunk: Buffer, framer: Framer): void {
+    let frames: Frame[];
+    try {
+      frames = framer.push(chunk);
+    } catch (err) {
+      if (!(err instanceof FrameError)) throw err;
+      this.reportChunk(chunk, undefined, undefined);
+      const frame = frameName(this.config.frame!);
+      this.sink.emit({ event: 'frame-error', role: 'client', frame, remote: this.remote, message: err.message, buffered: err.buffered });
+      this.control.end('framing', new NetnoteError('assertion', `what ${this.where()} sent is not a ${frame} message: ${err.message}`));
+      return;
+    }
+    let rttMs: number | undefined;
+    let failed: { seq: number; sent: Buffer; reply: Buffer } | undefined;
+    for (const frame of frames) {
+      const head = this.pending.shift();
+      if (!head) continue; // a message nobody asked for: counted in the bytes received
+      const now = performance.now();
+      this.rtt.record((now - head.sentAt) * 1e6);
+      rttMs = Math.round((now - head.sentAt) * 1000) / 1000;
+      this.received.messages++;
+      if (failed || !this.keepReplies) continue;
+      // A line's terminator is part of an echo; --expect may give the line with or without it.
+      const passes = replyPasses(this.config.reply, frame.data, head.sent) ||
+        (frame.body !== frame.data && replyPasses(this.config.reply, frame.body, head.sent));
+      if (!passes) failed = { seq: head.seq, sent: head.sent, reply: frame.data };
+    }
+    this.reportChunk(chunk, rttMs, failed);
+  }
+
+  /** Reports a chunk (its rtt when it completed a reply) and a reply that failed its check. */
+  private reportChunk(chunk: Buffer, rttMs: number | undefined, failed: { seq: number; sent: Buffer; reply: Buffer } | undefined): void {
     if (this.sink.messages) {
       this.sink.emit({ event: 'recv', role: 'client', data: chunk, ...(rttMs === undefined ? {} : { rttMs }) });
       pauseForOutput(this.sink, this.socket);
     }
-    if (failed) this.mismatch(failed.seq, failed.reply);
+    if (failed) this.control.end('mismatch', mismatch(this.sink, this.config.reply, failed.sent, failed.seq, failed.reply, 'message'));
     this.control.wake();
-  };
-
-  private mismatch(seq: number, got: Buffer): void {
-    this.control.end('mismatch', mismatch(this.sink, this.config.reply, this.config.payload, seq, got, 'message'));
   }
 
   private where(): string {

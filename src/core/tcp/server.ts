@@ -2,6 +2,8 @@ import type net from 'node:net';
 import { elapsedMs } from '../clock.js';
 import type { Endpoint } from '../endpoint.js';
 import type { EndReason, EventSink } from '../events.js';
+import { Responder, echoOf, type Answer, type ServerPlan } from '../message/answer.js';
+import { FrameError, Framer, frameName, type FrameSpec } from '../message/frame.js';
 import { pauseForOutput } from '../run/backpressure.js';
 import { listenTcp, localEndpoint, remoteEndpoint } from '../socket/tcp.js';
 
@@ -15,7 +17,15 @@ export interface TcpServerConfig {
   idleTimeoutMs: number | null;
   /** 'sink' reads and counts, echoing nothing. */
   mode: 'echo' | 'sink';
+  /** --frame: cut each client's stream into messages; null (and no plan) pipes the echo through. */
+  frame: FrameSpec | null;
+  /** --reply, --greeting, --push, --script: how the server answers; null echoes. */
+  plan: ServerPlan | null;
+  /** A message begun must be complete within this (--timeout), or the client is closed; null waits. */
+  frameTimeoutMs: number | null;
 }
+
+const RAW: FrameSpec = { kind: 'raw' };
 
 export interface ClientRecord {
   client: number;
@@ -47,6 +57,13 @@ interface Client {
   remote: Endpoint;
   started: number;
   reason: EndReason;
+  /** With a plan: this client's side of the conversation. */
+  responder: Responder | null;
+  /** Answers waiting on a delay: later ones go after them, in order. */
+  queue: Promise<void> | null;
+  /** Messages sent to this client (the `seq` of its send events). */
+  sent: number;
+  frameTimer: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -69,6 +86,7 @@ export class TcpServer {
   /** A sink's per-client counts: bytes read at the last tick, and clients gone since then with their final count. */
   private readonly reportedIn = new Map<number, number>();
   private readonly closedUnreported = new Map<number, number>();
+  private pusher: NodeJS.Timeout | undefined;
   local: Endpoint | null = null;
 
   private constructor(private readonly config: TcpServerConfig, private readonly sink: EventSink) {}
@@ -79,6 +97,7 @@ export class TcpServer {
     server.server = listener;
     server.local = local;
     if (config.mode === 'sink') server.reportEverySecond();
+    if (config.plan?.push) server.pushEvery(config.plan.push.intervalMs);
     listener.on('error', (err: NodeJS.ErrnoException) => {
       // accept() failures (EMFILE when out of file descriptors) must not end the server.
       sink.emit({ event: 'warning', role: 'server', message: `accept failed: ${err.code ?? err.message}` });
@@ -101,7 +120,10 @@ export class TcpServer {
       socket.destroy();
       return;
     }
-    const client: Client = { id: ++this.served, socket, remote, started: performance.now(), reason: 'peer-closed' };
+    const client: Client = {
+      id: ++this.served, socket, remote, started: performance.now(), reason: 'peer-closed',
+      responder: null, queue: null, sent: 0, frameTimer: undefined,
+    };
     this.clients.set(client.id, client);
     this.sink.emit({ event: 'accepted', role: 'server', client: client.id, remote, local: localEndpoint(socket), active: this.clients.size });
 
@@ -114,6 +136,9 @@ export class TcpServer {
         socket.destroy();
       });
     }
+    socket.on('close', () => this.closed(client));
+    // Messages and answers cost a handler per read: only a server told to frame or answer pays it.
+    if (this.config.frame || this.config.plan) return this.serveMessages(client);
     if (this.sink.messages) {
       // Registered before pipe() so a received line is reported before its echo is written.
       socket.on('data', (data: Buffer) => {
@@ -123,11 +148,114 @@ export class TcpServer {
     }
     if (mode === 'echo') socket.pipe(socket);
     else socket.resume();
-    socket.on('close', () => this.closed(client));
+  }
+
+  /** Framed messages, each answered by the plan (or echoed whole): --frame, --reply, --script. */
+  private serveMessages(client: Client): void {
+    const { socket, remote } = client;
+    const { plan, mode } = this.config;
+    const framer = new Framer(this.config.frame ?? RAW);
+    const responder = plan ? new Responder(plan) : null;
+    client.responder = responder;
+    if (responder) for (const data of responder.greeting()) this.send(client, data, 'greeting');
+    socket.on('data', (chunk: Buffer) => {
+      let frames;
+      try {
+        frames = framer.push(chunk);
+      } catch (err) {
+        if (!(err instanceof FrameError)) throw err;
+        return this.framingError(client, err.message, err.buffered);
+      }
+      this.watchIncomplete(client, framer);
+      for (const frame of frames) {
+        if (this.sink.messages) this.sink.emit({ event: 'recv', role: 'server', client: client.id, remote, data: frame.data });
+        if (mode === 'sink') continue;
+        const answer = responder ? responder.answer(frame) : echoOf(frame);
+        if (answer) this.respond(client, answer);
+      }
+      if (this.sink.messages) pauseForOutput(this.sink, socket);
+    });
+  }
+
+  /** --timeout: a message begun must be complete in time; the clock starts with its first byte. */
+  private watchIncomplete(client: Client, framer: Framer): void {
+    const { frameTimeoutMs } = this.config;
+    if (frameTimeoutMs === null) return;
+    if (framer.holding === 0) {
+      clearTimeout(client.frameTimer);
+      client.frameTimer = undefined;
+    } else {
+      client.frameTimer ??= setTimeout(() => {
+        this.framingError(client, `the message was still incomplete after ${frameTimeoutMs} ms (--timeout)`, framer.buffered);
+      }, frameTimeoutMs);
+    }
+  }
+
+  /** A client whose stream cannot be cut into messages is closed; the others are served on. */
+  private framingError(client: Client, message: string, buffered: Buffer): void {
+    this.sink.emit({
+      event: 'frame-error', role: 'server', frame: frameName(this.config.frame ?? RAW), message, buffered,
+      client: client.id, remote: client.remote,
+    });
+    client.reason = 'framing';
+    client.socket.destroy();
+  }
+
+  /** Answers in order: one that waits on a delay holds the ones after it. */
+  private respond(client: Client, answer: Answer): void {
+    if (answer.delayMs === 0 && !client.queue) return this.deliver(client, answer);
+    const run = async () => {
+      if (answer.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+      this.deliver(client, answer);
+    };
+    const queue = client.queue ? client.queue.then(run) : run();
+    client.queue = queue;
+    void queue.then(() => {
+      if (client.queue === queue) client.queue = null;
+    });
+  }
+
+  private deliver(client: Client, answer: Answer): void {
+    const { socket } = client;
+    if (socket.destroyed) return;
+    for (const data of answer.replies) this.send(client, data, answer.kind, answer.rule);
+    if (answer.action === 'close') {
+      client.reason = 'script-close';
+      socket.end();
+    } else if (answer.action === 'reset') {
+      // resetAndDestroy(): libuv sets SO_LINGER to 0 and closes, so the kernel sends RST.
+      client.reason = 'script-reset';
+      socket.resetAndDestroy();
+    }
+  }
+
+  private send(client: Client, data: Buffer, answer: 'reply' | 'echo' | 'greeting' | 'push', rule: number | null = null): void {
+    const { socket } = client;
+    if (socket.destroyed || !socket.writable) return;
+    const flushed = socket.write(data);
+    client.sent++;
+    if (this.sink.messages) {
+      this.sink.emit({ event: 'send', role: 'server', seq: client.sent, data, client: client.id, remote: client.remote, answer, ...(rule === null ? {} : { rule }) });
+    }
+    // A client that sends and never reads stalls only itself: stop reading it until it drains.
+    if (!flushed && !socket.isPaused()) {
+      socket.pause();
+      socket.once('drain', () => socket.resume());
+    }
+  }
+
+  /** --push: every client not silenced gets the push, each with its own `{seq}`. */
+  private pushEvery(intervalMs: number): void {
+    this.pusher = setInterval(() => {
+      for (const client of this.clients.values()) {
+        for (const data of client.responder?.push() ?? []) this.send(client, data, 'push');
+      }
+    }, intervalMs);
   }
 
   private closed(client: Client): void {
     const { socket } = client;
+    clearTimeout(client.frameTimer);
     this.clients.delete(client.id);
     if (this.ticker) this.closedUnreported.set(client.id, socket.bytesRead);
     this.bytesIn += socket.bytesRead;
@@ -188,6 +316,7 @@ export class TcpServer {
   /** Stops accepting and closes every client (their reason: interrupted). */
   async close(): Promise<void> {
     clearInterval(this.ticker);
+    clearInterval(this.pusher);
     const stopped = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     for (const client of this.clients.values()) {
       client.reason = 'interrupted';

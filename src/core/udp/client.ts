@@ -7,7 +7,7 @@ import { DatagramSeconds } from '../measure/datagram-seconds.js';
 import { PROBE_HEADER, decodeProbe, encodeProbe } from '../measure/probe.js';
 import { RttRecorder } from '../measure/rtt.js';
 import { mtuOf, sumWire, udpWire } from '../measure/wire.js';
-import { lossPercent, unconnectedSummary, type ClientResult, type Counter, type ExchangeConfig } from '../message/exchange.js';
+import { lossPercent, messageFor, unconnectedSummary, type ClientResult, type Counter, type ExchangeConfig } from '../message/exchange.js';
 import { keepsReply, mismatch, replyPasses } from '../message/reply.js';
 import { DatagramLog } from '../run/backpressure.js';
 import { RunControl } from '../run/control.js';
@@ -66,6 +66,8 @@ class UdpClientRun {
   private jitter = 0;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly keepReplies: boolean;
+  /** With --template and a check on replies: what each datagram still unanswered carried. */
+  private readonly sentPayloads = new Map<number, Buffer>();
   private readonly log: DatagramLog;
   private readonly seconds: DatagramSeconds;
 
@@ -172,7 +174,9 @@ class UdpClientRun {
 
   private async send(seq: number): Promise<void> {
     const sentAt = performance.now();
-    const datagram = this.config.probe ? encodeProbe(seq, sentAt, this.config.payload) : this.config.payload;
+    const payload = messageFor(this.config, seq);
+    if (this.config.template && this.keepReplies) this.sentPayloads.set(seq, payload);
+    const datagram = this.config.probe ? encodeProbe(seq, sentAt, payload) : payload;
     this.outstanding.set(seq, sentAt);
     if (this.outstanding.size === 1) this.sweep();
     const error = await new Promise<Error | null>((resolve) => this.socket.send(datagram, (err) => resolve(err ?? null)));
@@ -255,7 +259,9 @@ class UdpClientRun {
     }
     if (rttMs !== undefined) {
       const reply = probe ? probe.payload : datagram;
-      if (!replyPasses(this.config.reply, reply, this.config.payload)) this.mismatch(seq!, reply);
+      const sent = this.sentPayloads.get(seq!) ?? this.config.payload;
+      this.sentPayloads.delete(seq!);
+      if (!replyPasses(this.config.reply, reply, sent)) this.mismatch(seq!, sent, reply);
     }
     this.control.wake();
   };
@@ -273,8 +279,8 @@ class UdpClientRun {
     this.lastRtt = rtt;
   }
 
-  private mismatch(seq: number, got: Buffer): void {
-    this.control.end('mismatch', mismatch(this.sink, this.config.reply, this.config.payload, seq, got, 'datagram'));
+  private mismatch(seq: number, sent: Buffer, got: Buffer): void {
+    this.control.end('mismatch', mismatch(this.sink, this.config.reply, sent, seq, got, 'datagram'));
   }
 
   private where(): string {

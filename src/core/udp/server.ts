@@ -2,6 +2,7 @@ import type dgram from 'node:dgram';
 import { elapsedMs } from '../clock.js';
 import type { Endpoint } from '../endpoint.js';
 import type { EventSink } from '../events.js';
+import { Responder, type Answer, type ServerPlan } from '../message/answer.js';
 import { DatagramLog } from '../run/backpressure.js';
 import { bindUdp } from '../socket/udp.js';
 
@@ -12,6 +13,19 @@ export interface UdpServerConfig {
   /** The note's recvfrom(1024): longer datagrams are cut to this size (and counted). */
   maxSize: number | null;
   mode: 'echo' | 'sink';
+  /** --reply, --push, --script: how the server answers; null echoes. */
+  plan: ServerPlan | null;
+  /** --push goes to peers heard from within this long. */
+  peerTtlMs: number;
+}
+
+/** A peer's side of a scripted conversation. */
+interface Session {
+  responder: Responder;
+  remote: Endpoint;
+  lastHeard: number;
+  /** Datagrams sent to it (the `seq` of its send events). */
+  sent: number;
 }
 
 export interface PeerRecord {
@@ -56,6 +70,11 @@ export class UdpServer {
   private largest = 0;
   private readonly started = performance.now();
   private readonly log: DatagramLog;
+  /** With a plan: each peer's conversation, least recently heard first. */
+  private readonly sessions = new Map<string, Session>();
+  private pusher: NodeJS.Timeout | undefined;
+  /** After close(): a reply still waiting on its delay is dropped (a closed socket throws on send). */
+  private closing = false;
 
   private constructor(
     private readonly config: UdpServerConfig,
@@ -69,6 +88,8 @@ export class UdpServer {
       // An unconnected socket reports little, but whatever it is must not end the server.
       this.sink.emit({ event: 'warning', role: 'server', message: `socket error: ${err.code ?? err.message}` });
     });
+    const push = config.plan?.push;
+    if (push) this.pusher = setInterval(this.pushToPeers, push.intervalMs);
   }
 
   static async start(config: UdpServerConfig, sink: EventSink): Promise<UdpServer> {
@@ -95,16 +116,65 @@ export class UdpServer {
       });
     }
     if (mode === 'sink') return;
+    if (this.config.plan) return this.answer(this.config.plan, data, rinfo, peer);
+    this.sendTo(data, rinfo, peer);
+  };
+
+  private sendTo(data: Buffer, rinfo: { address: string; port: number }, peer: PeerRecord | null): void {
+    if (this.closing) return;
     this.socket.send(data, rinfo.port, rinfo.address, (err) => {
       if (err) {
         this.sendErrors++;
-        this.sink.emit({ event: 'warning', role: 'server', message: `echo to ${rinfo.address}, ${rinfo.port} failed: ${(err as NodeJS.ErrnoException).code ?? err.message}` });
+        this.sink.emit({ event: 'warning', role: 'server', message: `${this.config.plan ? 'send' : 'echo'} to ${rinfo.address}, ${rinfo.port} failed: ${(err as NodeJS.ErrnoException).code ?? err.message}` });
         return;
       }
       this.datagramsOut++;
       this.bytesOut += data.length;
       if (peer) peer.bytesOut += data.length;
     });
+  }
+
+  /** A datagram is a message: the peer's responder says what goes back. */
+  private answer(plan: ServerPlan, data: Buffer, rinfo: dgram.RemoteInfo, peer: PeerRecord | null): void {
+    const key = `${rinfo.address}|${rinfo.port}`;
+    let session = this.sessions.get(key);
+    if (session) {
+      this.sessions.delete(key);
+    } else {
+      if (this.sessions.size >= TRACKED_PEERS) this.sessions.delete(this.sessions.keys().next().value!);
+      session = { responder: new Responder(plan), remote: peer?.remote ?? remoteOf(rinfo), lastHeard: 0, sent: 0 };
+    }
+    session.lastHeard = performance.now();
+    this.sessions.set(key, session);
+    const answer = session.responder.answer({ data, body: data });
+    if (!answer) return;
+    const deliver = () => this.deliver(key, session, answer, rinfo, peer);
+    if (answer.delayMs > 0) setTimeout(deliver, answer.delayMs).unref();
+    else deliver();
+  }
+
+  private deliver(key: string, session: Session, answer: Answer, rinfo: dgram.RemoteInfo, peer: PeerRecord | null): void {
+    for (const data of answer.replies) this.sendToPeer(session, data, answer.kind, answer.rule, rinfo, peer);
+    // UDP has no connection to close or reset: the peer is forgotten (its counters, captures, pushes).
+    if (answer.action === 'close' || answer.action === 'reset') this.sessions.delete(key);
+  }
+
+  private sendToPeer(session: Session, data: Buffer, answer: 'reply' | 'echo' | 'push', rule: number | null, rinfo: { address: string; port: number }, peer: PeerRecord | null): void {
+    session.sent++;
+    if (this.sink.messages) {
+      this.sink.emit({ event: 'send', role: 'server', seq: session.sent, data, remote: session.remote, answer, ...(rule === null ? {} : { rule }) });
+    }
+    this.sendTo(data, rinfo, peer);
+  }
+
+  /** --push: to every peer heard from within --peer-ttl. */
+  private readonly pushToPeers = (): void => {
+    const since = performance.now() - this.config.peerTtlMs;
+    for (const [key, session] of this.sessions) {
+      if (session.lastHeard < since) continue;
+      const peer = this.peers.get(key) ?? null;
+      for (const data of session.responder.push()) this.sendToPeer(session, data, 'push', null, session.remote, peer);
+    }
   };
 
   /** The peer's record, most recently active last; null once too many peers were seen. */
@@ -123,6 +193,8 @@ export class UdpServer {
   }
 
   close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.pusher);
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
 

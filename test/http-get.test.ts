@@ -18,6 +18,7 @@ import { fromPythonBytes, rawExchange, runCliRaw } from './support/http.js';
 import { freePort, rawServer as rawServerOn, hasCommand } from './support/peers.js';
 import { createNamespace, netnsUnavailable, useResolvConf } from './support/netns.js';
 import { nginxUnavailable, startNginx, type Nginx } from './support/nginx.js';
+import { makePki, type Pki } from './support/pki.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -354,6 +355,55 @@ describe.skipIf(!hasCommand('openssl'))(`http-get over TLS (Node https, self-sig
     expect(stdout).toMatch(/^\[client\] time dns [\d.]+ ms, connect/m);
     expect(Buffer.concat(noteBlocks(stdout).pieces).toString()).toContain('{"sni":"localhost","url":"/"}');
   }, 10_000);
+});
+
+describe.skipIf(!hasCommand('openssl'))(`https: an address is checked against the certificate's IP SANs, a name against its DNS SANs${hasCommand('openssl') ? '' : ' (skipped: openssl missing)'}`, () => {
+  let pki: Pki;
+  const servers: https.Server[] = [];
+  /** An https server on 127.0.0.1 presenting a certificate for exactly these SANs, issued by the test CA. */
+  let serve: (san: string[]) => Promise<number>;
+
+  beforeAll(() => {
+    pki = makePki();
+    serve = async (san) => {
+      const issued = pki.issue(san.join('_').replace(/\W/g, '-'), 'netnote device', { san });
+      const server = https.createServer({ key: readFileSync(issued.key), cert: readFileSync(issued.cert) }, (_req, res) => res.end('ok'));
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return (server.address() as net.AddressInfo).port;
+    };
+  }, 15_000);
+  afterAll(() => {
+    for (const server of servers) {
+      server.closeAllConnections();
+      server.close();
+    }
+    pki?.remove();
+  });
+  // The test CA is trusted through Node's own NODE_EXTRA_CA_CERTS: the default roots plus it.
+  const get = (url: string) => runCli(['http-get', url], { env: { NODE_EXTRA_CA_CERTS: pki.ca.cert } });
+
+  it('a certificate for IP:127.0.0.1 only is accepted for https://127.0.0.1 and refused for https://localhost', async () => {
+    const port = await serve(['IP:127.0.0.1']);
+    const byAddress = await get(`https://127.0.0.1:${port}/`);
+    expect(byAddress.stderr).toBe('');
+    expect(byAddress.code).toBe(0);
+    const byName = await get(`https://localhost:${port}/`);
+    expect(byName.code).toBe(4);
+    expect(byName.stderr).toMatch(/localhost/);
+    expect(byName.stdout).not.toContain('<-- send data:');
+  }, 15_000);
+
+  it('a certificate for DNS:localhost only is accepted for https://localhost and refused for https://127.0.0.1', async () => {
+    const port = await serve(['DNS:localhost']);
+    const byName = await get(`https://localhost:${port}/`);
+    expect(byName.stderr).toBe('');
+    expect(byName.code).toBe(0);
+    const byAddress = await get(`https://127.0.0.1:${port}/`);
+    expect(byAddress.code).toBe(4);
+    expect(byAddress.stderr).toMatch(/127\.0\.0\.1/);
+    expect(byAddress.stdout).not.toContain('<-- send data:');
+  }, 15_000);
 });
 
 describe('http-get: where the body goes sets the pace', () => {

@@ -21,6 +21,9 @@ export async function secureClient(socket: net.Socket, options: TlsClientOptions
   return new Promise((resolve, reject) => {
     const secured = tls.connect({
       socket,
+      // The name or address the certificate must be for: an address is checked against the
+      // certificate's IP SANs, a name against its DNS SANs (without `host`, Node checks 'localhost').
+      host: options.host,
       servername: isAddress(options.host) ? undefined : options.host,
       rejectUnauthorized: !options.insecure,
       ALPNProtocols: options.alpn,

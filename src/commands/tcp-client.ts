@@ -3,14 +3,16 @@ import { NetnoteError } from '../core/errors.js';
 import { loadPayload } from '../core/message/payload.js';
 import { runCapacity } from '../core/measure/capacity.js';
 import { runStream } from '../core/measure/stream.js';
+import { TlsClient } from '../core/socket/tls.js';
 import { runTcpClient } from '../core/tcp/client.js';
 import type { Execute } from './context.js';
 import {
   addExchangeOptions, addLocalOptions, addPayloadOptions, countArg, durationArg, localSpec, hostArg, payloadSpec, remotePortArg, replyRule,
   type ExchangeOptions, type LocalOptions, type PayloadOptions,
 } from './options.js';
+import { addTlsClientOptions, terminalPassphrase, tlsClientSpec, type TlsClientOptions } from './tls-options.js';
 
-interface TcpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions {
+interface TcpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions, TlsClientOptions {
   ping?: boolean;
   stream?: boolean;
   duration: number;
@@ -41,6 +43,7 @@ export function registerTcpClient(program: Command, execute: Execute): void {
     count: 'messages to send (default: until the peer closes)',
     timeout: 'connect timeout, and how long to wait for each reply (default: no limit)',
   });
+  addTlsClientOptions(command, { tlsFlag: true });
   command
     .addOption(new Option('--max-in-flight <n>', 'with --no-wait: at most this many messages awaiting their reply; then each send waits for one').argParser(countArg).default(MAX_IN_FLIGHT))
     .addOption(new Option('--ping', `latency: one message in flight, back to back (-i 0), ${PING_COUNT} messages unless -c`).conflicts(['stream', 'connections', 'wait']))
@@ -61,13 +64,18 @@ Examples:
   $ netnote tcp-client 127.0.0.1 8080 --size 65536 -i 0 -c 1000 --quiet --json
   $ netnote tcp-client 127.0.0.1 8080 --ping -c 1000 --size 64 --quiet
   $ netnote tcp-client 127.0.0.1 9000 --stream --duration 5s --parallel 4      (against tcp-server --sink)
-  $ netnote tcp-client 127.0.0.1 8080 --connections 64 --hold 2s`)
+  $ netnote tcp-client 127.0.0.1 8080 --connections 64 --hold 2s
+  $ netnote tcp-client localhost 8883 --tls --ca ca.pem --cert dev.pem --key dev.key --hex 101300044d5154540402003c00076e65746e6f7465 --expect-hex 20020000 -c 1
+  $ netnote tcp-client 127.0.0.1 8443 --tls -k --ping -c 100      TLS round trips, any certificate
+  $ netnote tcp-client 127.0.0.1 8443 --tls --pin sha256//AbC…= --servername device.local`)
     .action((host: string, port: number, options: TcpClientOptions, cmd: Command) =>
       execute(cmd, 'client', async ({ reporter, signal, finish }) => {
         const local = localSpec(options);
+        const tlsSpec = tlsClientSpec(options, options.tls === true, '--tls');
+        const tls = tlsSpec ? await TlsClient.create(tlsSpec, terminalPassphrase()) : null;
         if (options.connections !== undefined) {
           const result = await runCapacity({
-            host, port, local, connections: options.connections, ratePerSecond: options.rate ?? null,
+            host, port, local, tls, connections: options.connections, ratePerSecond: options.rate ?? null,
             holdMs: options.hold, timeoutMs: options.timeout ?? CAPACITY_CONNECT_TIMEOUT_MS,
           }, reporter, signal);
           return finish([{ role: 'client', summary: result.summary }], result.error);
@@ -75,7 +83,7 @@ Examples:
         if (options.stream) {
           const given = options.size !== undefined || options.data !== undefined || options.hex !== undefined || options.file !== undefined;
           const result = await runStream({
-            host, port, local, timeoutMs: options.timeout ?? null, durationMs: options.duration, parallel: options.parallel,
+            host, port, local, tls, timeoutMs: options.timeout ?? null, durationMs: options.duration, parallel: options.parallel,
             reverse: options.reverse === true, blockSize: given ? (await loadPayload(payloadSpec(options))).length || STREAM_BLOCK : STREAM_BLOCK,
           }, reporter, signal);
           return finish([{ role: 'client', summary: result.summary }], result.error);
@@ -87,7 +95,7 @@ Examples:
         const payload = await loadPayload(payloadSpec(options));
         if (payload.length === 0) throw new NetnoteError('usage', 'the payload is empty: TCP cannot send 0 bytes');
         const result = await runTcpClient({
-          host, port, payload, reply, local,
+          host, port, payload, reply, local, tls,
           count: options.count ?? (ping ? PING_COUNT : null),
           intervalMs: ping && cmd.getOptionValueSource('interval') === 'default' ? 0 : options.interval,
           timeoutMs: options.timeout ?? null,

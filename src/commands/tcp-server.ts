@@ -1,9 +1,11 @@
 import { Option, type Command } from 'commander';
+import { TlsServer } from '../core/socket/tls-server.js';
 import { TcpServer } from '../core/tcp/server.js';
 import { serveUntilStopped, type Execute } from './context.js';
 import { countArg, durationArg, hostArg, portArg } from './options.js';
+import { addTlsServerOptions, terminalPassphrase, tlsServerSpec, type TlsServerOptions } from './tls-options.js';
 
-interface ServerOptions {
+interface ServerOptions extends TlsServerOptions {
   backlog: number;
   maxClients?: number;
   idleTimeout?: number;
@@ -11,7 +13,7 @@ interface ServerOptions {
 }
 
 export function registerTcpServer(program: Command, execute: Execute): void {
-  program
+  const command = program
     .command('tcp-server')
     .description("the note's TCP echo server: every client served at once, each logged")
     .argument('[host]', 'address to bind (0.0.0.0 or :: for every interface)', hostArg, '127.0.0.1')
@@ -19,7 +21,8 @@ export function registerTcpServer(program: Command, execute: Execute): void {
     .addOption(new Option('--backlog <n>', "pending connections queue (the note's listen(10))").argParser(countArg).default(10))
     .addOption(new Option('--max-clients <n>', 'close new clients at once beyond this many (a module socket limit)').argParser(countArg))
     .addOption(new Option('--idle-timeout <duration>', 'close a client silent for this long').argParser(durationArg))
-    .addOption(new Option('--sink', 'read and count, echo nothing'))
+    .addOption(new Option('--sink', 'read and count, echo nothing'));
+  addTlsServerOptions(command)
     .addHelpText('after', `
 Runs until Ctrl-C (exit 130) or SIGTERM (exit 0), then prints a summary.
 
@@ -27,15 +30,21 @@ Examples:
   $ netnote tcp-server                          127.0.0.1, port 8080
   $ netnote tcp-server 0.0.0.0 8080 --max-clients 15
   $ netnote tcp-server :: 0                     any IPv6/IPv4 address, a free port
-  $ netnote tcp-server 127.0.0.1 9000 --sink --quiet`)
+  $ netnote tcp-server 127.0.0.1 9000 --sink --quiet
+  $ netnote tcp-server 0.0.0.0 8443 --tls --self-signed --save-cert server.pem     a device trusts or pins server.pem
+  $ netnote tcp-server 127.0.0.1 8883 --tls --cert srv.pem --key srv.key --client-ca ca.pem   mutual TLS
+  $ netnote tcp-server 127.0.0.1 8443 --tls --self-signed --key-type rsa --san localhost,192.0.2.10`)
     .action((host: string, port: number, options: ServerOptions, cmd: Command) =>
       execute(cmd, 'server', async (context) => {
+        const tlsSpec = tlsServerSpec(options, cmd.getOptionValueSource('keyType') !== 'default');
+        const tls = tlsSpec ? await TlsServer.create(tlsSpec, host, terminalPassphrase()) : null;
         const server = await TcpServer.start({
           host, port,
           backlog: options.backlog,
           maxClients: options.maxClients ?? null,
           idleTimeoutMs: options.idleTimeout ?? null,
           mode: options.sink ? 'sink' : 'echo',
+          tls,
         }, context.reporter);
         await serveUntilStopped(server, context);
       }));

@@ -1,6 +1,6 @@
 import type { Endpoint } from '../endpoint.js';
 import type { NetnoteError } from '../errors.js';
-import type { EndReason, Proto } from '../events.js';
+import type { EndReason, Proto, TlsInfo } from '../events.js';
 import type { RttSummary } from '../measure/rtt.js';
 import type { WireEstimate } from '../measure/wire.js';
 import type { LocalSpec } from '../socket/local.js';
@@ -44,6 +44,8 @@ export interface ClientSummary {
   datagrams: DatagramStats | null;
   /** What the run cost on the link, next to its payload (null when it never connected). */
   wire: WireEstimate | null;
+  /** The TLS session (tcp-client --tls), as its `tls` line showed it; null without TLS. */
+  tls: TlsInfo | null;
 }
 
 export interface DatagramStats {
@@ -69,9 +71,9 @@ export interface ClientResult {
 
 /** The summary of a client run that never got to send: resolution, connect or setup failed. */
 export function unconnectedSummary(proto: Proto, rounds: number | null, error: NetnoteError, durationMs: number): ClientSummary {
-  const ended: EndReason = error.code === 'interrupted' ? 'interrupted' : error.code === 'timeout' ? 'timeout' : 'failed';
+  const ended: EndReason = error.code === 'interrupted' ? 'interrupted' : error.code === 'timeout' ? 'timeout' : error.code === 'tls' ? 'tls-failed' : 'failed';
   return {
     proto, remote: null, local: null, connected: false, rounds,
-    sent: { messages: 0, bytes: 0 }, received: { messages: 0, bytes: 0 }, rttMs: null, durationMs, ended, datagrams: null, wire: null,
+    sent: { messages: 0, bytes: 0 }, received: { messages: 0, bytes: 0 }, rttMs: null, durationMs, ended, datagrams: null, wire: null, tls: null,
   };
 }

@@ -125,7 +125,8 @@ const TLS_FAILURES: Array<[RegExp, string, string?]> = [
   [/NO_SHARED_CIPHER|NO_SUITABLE_SIGNATURE_ALGORITHM|NO_SHARED_SIGNATURE_ALGORITHMS/, 'no cipher or signature algorithm in common'],
   [/ALERT_HANDSHAKE_FAILURE|ALERT_INSUFFICIENT_SECURITY/, 'the peer refused the handshake (handshake failure alert)',
     'no cipher or key type in common, or (TLS 1.2) the peer requires a client certificate: --cert FILE --key FILE'],
-  [/WRONG_VERSION_NUMBER|HTTP_REQUEST|HTTPS_PROXY_REQUEST|PACKET_LENGTH_TOO_LONG|UNKNOWN_PROTOCOL|RECORD_LAYER_FAILURE/, 'the peer does not speak TLS on this port',
+  // An echo server sends our own hello back: an unexpected message.
+  [/WRONG_VERSION_NUMBER|HTTP_REQUEST|HTTPS_PROXY_REQUEST|PACKET_LENGTH_TOO_LONG|UNKNOWN_PROTOCOL|RECORD_LAYER_FAILURE|UNEXPECTED_MESSAGE|UNEXPECTED_RECORD/, 'the peer does not speak TLS on this port',
     'check the port, or talk to it without --tls'],
   [/ALERT_DECRYPT_ERROR|BAD_SIGNATURE|DIGEST_CHECK_FAILED/, 'a handshake signature did not verify (wrong key for the certificate?)'],
 ];

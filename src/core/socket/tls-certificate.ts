@@ -62,12 +62,12 @@ export function verifyFailure(code: string): VerifyFailure {
   }
 }
 
-/** The reason a certificate was refused, as a sentence; `names` what a wrong name was checked against. */
-export function failureWords(failure: VerifyFailure, certificate: CertificateInfo | null): string {
+/** The reason a certificate was refused, as a sentence; `checked` is the name or address it had to hold. */
+export function failureWords(failure: VerifyFailure, certificate: CertificateInfo | null, checked?: string): string {
   switch (failure) {
     case 'expired': return `it expired on ${certificate?.validTo ?? '?'}`;
     case 'not-yet-valid': return `it is not valid before ${certificate?.validFrom ?? '?'}`;
-    case 'wrong-name': return `it is not for that name (its names: ${certificate?.san.join(' ') || certificate?.subject || 'none'})`;
+    case 'wrong-name': return `it is not for ${checked ?? 'that name'} (its names: ${certificate?.san.join(' ') || certificate?.subject || 'none'})`;
     case 'unknown-issuer': return `its issuer (${certificate?.issuer ?? '?'}) is not trusted here`;
     case 'self-signed': return 'it is self-signed and not trusted here';
     case 'pin-mismatch': return `its public key (${certificate?.pin ?? '?'}) does not match --pin`;

@@ -62,12 +62,14 @@ export async function readKeyPair(files: KeyPairFiles, ask: AskPassphrase): Prom
       return { cert: chain.map((c) => c.toString()).join(''), key: key.export({ type: 'pkcs8', format: 'pem' }) as string, leaf: chain[0]! };
     } catch (err) {
       if (err instanceof NetnoteError) throw err;
+      // OpenSSL 3 reports a PKCS#8 key it could not ask a passphrase for as "interrupted or cancelled".
+      const missing = passphrase === undefined && /^ERR_(MISSING_PASSPHRASE|OSSL_CRYPTO_INTERRUPTED_OR_CANCELLED)$/.test((err as NodeJS.ErrnoException).code ?? '');
       const code = (err as NodeJS.ErrnoException).code ?? '';
-      if (code === 'ERR_MISSING_PASSPHRASE' && passphrase === undefined && ask) {
+      if (missing && ask) {
         passphrase = await ask(`passphrase for ${files.key}: `);
         continue;
       }
-      if (code === 'ERR_MISSING_PASSPHRASE') throw new NetnoteError('usage', `--key ${files.key} is encrypted: give its passphrase with --pass`);
+      if (missing) throw new NetnoteError('usage', `--key ${files.key} is encrypted: give its passphrase with --pass`);
       if (/BAD_DECRYPT/.test(code)) throw new NetnoteError('usage', `wrong passphrase for --key ${files.key}`);
       throw new NetnoteError('usage', `no private key in --key ${files.key}: ${(err as Error).message}`);
     }

@@ -77,7 +77,6 @@ export class TlsClient {
     const where = hostPort(target.host, target.port);
     const identity = this.spec.servername ?? target.host.split('%')[0]!; // no zone in a certificate
     const servername = this.spec.servername ?? (isAddress(target.host) ? null : target.host);
-    let nameMismatch: string | null = null;
     const started = performance.now();
     const secured = this.tls.connect({
       socket,
@@ -90,11 +89,6 @@ export class TlsClient {
       ...(this.session ? { session: this.session } : {}),
       // Verified below, so that a refused certificate is still shown before the run ends.
       rejectUnauthorized: false,
-      checkServerIdentity: (name, certificate) => {
-        const error = this.tls.checkServerIdentity(name, certificate);
-        nameMismatch = error ? error.message : null;
-        return error;
-      },
     });
     secured.on('session', (session: Buffer) => (this.session = session));
     await handshake(secured, where, target);
@@ -127,8 +121,7 @@ export class TlsClient {
     sessions.set(secured, info);
     if (failure !== null && enforced) {
       secured.destroy();
-      const detail = failure === 'wrong-name' && nameMismatch ? `it is not for ${identity} (${nameMismatch})` : failureWords(failure, certificate);
-      throw new NetnoteError('tls', `TLS with ${where} failed: the certificate${certificate ? ` ${certificate.subject}` : ''} was refused: ${detail} (${code})`, REFUSED_HINTS[failure]);
+      throw new NetnoteError('tls', `TLS with ${where} failed: the certificate${certificate ? ` ${certificate.subject}` : ''} was refused: ${failureWords(failure, certificate, identity)} (${code})`, REFUSED_HINTS[failure]);
     }
     return secured;
   }

@@ -11,14 +11,18 @@
 //             reference), plus what `tcp-client --connections` says about the same server;
 //   stream:   `tcp-client --stream` -> `tcp-server --sink` against iperf3 -> iperf3 -s;
 //   startup:  `node bin/netnote --help` against `node -e 0` (hyperfine), and an esbuild bundle
-//             of the same CLI for reference.
+//             of the same CLI for reference;
+//   tls:      TLS handshakes a second accepted by `tcp-server --tls` (ECDSA P-256, RSA 2048)
+//             against a bare Node tls.createServer and openssl s_server (openssl s_time), and
+//             `--stream` over TLS against plain TCP.
 // What they share (processes, servers, statistics, tables, results.json) is bench/harness.mjs.
 //
 //   npm run bench                      (builds, then runs this)
 //   node bench/run.mjs [--rounds 7] [--seconds 2] [--udp-count 10000] [--rtt-count 5000]
 //                      [--capacity 10000] [--capacity-rounds 3] [--stream-seconds 5]
 //                      [--stream-rounds 3] [--startup-rounds 4] [--startup-runs 8]
-//                      [--only tcp|udp|rtt|capacity|stream|startup[,...]]
+//                      [--tls-rounds 5] [--tls-seconds 3]
+//                      [--only tcp|udp|rtt|capacity|stream|startup|tls[,...]]
 //
 // Clients that are not netnote drive the servers (bench/loadgen.c, udpping.c, tcpping.c,
 // hold.c, iperf3), so differences are the servers' own. The machine is shared and noisy:
@@ -34,15 +38,16 @@ import { rtt } from './sections/rtt.mjs';
 import { startup } from './sections/startup.mjs';
 import { stream } from './sections/stream.mjs';
 import { tcp } from './sections/tcp.mjs';
+import { tls } from './sections/tls.mjs';
 import { udp } from './sections/udp.mjs';
 
-const ALL_SECTIONS = [tcp, udp, rtt, capacity, stream, startup];
+const ALL_SECTIONS = [tcp, udp, rtt, capacity, stream, startup, tls];
 const { settings, sections: SECTIONS } = parseArguments(ALL_SECTIONS.map((s) => s.name));
 const selected = ALL_SECTIONS.filter((s) => SECTIONS.includes(s.name));
 prepare(selected);
 
 /** The combined table: every target of the sections that ran, one row each. */
-function summaryRows({ tcp, udp, rtt, capacity, stream, startup }) {
+function summaryRows({ tcp, udp, rtt, capacity, stream, startup, tls }) {
   const rows = [];
   const ratio = (r, op) => ({ measured: `${r.value.toFixed(2)} x`, target: r.target === null ? 'ref.' : `${op} ${r.target} x`, result: r.target === null ? '' : r.pass ? 'pass' : 'MISS' });
   if (tcp) {
@@ -78,6 +83,16 @@ function summaryRows({ tcp, udp, rtt, capacity, stream, startup }) {
     for (const r of startup.ratios) {
       rows.push({ row: r.id === 'netnote-help/node' ? 'netnote --help start-up / node -e 0 (hyperfine)' : '  (esbuild bundle --help / node -e 0)', ...ratio(r, '<=') });
     }
+  }
+  if (tls) {
+    const names = {
+      'netnote-ecdsa/bare-node-ecdsa': 'TLS handshakes/s, tcp-server --tls / bare node tls (ECDSA P-256)',
+      'netnote-ecdsa/openssl-ecdsa': '  (tcp-server --tls / openssl s_server, ECDSA P-256)',
+      'netnote-rsa/bare-node-rsa': 'TLS handshakes/s, tcp-server --tls / bare node tls (RSA 2048)',
+      'netnote-rsa/openssl-rsa': '  (tcp-server --tls / openssl s_server, RSA 2048)',
+      'sink-tls/sink-plain': '  (--stream over TLS / plain TCP, MB/s)',
+    };
+    for (const r of tls.ratios) rows.push({ row: names[r.id], ...ratio(r, '>=') });
   }
   return rows;
 }

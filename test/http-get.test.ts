@@ -406,6 +406,19 @@ describe.skipIf(!hasCommand('openssl'))(`https: an address is checked against th
     expect(byAddress.stderr).toMatch(/127\.0\.0\.1/);
     expect(byAddress.stdout).not.toContain('<-- send data:');
   }, 15_000);
+
+  it('--ca names the CA instead (the same TLS options as tcp-client): --json shows the certificate and that it verified', async () => {
+    const port = await serve(['IP:127.0.0.1', 'DNS:localhost']);
+    const { code, stdout, stderr } = await runCli(['--json', 'http-get', `https://127.0.0.1:${port}/`, '--ca', pki.ca.cert]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const events = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(events.find((e) => e.event === 'tls')).toMatchObject({ alpn: 'http/1.1', authorized: true, failure: null, subject: 'CN=netnote device', san: ['IP:127.0.0.1', 'DNS:localhost'] });
+    expect(events.at(-1)).toMatchObject({ event: 'summary', summary: { proto: 'https', tls: { authorized: true, issuer: 'CN=netnote test CA' } } });
+    const untrusted = await runCli(['http-get', `https://127.0.0.1:${port}/`]);
+    expect(untrusted.code).toBe(4);
+    expect(untrusted.stderr).toMatch(/its issuer \(CN=netnote test CA\) is not trusted here/);
+  }, 15_000);
 });
 
 describe('http-get: where the body goes sets the pace', () => {

@@ -224,7 +224,7 @@ describe.skipIf(skip !== null)(`tcp-server --tls against openssl s_client${skip 
     expect(server.stdout()).toMatch(/tls established: TLSv1\.3, \S+ {2}\(client CN=device-1, issuer CN=netnote test CA, valid \S+ to \S+, sha256 [0-9A-F:]{95}, verified; /);
 
     await verifyingClient(server.port);
-    await server.waitFor(/tls failed: the client sent no certificate \(--client-ca requires one\) \(ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE\)/);
+    await server.waitFor(/tls failed: the client sent no certificate \(--client-ca requires one\) {2}\(ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE; [\d.]+ ms\)\n.*disconnected {2}\(TLS failed; /);
     await verifyingClient(server.port, '-cert', certs.intruder!.cert, '-key', certs.intruder!.key);
     await server.waitFor(/tls failed: the client's certificate CN=intruder was refused: its issuer \(CN=other CA\) is not trusted here {2}\(UNABLE_TO_\w+; /);
     await verifyingClient(server.port, '-cert', certs.clientExpired!.cert, '-key', certs.clientExpired!.key);
@@ -261,7 +261,7 @@ describe.skipIf(skip !== null)(`tcp-server --tls against openssl s_client${skip 
       socket.on('error', () => {});
       socket.on('close', () => resolve());
     });
-    await server.waitFor(/tls failed: the peer does not speak TLS on this port \(ERR_SSL_HTTP_REQUEST\)/);
+    await server.waitFor(/tls failed: the peer does not speak TLS on this port {2}\(ERR_SSL_HTTP_REQUEST; [\d.]+ ms\)/);
     const next = await runCli(['tcp-client', '127.0.0.1', String(server.port), '--tls', '--ca', pki.ca.cert, '-c', '1']);
     expect(next.code).toBe(0);
   }, 15_000);

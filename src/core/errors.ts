@@ -60,7 +60,7 @@ export function fromSystemError(err: unknown, place: ErrorPlace): NetnoteError {
   const where = hostPort(place.host, place.port);
   if (isTlsErrorCode(code)) {
     const { reason, hint } = tlsFailure(err as NodeJS.ErrnoException);
-    return new NetnoteError('tls', `TLS with ${where} failed: ${reason}`, hint);
+    return new NetnoteError('tls', `TLS with ${where} failed: ${reason} (${code})`, hint);
   }
   switch (code) {
     case 'ECONNREFUSED':
@@ -131,10 +131,9 @@ const TLS_FAILURES: Array<[RegExp, string, string?]> = [
   [/ALERT_DECRYPT_ERROR|BAD_SIGNATURE|DIGEST_CHECK_FAILED/, 'a handshake signature did not verify (wrong key for the certificate?)'],
 ];
 
-/** The reason and hint of a TLS error, in words; OpenSSL's own reason when the table has none. */
+/** The reason and hint of a TLS error, in words (without its code); OpenSSL's own reason when the table has none. */
 export function tlsFailure(err: NodeJS.ErrnoException & { reason?: string }): { reason: string; hint?: string } {
-  const code = err.code ?? '';
-  const known = TLS_FAILURES.find(([pattern]) => pattern.test(code));
-  if (known) return { reason: `${known[1]} (${code})`, ...(known[2] ? { hint: known[2] } : {}) };
-  return { reason: `${err.reason ?? err.message} (${code})` };
+  const known = TLS_FAILURES.find(([pattern]) => pattern.test(err.code ?? ''));
+  if (known) return { reason: known[1], ...(known[2] ? { hint: known[2] } : {}) };
+  return { reason: err.reason ?? err.message };
 }

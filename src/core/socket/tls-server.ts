@@ -104,8 +104,7 @@ export class TlsServer {
       rejectUnauthorized: requireCert,
       ...(this.spec.alpn.length ? { ALPNProtocols: this.spec.alpn } : {}),
     });
-    onConnection(socket);
-    if (socket.destroyed) return; // turned away by the flow (a client limit): no handshake to report
+    // Listening before the flow does, so that a failed handshake is told before the disconnect.
     let settled = false;
     const failed = (message: string, code: string) => {
       settled = true;
@@ -159,6 +158,8 @@ export class TlsServer {
     socket.once('close', () => {
       if (!settled) failed('the client closed the connection during the handshake', 'closed');
     });
+    onConnection(socket);
+    settled ||= socket.destroyed; // turned away by the flow (a client limit): no handshake to report
   }
 }
 

@@ -28,8 +28,9 @@ const program = new Command('netnote')
   .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'netnote: ')) })
   .exitOverride()
   .addHelpText('after', `
-Exit codes: 0 ok, 1 assertion failed, 2 usage, 3 name resolution, 4 refused/unreachable,
-5 timeout, 6 connection lost, 7 local bind failed, 130 interrupted.`);
+Exit codes: 0 ok, 1 assertion failed, 2 usage, 3 name resolution, 4 refused/unreachable
+(TLS: certificate or handshake refused), 5 timeout, 6 connection lost, 7 local bind failed,
+130 interrupted.`);
 
 const execute: Execute = async (command, role, action, style) => {
   const globals = command.optsWithGlobals() as { json?: boolean; quiet?: boolean; color: boolean; hexDump?: boolean };

@@ -1,5 +1,6 @@
 import { createHash, type X509Certificate } from 'node:crypto';
-import type { CertificateInfo, VerifyFailure } from '../events.js';
+import type { TLSSocket } from 'node:tls';
+import type { CertificateInfo, TlsInfo, VerifyFailure } from '../events.js';
 
 // A certificate described the way a device developer compares it with what a module holds, and
 // OpenSSL's verification codes turned into the few reasons a person acts on.
@@ -13,6 +14,30 @@ export function describeCertificate(certificate: X509Certificate): CertificateIn
     validTo: new Date(certificate.validTo).toISOString(),
     fingerprint256: certificate.fingerprint256,
     pin: publicKeyPin(certificate),
+  };
+}
+
+/** A session whose handshake is done, as its `tls` line shows it, with the verdict on the peer's certificate. */
+export function sessionInfo(
+  socket: TLSSocket,
+  certificate: CertificateInfo | null,
+  verdict: Pick<TlsInfo, 'servername' | 'authorized' | 'authorizationError' | 'failure' | 'enforced'>,
+  ms: number,
+): TlsInfo {
+  return {
+    protocol: socket.getProtocol() ?? '',
+    cipher: socket.getCipher()?.name ?? '',
+    alpn: socket.alpnProtocol || null,
+    ...verdict,
+    subject: certificate?.subject ?? null,
+    issuer: certificate?.issuer ?? null,
+    san: certificate?.san ?? [],
+    validFrom: certificate?.validFrom ?? null,
+    validTo: certificate?.validTo ?? null,
+    fingerprint256: certificate?.fingerprint256 ?? null,
+    pin: certificate?.pin ?? null,
+    resumed: socket.isSessionReused(),
+    ms,
   };
 }
 

@@ -5,8 +5,8 @@ import type tls from 'node:tls';
 import { elapsedMs } from '../clock.js';
 import { endpoint, isAddress } from '../endpoint.js';
 import { NetnoteError, tlsFailure, isTlsErrorCode } from '../errors.js';
-import type { EventSink, ServerCertificate, TlsInfo, VerifyFailure } from '../events.js';
-import { describeCertificate, failureWords, keyTypeOf, verifyFailure } from './tls-certificate.js';
+import type { EventSink, ServerCertificate, VerifyFailure } from '../events.js';
+import { describeCertificate, failureWords, keyTypeOf, sessionInfo, verifyFailure } from './tls-certificate.js';
 import { readCertificates, readKeyPair, type AskPassphrase, type KeyPair, type KeyPairFiles, type TlsVersion } from './tls-files.js';
 
 /** The server's TLS options (tcp-server --tls), files not yet read. */
@@ -125,29 +125,16 @@ export class TlsServer {
         socket.destroy(new NetnoteError('tls', message));
         return;
       }
-      const resumed = socket.isSessionReused();
-      this.counts.handshakes++;
-      if (resumed) this.counts.resumed++;
-      if (!remote) return;
-      const info: TlsInfo = {
-        protocol: socket.getProtocol() ?? '',
-        cipher: socket.getCipher()?.name ?? '',
-        alpn: socket.alpnProtocol || null,
+      const info = sessionInfo(socket, certificate, {
         servername: (socket as tls.TLSSocket & { servername?: string | false }).servername || null,
         authorized: requestCert && failure === null,
         authorizationError: code,
         failure,
         enforced: requireCert,
-        subject: certificate?.subject ?? null,
-        issuer: certificate?.issuer ?? null,
-        san: certificate?.san ?? [],
-        validFrom: certificate?.validFrom ?? null,
-        validTo: certificate?.validTo ?? null,
-        fingerprint256: certificate?.fingerprint256 ?? null,
-        pin: certificate?.pin ?? null,
-        resumed,
-        ms: elapsedMs(started),
-      };
+      }, elapsedMs(started));
+      this.counts.handshakes++;
+      if (info.resumed) this.counts.resumed++;
+      if (!remote) return;
       sink.emit({ event: 'tls', role: 'server', remote, ...info });
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {

@@ -4,7 +4,7 @@ import { elapsedMs } from '../clock.js';
 import { hostPort, isAddress } from '../endpoint.js';
 import { NetnoteError, fromSystemError } from '../errors.js';
 import type { EventSink, Role, TlsInfo, VerifyFailure } from '../events.js';
-import { describeCertificate, failureWords, verifyFailure } from './tls-certificate.js';
+import { describeCertificate, failureWords, sessionInfo, verifyFailure } from './tls-certificate.js';
 import { readCertificates, readKeyPair, type AskPassphrase, type KeyPairFiles, type TlsVersion } from './tls-files.js';
 
 /** The client's TLS options (tcp-client --tls, https:// for http-get), files not yet read. */
@@ -98,25 +98,7 @@ export class TlsClient {
     if (certificate && this.spec.pins.length > 0 && !this.spec.pins.includes(certificate.pin) && (code === null || this.spec.insecure)) code = 'PIN_MISMATCH';
     const failure: VerifyFailure | null = code === null ? null : certificate ? verifyFailure(code) : 'no-certificate';
     const enforced = !this.spec.insecure || failure === 'pin-mismatch';
-    const info: TlsInfo = {
-      protocol: secured.getProtocol() ?? '',
-      cipher: secured.getCipher()?.name ?? '',
-      alpn: secured.alpnProtocol || null,
-      servername,
-      authorized: failure === null,
-      authorizationError: code,
-      failure,
-      enforced,
-      subject: certificate?.subject ?? null,
-      issuer: certificate?.issuer ?? null,
-      san: certificate?.san ?? [],
-      validFrom: certificate?.validFrom ?? null,
-      validTo: certificate?.validTo ?? null,
-      fingerprint256: certificate?.fingerprint256 ?? null,
-      pin: certificate?.pin ?? null,
-      resumed: secured.isSessionReused(),
-      ms: elapsedMs(started),
-    };
+    const info = sessionInfo(secured, certificate, { servername, authorized: failure === null, authorizationError: code, failure, enforced }, elapsedMs(started));
     sink.emit({ event: 'tls', role: target.role, ...info });
     sessions.set(secured, info);
     if (failure !== null && enforced) {

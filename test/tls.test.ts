@@ -142,6 +142,23 @@ describe.skipIf(skip !== null)(`tcp-client --tls against openssl s_server${skip 
     expect(wrongPass.stderr).toMatch(/^netnote: wrong passphrase for --key /);
   }, 30_000);
 
+  it.skipIf(!hasCommand('script'))('an encrypted key without --pass: asked for on a terminal (script gives it one), not echoed', async () => {
+    const server = await sServer(certs.server!, ['-Verify', '1', '-CAfile', pki.ca.cert]);
+    const command = [process.execPath, NETNOTE, 'tcp-client', '127.0.0.1', String(server.port), '--tls', '--ca', pki.ca.cert,
+      '--cert', certs.clientEncrypted!.cert, '--key', certs.clientEncrypted!.key, ...REV, '-c', '1'].map((arg) => `'${arg.replaceAll("'", "'\\''")}'`).join(' ');
+    const terminal = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { ...process.env, NO_COLOR: '1' } });
+    peers.add(terminal);
+    let screen = '';
+    terminal.stdout!.setEncoding('utf8').on('data', (chunk: string) => (screen += chunk));
+    for (let i = 0; i < 200 && !screen.includes('passphrase for'); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(screen).toMatch(/passphrase for \S+client-encrypted\.key: $/);
+    terminal.stdin!.write('sesame\r');
+    const code = await new Promise<number | null>((resolve) => terminal.on('close', resolve));
+    expect(code).toBe(0);
+    expect(screen).toContain("[client] recv data: b'olleh\\n'");
+    expect(screen).not.toContain('sesame');
+  }, 15_000);
+
   it('a server certificate from another CA → 4, unknown issuer, with the CA named and the --ca hint', async () => {
     const server = await sServer(certs.server!);
     const { code, stdout, stderr } = await runCli(['tcp-client', '127.0.0.1', String(server.port), '--tls', '--ca', other.ca.cert, '--ca-only', ...REV, '-c', '1']);

@@ -112,6 +112,11 @@ export function isTlsErrorCode(code: string): boolean {
   return /^ERR_(SSL|TLS)_/.test(code);
 }
 
+/** Whether a socket error ended its TLS (a handshake, or a certificate refused), without building the error a run ends with. */
+export function isTlsFailure(err: unknown): boolean {
+  return err instanceof NetnoteError ? err.code === 'tls' : isTlsErrorCode((err as NodeJS.ErrnoException | undefined)?.code ?? '');
+}
+
 // What a TLS error means for the person at either end, first match wins. An alert is what the
 // peer said (`…_ALERT_…`); the others are what our own OpenSSL refused.
 const TLS_FAILURES: Array<[RegExp, string, string?]> = [

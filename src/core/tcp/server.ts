@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import { elapsedMs } from '../clock.js';
 import type { Endpoint } from '../endpoint.js';
-import { fromSystemError } from '../errors.js';
+import { isTlsFailure } from '../errors.js';
 import type { EndReason, EventSink } from '../events.js';
 import { pauseForOutput } from '../run/backpressure.js';
 import { listenTcp, localEndpoint, remoteEndpoint } from '../socket/tcp.js';
@@ -110,7 +110,7 @@ export class TcpServer {
 
     socket.on('error', (err) => {
       if (client.reason !== 'peer-closed') return;
-      client.reason = fromSystemError(err, { host: remote.address, port: remote.port, doing: 'io' }).code === 'tls' ? 'tls-failed' : 'reset';
+      client.reason = isTlsFailure(err) ? 'tls-failed' : 'reset';
     });
     if (idleTimeoutMs !== null) {
       socket.setTimeout(idleTimeoutMs, () => {

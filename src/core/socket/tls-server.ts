@@ -140,7 +140,7 @@ export class TlsServer {
     socket.once('error', (err: NodeJS.ErrnoException) => {
       if (settled) return;
       const code = err.code ?? '';
-      failed(isTlsErrorCode(code) ? tlsFailure(err).reason : `the client closed the connection during the handshake${code ? ` (${code})` : ''}`, code);
+      failed(isTlsErrorCode(code) ? tlsFailure(err).reason : 'the client closed the connection during the handshake', code);
     });
     socket.once('close', () => {
       if (!settled) failed('the client closed the connection during the handshake', 'closed');

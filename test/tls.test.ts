@@ -271,6 +271,25 @@ describe.skipIf(skip !== null)(`tcp-server --tls against openssl s_client${skip 
     await server.waitFor(/tls failed: no ALPN protocol in common/);
   }, 15_000);
 
+  it("--json: the server's certificate once, each client's tls event with its address, a failed handshake as tls-failed, the counts in the summary", async () => {
+    const server = await serve(['--tls', '--cert', certs.server!.cert, '--key', certs.server!.key, '--client-ca', pki.ca.cert], true);
+    await verifyingClient(server.port, '-cert', certs.client!.cert, '-key', certs.client!.key);
+    await verifyingClient(server.port);
+    await server.waitFor(/"event":"tls-failed"/);
+    const finished = await server.stop('SIGTERM');
+    expect(finished.code).toBe(0);
+    const events = jsonEvents(finished.stdout);
+    expect(events.filter((e) => e.event === 'certificate')).toEqual([expect.objectContaining({
+      role: 'server', subject: 'CN=broker', issuer: 'CN=netnote test CA', san: ['DNS:localhost', 'IP:127.0.0.1'], keyType: 'ECDSA P-256', selfSigned: false, savedTo: null, keySavedTo: null,
+    })]);
+    expect(events.find((e) => e.event === 'tls')).toMatchObject({
+      role: 'server', remote: { address: '127.0.0.1', family: 'IPv4' }, protocol: 'TLSv1.3', subject: 'CN=device-1', authorized: true, failure: null, enforced: true,
+    });
+    expect(events.find((e) => e.event === 'tls-failed')).toMatchObject({ role: 'server', remote: { address: '127.0.0.1' }, code: 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE' });
+    expect(events.filter((e) => e.event === 'closed').map((e) => e.reason)).toEqual(['peer-closed', 'tls-failed']);
+    expect(events.at(-1)).toMatchObject({ event: 'summary', exitCode: 0, summary: { tls: { handshakes: 1, failed: 1, resumed: 0 } } });
+  }, 15_000);
+
   it('a client that does not speak TLS is logged and closed; the server serves the next one', async () => {
     const server = await serve(['--tls', '--cert', certs.server!.cert, '--key', certs.server!.key]);
     await new Promise<void>((resolve) => {
@@ -373,6 +392,17 @@ describe.skipIf(skip !== null)(`every tcp-client mode over TLS, against tcp-serv
     const silent = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${server.port}`, '-CAfile', pki.ca.cert], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     peers.add(silent);
     await server.waitFor(/disconnected {2}\(idle timeout; in 0 B, out 0 B/);
+  }, 15_000);
+
+  it('Ctrl-C during the handshake → 130, and the summary says so', async () => {
+    const silent = await rawServer(cleanups, () => {});
+    const running = startCli(['--json', 'tcp-client', '127.0.0.1', String(silent), '--tls', '-c', '1']);
+    servers.add(running);
+    await running.waitFor(/"event":"connected"/);
+    const { code, stdout, stderr } = await running.stop('SIGINT');
+    expect(code).toBe(130);
+    expect(jsonEvents(stdout).at(-1)).toMatchObject({ event: 'summary', exitCode: 130, summary: { ended: 'interrupted', connected: false, tls: null } });
+    expect(stderr).toBe('netnote: interrupted during the TLS handshake\n');
   }, 15_000);
 
   it('a port that does not speak TLS: an echo → 4, a silent one → 5 after -w, one that closes at once → 6', async () => {

@@ -6,8 +6,8 @@ import { elapsedMs } from '../clock.js';
 import { endpoint, isAddress } from '../endpoint.js';
 import { NetnoteError, tlsFailure, isTlsErrorCode } from '../errors.js';
 import type { EventSink, ServerCertificate, VerifyFailure } from '../events.js';
-import { describeCertificate, failureWords, keyTypeOf, sessionInfo, verifyFailure } from './tls-certificate.js';
-import { readCertificates, readKeyPair, type AskPassphrase, type KeyPair, type KeyPairFiles, type TlsVersion } from './tls-files.js';
+import type { AskPassphrase, KeyPair, KeyPairFiles, TlsVersion } from './tls-files.js';
+import type { Certificates } from './tls.js';
 
 /** The server's TLS options (tcp-server --tls), files not yet read. */
 export interface TlsServerSpec {
@@ -46,6 +46,7 @@ export class TlsServer {
 
   private constructor(
     private readonly tls: typeof import('node:tls'),
+    private readonly certificates: Certificates,
     private readonly spec: TlsServerSpec,
     private readonly context: tls.SecureContext,
     readonly certificate: ServerCertificate,
@@ -53,7 +54,11 @@ export class TlsServer {
 
   /** Reads or makes the key and certificate; `host` is the bound address, for --self-signed's default names. */
   static async create(spec: TlsServerSpec, host: string, ask: AskPassphrase): Promise<TlsServer> {
-    const { default: tls } = await import('node:tls'); // only TLS runs pay for loading it
+    // Only TLS runs pay for loading these.
+    const [{ default: tls }, certificates, { readCertificates, readKeyPair }] = await Promise.all([
+      import('node:tls'), import('./tls-certificate.js'), import('./tls-files.js'),
+    ]);
+    const { describeCertificate, keyTypeOf } = certificates;
     let pair: KeyPair;
     if (spec.selfSigned) {
       const { selfSignedPair } = await import('./self-signed.js');
@@ -80,7 +85,7 @@ export class TlsServer {
       savedTo: spec.saveCert,
       keySavedTo: spec.saveKey,
     };
-    return new TlsServer(tls, spec, context, certificate);
+    return new TlsServer(tls, certificates, spec, context, certificate);
   }
 
   stats(): TlsServerStats {
@@ -111,6 +116,7 @@ export class TlsServer {
       this.counts.failed++;
       if (remote) sink.emit({ event: 'tls-failed', role: 'server', remote, message, code, ms: elapsedMs(started) });
     };
+    const { describeCertificate, failureWords, sessionInfo, verifyFailure } = this.certificates;
     socket.once('secure', () => {
       settled = true;
       const error = requestCert ? (socket as unknown as VerifiedHandle)._handle?.verifyError?.() ?? null : null;

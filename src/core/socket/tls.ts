@@ -4,8 +4,10 @@ import { elapsedMs } from '../clock.js';
 import { hostPort, isAddress } from '../endpoint.js';
 import { NetnoteError, fromSystemError } from '../errors.js';
 import type { EventSink, Role, TlsInfo, VerifyFailure } from '../events.js';
-import { describeCertificate, failureWords, sessionInfo, verifyFailure } from './tls-certificate.js';
-import { readCertificates, readKeyPair, type AskPassphrase, type KeyPairFiles, type TlsVersion } from './tls-files.js';
+import type { AskPassphrase, KeyPairFiles, TlsVersion } from './tls-files.js';
+
+/** The certificate helpers, loaded with node:tls (they need node:crypto, which a plain run never loads). */
+export type Certificates = typeof import('./tls-certificate.js');
 
 /** The client's TLS options (tcp-client --tls, https:// for http-get), files not yet read. */
 export interface TlsClientSpec {
@@ -51,12 +53,16 @@ export class TlsClient {
 
   private constructor(
     private readonly tls: typeof import('node:tls'),
+    private readonly certificates: Certificates,
     private readonly spec: TlsClientSpec,
     private readonly context: tls.SecureContext,
   ) {}
 
   static async create(spec: TlsClientSpec, ask: AskPassphrase): Promise<TlsClient> {
-    const { default: tls } = await import('node:tls'); // only TLS runs pay for loading it
+    // Only TLS runs pay for loading these.
+    const [{ default: tls }, certificates, { readCertificates, readKeyPair }] = await Promise.all([
+      import('node:tls'), import('./tls-certificate.js'), import('./tls-files.js'),
+    ]);
     const ca = spec.ca === null ? undefined : readCertificates(spec.ca, '--ca').map((c) => c.toString());
     const credentials = spec.credentials ? await readKeyPair(spec.credentials, ask) : null;
     const context = tls.createSecureContext({
@@ -66,7 +72,7 @@ export class TlsClient {
       ...(spec.minVersion ? { minVersion: spec.minVersion } : {}),
       ...(spec.maxVersion ? { maxVersion: spec.maxVersion } : {}),
     });
-    return new TlsClient(tls, spec, context);
+    return new TlsClient(tls, certificates, spec, context);
   }
 
   /**
@@ -92,6 +98,7 @@ export class TlsClient {
     });
     secured.on('session', (session: Buffer) => (this.session = session));
     await handshake(secured, where, target);
+    const { describeCertificate, failureWords, sessionInfo, verifyFailure } = this.certificates;
     const peer = secured.getPeerX509Certificate();
     const certificate = peer ? describeCertificate(peer) : null;
     let code = secured.authorized ? null : String(secured.authorizationError ?? 'UNABLE_TO_GET_ISSUER_CERT');

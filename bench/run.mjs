@@ -90,6 +90,8 @@ function summaryRows({ tcp, udp, rtt, capacity, stream, startup, tls }) {
       'netnote-ecdsa/openssl-ecdsa': '  (tcp-server --tls / openssl s_server, ECDSA P-256)',
       'netnote-rsa/bare-node-rsa': 'TLS handshakes/s, tcp-server --tls / bare node tls (RSA 2048)',
       'netnote-rsa/openssl-rsa': '  (tcp-server --tls / openssl s_server, RSA 2048)',
+      'netnote-ecdsa/bare-node-ecdsa cpu': '  (handshakes per CPU second, tcp-server --tls / bare node, ECDSA P-256)',
+      'netnote-rsa/bare-node-rsa cpu': '  (handshakes per CPU second, tcp-server --tls / bare node, RSA 2048)',
       'sink-tls/sink-plain': '  (--stream over TLS / plain TCP, MB/s)',
     };
     for (const r of tls.ratios) rows.push({ row: names[r.id], ...ratio(r, '>=') });

@@ -9,6 +9,7 @@
 // Contenders alternate within each round; medians of the rounds are reported.
 
 import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import {
   capture, freePort, HOST, median, NETNOTE, NODE_AND_CORES, printTable, runClient, scratch, sleep, startNetnote, startNodeScript, stopper, track, waitFor, withServers,
@@ -48,11 +49,22 @@ async function startOpensslServer(name, { key, cert }) {
   const out = capture(child.stdout);
   const err = capture(child.stderr);
   await waitFor(() => out.text + err.text, /ACCEPT/, name, child);
-  return { port, stop: stopper(child) };
+  return { port, pid: child.pid, stop: stopper(child) };
 }
 
-/** Handshakes a second: LOADERS `openssl s_time -new` at once for `seconds`. */
-async function handshakes(port, seconds) {
+/** CPU time (user + system) a process has used, in ms, from /proc. */
+function cpuMs(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/**
+ * Handshakes a second: LOADERS `openssl s_time -new` at once for `seconds`; and the server's CPU
+ * time per handshake (what the load on a shared machine changes least).
+ */
+async function handshakes({ port, pid }, seconds) {
+  const cpuBefore = cpuMs(pid);
   const started = performance.now();
   const outputs = await Promise.all(Array.from({ length: LOADERS }, () =>
     runClient('openssl s_time', 'openssl', ['s_time', '-connect', `${HOST}:${port}`, '-new', '-time', String(seconds)])));
@@ -63,7 +75,8 @@ async function handshakes(port, seconds) {
     return sum + Number(match[1]);
   }, 0);
   if (count === 0) throw new Error('openssl s_time made no connection');
-  return { handshakes: count, wallS, perSecond: count / wallS };
+  await sleep(200); // the server closes what s_time left behind: its CPU time counts too
+  return { handshakes: count, wallS, perSecond: count / wallS, cpuMsPerHandshake: (cpuMs(pid) - cpuBefore) / count };
 }
 
 /** netnote's stream for `seconds`, through its --json summary: MB/s of payload. */
@@ -101,12 +114,11 @@ async function run({ tlsRounds: roundCount, tlsSeconds: seconds, streamSeconds }
       // The order rotates each round: no contender always runs first, on a machine warming up.
       const order = servers.map((_, i) => servers[(i + round - 1) % servers.length]);
       for (const server of order) {
-        const result = await handshakes(running.get(server.id).port, seconds);
+        const result = await handshakes(running.get(server.id), seconds);
         rounds.push({ round, contender: server.id, ...result });
-        line.push(`${server.id} ${result.perSecond.toFixed(0)}`);
-        await sleep(200); // let the server close what s_time left behind
+        line.push(`${server.id} ${result.perSecond.toFixed(0)} (${result.cpuMsPerHandshake.toFixed(2)} ms)`);
       }
-      console.log(`  round ${round}: ${line.join(', ')} handshakes/s`);
+      console.log(`  round ${round}: ${line.join(', ')} handshakes/s (server CPU per handshake)`);
     }
     for (let round = 1; round <= roundCount; round++) {
       const line = [];
@@ -120,7 +132,12 @@ async function run({ tlsRounds: roundCount, tlsSeconds: seconds, streamSeconds }
   });
 
   const medians = {};
-  for (const server of servers) medians[server.id] = stats(rounds.filter((r) => r.contender === server.id).map((r) => r.perSecond));
+  const cpu = {};
+  for (const server of servers) {
+    const mine = rounds.filter((r) => r.contender === server.id);
+    medians[server.id] = stats(mine.map((r) => r.perSecond));
+    cpu[server.id] = stats(mine.map((r) => r.cpuMsPerHandshake));
+  }
   for (const sink of sinks) medians[sink.id] = stats(rounds.filter((r) => r.contender === sink.id).map((r) => r.mbps));
   const ratios = [];
   for (const type of Object.keys(KEY_TYPES)) {
@@ -132,18 +149,24 @@ async function run({ tlsRounds: roundCount, tlsSeconds: seconds, streamSeconds }
     r.value = medians[r.of].median / medians[r.to].median;
     r.pass = r.target === null || r.value >= r.target;
   }
+  // The same comparison by CPU: how many handshakes a second of the server's CPU buys, against bare node's.
+  for (const type of Object.keys(KEY_TYPES)) {
+    const value = cpu[`bare-node-${type}`].median / cpu[`netnote-${type}`].median;
+    ratios.push({ id: `netnote-${type}/bare-node-${type} cpu`, of: `netnote-${type}`, to: `bare-node-${type}`, target: null, value, pass: true });
+  }
 
-  const rows = [['server', 'handshakes/s', 'min-max', 'ratio', 'target', 'result']];
+  const rows = [['server', 'handshakes/s', 'min-max', 'CPU ms/handshake', 'ratio', 'target', 'result']];
   const labelOf = (id) => [...servers, ...sinks].find((x) => x.id === id).label;
   for (const server of servers) {
     const m = medians[server.id];
     const mine = ratios.filter((r) => r.of === server.id);
-    const base = [server.label, m.median.toFixed(0), `${m.min.toFixed(0)}-${m.max.toFixed(0)}`];
+    const base = [server.label, m.median.toFixed(0), `${m.min.toFixed(0)}-${m.max.toFixed(0)}`, cpu[server.id].median.toFixed(3)];
     if (mine.length === 0) rows.push([...base, '', '', '']);
-    mine.forEach((r, i) => rows.push([...(i === 0 ? base : base.map(() => '')), `${r.value.toFixed(2)} x ${labelOf(r.to).replace(/ \(.*\)$/, '')}`,
+    mine.forEach((r, i) => rows.push([...(i === 0 ? base : base.map(() => '')),
+      `${r.id.endsWith(' cpu') ? 'by CPU ' : ''}${r.value.toFixed(2)} x ${labelOf(r.to).replace(/ \(.*\)$/, '')}`,
       r.target === null ? 'ref.' : `>= ${r.target}`, r.target === null ? '' : r.pass ? 'pass' : 'MISS']));
   }
-  printTable(rows, new Set([1, 2]));
+  printTable(rows, new Set([1, 2, 3]));
   const streamRows = [['client -> server', 'MB/s', 'min-max', 'ratio']];
   for (const sink of sinks) {
     const m = medians[sink.id];
@@ -152,7 +175,8 @@ async function run({ tlsRounds: roundCount, tlsSeconds: seconds, streamSeconds }
   }
   printTable(streamRows, new Set([1, 2]));
   console.log(`\nhandshakes/s = full TLS 1.3 handshakes (new sessions) that ${LOADERS} concurrent \`openssl s_time -connect ${HOST}:PORT -new -time ${seconds}\` completed,` +
-    `\nover their wall time; MB/s = 10^6 payload bytes a second in netnote's --stream summary, ${streamSeconds} s, one connection; medians of ${roundCount} rounds.`);
+    `\nover their wall time; CPU ms/handshake = the server process's user + system time (/proc) over those handshakes ("by CPU":` +
+    `\nbare node's CPU per handshake / netnote's, the handshakes a second each could serve with the same CPU); MB/s = 10^6 payload bytes a second in netnote's --stream summary, ${streamSeconds} s, one connection; medians of ${roundCount} rounds.`);
   const missed = ratios.filter((r) => !r.pass);
   if (missed.length) console.log(`Missed: ${missed.map((r) => `${r.id} (${r.value.toFixed(2)} < ${r.target})`).join('; ')}`);
   return {
@@ -160,6 +184,7 @@ async function run({ tlsRounds: roundCount, tlsSeconds: seconds, streamSeconds }
     contenders: [...servers, ...sinks].map(({ id, label }) => ({ id, label })),
     rounds,
     medians,
+    cpuMsPerHandshake: cpu,
     ratios,
   };
 }

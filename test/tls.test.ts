@@ -431,6 +431,7 @@ describe.skipIf(skip !== null)(`TLS options: bad input is exit 2, and TLS costs 
     [['tcp-client', '127.0.0.1', '9', '--tls', '--ca', '/nonexistent/ca.pem'], /^netnote: cannot read --ca \/nonexistent\/ca\.pem: ENOENT\n/],
     [['tcp-client', '127.0.0.1', '9', '--tls', '--cert', 'x.pem'], /^netnote: --cert and --key go together\n/],
     [['http-get', 'http://127.0.0.1:9/', '--ca', 'ca.pem'], /^netnote: --ca needs an https:\/\/ URL\n/],
+    [['tcp-client', '127.0.0.1', '9', '-k'], /^netnote: --insecure needs --tls\n/],
     [['tcp-server', '127.0.0.1', '0', '--tls'], /^netnote: --tls needs a certificate: --cert FILE --key FILE, or --self-signed\n/],
     [['tcp-server', '127.0.0.1', '0', '--self-signed'], /^netnote: --self-signed needs --tls\n/],
     [['tcp-server', '127.0.0.1', '0', '--tls', '--self-signed', '--san', 'not a name'], /invalid --san entry 'not a name'/],

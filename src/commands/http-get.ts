@@ -85,7 +85,8 @@ Examples:
     .action((target: string, port: string | undefined, options: HttpGetOptions, cmd: Command) =>
       execute(cmd, 'client', async ({ reporter, signal, finish }) => {
         const where = parseTarget(target, port);
-        const tlsSpec = tlsClientSpec(options, where.tls, 'an https:// URL', ['http/1.1']);
+        // -k on an http:// URL has always been accepted and ignored, as curl does.
+        const tlsSpec = tlsClientSpec(where.tls ? options : { ...options, insecure: undefined }, where.tls, 'an https:// URL', ['http/1.1']);
         const tls = tlsSpec ? await TlsClient.create(tlsSpec, terminalPassphrase()) : null;
         const output = options.output === undefined ? null : await openOutput(options.output);
         const body = output ? { to: output, name: `--output ${options.output}` } : options.bodyOnly ? { to: process.stdout, name: 'stdout' } : null;

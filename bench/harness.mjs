@@ -37,6 +37,8 @@ export function parseArguments(names) {
       'stream-rounds': { type: 'string', default: '3' },
       'startup-rounds': { type: 'string', default: '4' },
       'startup-runs': { type: 'string', default: '8' },
+      'tls-rounds': { type: 'string', default: '5' },
+      'tls-seconds': { type: 'string', default: '3' },
       only: { type: 'string' },
     },
   });
@@ -51,6 +53,8 @@ export function parseArguments(names) {
     streamRounds: Number(args['stream-rounds']),
     startupRounds: Number(args['startup-rounds']),
     startupRuns: Number(args['startup-runs']),
+    tlsRounds: Number(args['tls-rounds']),
+    tlsSeconds: Number(args['tls-seconds']),
   };
   // --only takes one section or several, separated by commas (or |, quoted).
   const only = args.only?.split(/[,|]/);
@@ -59,10 +63,11 @@ export function parseArguments(names) {
   const positiveInt = (x) => Number.isInteger(x) && x >= 1;
   if (!(s.rounds >= 1 && s.seconds > 0 && Number.isInteger(s.udpCount) && s.udpCount >= 100 && Number.isInteger(s.rttCount) && s.rttCount >= 100 &&
     positiveInt(s.capacity) && positiveInt(s.capacityRounds) && s.streamSeconds >= 1 && positiveInt(s.streamRounds) &&
-    positiveInt(s.startupRounds) && s.startupRuns >= 2 && Number.isInteger(s.startupRuns) &&
+    positiveInt(s.startupRounds) && s.startupRuns >= 2 && Number.isInteger(s.startupRuns) && positiveInt(s.tlsRounds) && positiveInt(s.tlsSeconds) &&
     sections.length > 0 && (only === undefined || only.every((name) => names.includes(name))))) {
     console.error('usage: node bench/run.mjs [--rounds N] [--seconds S] [--udp-count N>=100] [--rtt-count N>=100] [--capacity N]\n' +
       '         [--capacity-rounds N] [--stream-seconds S>=1] [--stream-rounds N] [--startup-rounds N] [--startup-runs N>=2]\n' +
+      '         [--tls-rounds N] [--tls-seconds N]\n' +
       `         [--only ${names.join('|')}[,...]]`);
     process.exit(2);
   }
@@ -149,8 +154,8 @@ export function capture(stream) {
   return box;
 }
 
-/** A port nobody listens on right now (socat and iperf3 need one; the others bind port 0). */
-function freePort() {
+/** A port nobody listens on right now (socat, iperf3 and openssl s_server need one; the others bind port 0). */
+export function freePort() {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', reject);
@@ -209,7 +214,7 @@ export async function runClient(name, command, argv) {
 const BIND_LINE = /\[server\] bind address: 127\.0\.0\.1, (\d+)/;
 
 /** The stop() of a server with no exit contract: SIGTERM, and SIGKILL if it is still up 10 s later. */
-function stopper(child) {
+export function stopper(child) {
   return async () => {
     kill(child, 'SIGTERM');
     await withTimeout(child.exited, 10_000, () => kill(child, 'SIGKILL'));
@@ -248,7 +253,7 @@ export async function startNetnote(name, logFile, command = 'tcp-server', { extr
 }
 
 /** A bare Node server: `code` for `node -e`, which prints `port N` once it listens. */
-async function startNodeScript(name, code, ulimit = false) {
+export async function startNodeScript(name, code, ulimit = false) {
   const child = track((ulimit ? spawnWithUlimit : spawn)(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'pipe'] }), name);
   const out = capture(child.stdout);
   capture(child.stderr);

@@ -15,13 +15,17 @@
 //   script:   64-byte request/reply through `tcp-server --script` (a regex rule, a templated
 //             reply) against the plain echo, 1 and 64 connections (bench/reqrep.c), and a Modbus
 //             poll loop against the issue's example server script: p50 and p99 round trip.
+//   tls:      TLS handshakes a second accepted by `tcp-server --tls` (ECDSA P-256, RSA 2048)
+//             against a bare Node tls.createServer and openssl s_server (openssl s_time), and
+//             `--stream` over TLS against plain TCP.
 // What they share (processes, servers, statistics, tables, results.json) is bench/harness.mjs.
 //
 //   npm run bench                      (builds, then runs this)
 //   node bench/run.mjs [--rounds 7] [--seconds 2] [--udp-count 10000] [--rtt-count 5000]
 //                      [--capacity 10000] [--capacity-rounds 3] [--stream-seconds 5]
 //                      [--stream-rounds 3] [--startup-rounds 4] [--startup-runs 8]
-//                      [--only tcp|udp|rtt|capacity|stream|startup|script[,...]]
+//                      [--tls-rounds 5] [--tls-seconds 3]
+//                      [--only tcp|udp|rtt|capacity|stream|startup|script|tls[,...]]
 //
 // Clients that are not netnote drive the servers (bench/loadgen.c, udpping.c, tcpping.c,
 // hold.c, reqrep.c, iperf3), so differences are the servers' own. The machine is shared and noisy:
@@ -38,15 +42,16 @@ import { script } from './sections/script.mjs';
 import { startup } from './sections/startup.mjs';
 import { stream } from './sections/stream.mjs';
 import { tcp } from './sections/tcp.mjs';
+import { tls } from './sections/tls.mjs';
 import { udp } from './sections/udp.mjs';
 
-const ALL_SECTIONS = [tcp, udp, rtt, capacity, stream, startup, script];
+const ALL_SECTIONS = [tcp, udp, rtt, capacity, stream, startup, script, tls];
 const { settings, sections: SECTIONS } = parseArguments(ALL_SECTIONS.map((s) => s.name));
 const selected = ALL_SECTIONS.filter((s) => SECTIONS.includes(s.name));
 prepare(selected);
 
 /** The combined table: every target of the sections that ran, one row each. */
-function summaryRows({ tcp, udp, rtt, capacity, stream, startup, script }) {
+function summaryRows({ tcp, udp, rtt, capacity, stream, startup, script, tls }) {
   const rows = [];
   const ratio = (r, op) => ({ measured: `${r.value.toFixed(2)} x`, target: r.target === null ? 'ref.' : `${op} ${r.target} x`, result: r.target === null ? '' : r.pass ? 'pass' : 'MISS' });
   if (tcp) {
@@ -87,6 +92,18 @@ function summaryRows({ tcp, udp, rtt, capacity, stream, startup, script }) {
     for (const r of script.ratios) rows.push({ row: `64 B request/reply, tcp-server --script (regex, template) / echo, ${r.conns} conn${r.conns > 1 ? 's' : ''}`, ...ratio(r, '>=') });
     const m = script.modbus;
     rows.push({ row: '  Modbus poll loop against tcp-server --script: p50 / p99', measured: `${m.p50.toFixed(0)} / ${m.p99.toFixed(0)} us`, target: 'ref.', result: '' });
+  }
+  if (tls) {
+    const names = {
+      'netnote-ecdsa/bare-node-ecdsa': 'TLS handshakes/s, tcp-server --tls / bare node tls (ECDSA P-256)',
+      'netnote-ecdsa/openssl-ecdsa': '  (tcp-server --tls / openssl s_server, ECDSA P-256)',
+      'netnote-rsa/bare-node-rsa': 'TLS handshakes/s, tcp-server --tls / bare node tls (RSA 2048)',
+      'netnote-rsa/openssl-rsa': '  (tcp-server --tls / openssl s_server, RSA 2048)',
+      'netnote-ecdsa/bare-node-ecdsa cpu': '  (handshakes per CPU second, tcp-server --tls / bare node, ECDSA P-256)',
+      'netnote-rsa/bare-node-rsa cpu': '  (handshakes per CPU second, tcp-server --tls / bare node, RSA 2048)',
+      'sink-tls/sink-plain': '  (--stream over TLS / plain TCP, MB/s)',
+    };
+    for (const r of tls.ratios) rows.push({ row: names[r.id], ...ratio(r, '>=') });
   }
   return rows;
 }

@@ -31,8 +31,9 @@ export function createProgram(execute: Execute): Command {
     .option('--junit <file.xml>', 'also write JUnit XML for CI: a test case for the run and one per assertion (netnote help reports)')
     .exitOverride()
     .addHelpText('after', `
-Exit codes: 0 ok, 1 assertion failed, 2 usage, 3 name resolution, 4 refused/unreachable,
-5 timeout, 6 connection lost, 7 local bind failed, 130 interrupted.`);
+Exit codes: 0 ok, 1 assertion failed, 2 usage, 3 name resolution, 4 refused/unreachable
+(TLS: certificate or handshake refused), 5 timeout, 6 connection lost, 7 local bind failed,
+130 interrupted.`);
 
   registerTcpServer(program, execute);
   registerTcpClient(program, execute);

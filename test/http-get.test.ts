@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { fromPythonBytes, rawExchange, runCliRaw, startSelfSignedServer, type Tl
 import { freePort, rawServer as rawServerOn, hasCommand } from './support/peers.js';
 import { createNamespace, netnsUnavailable, useResolvConf } from './support/netns.js';
 import { nginxUnavailable, startNginx, type Nginx } from './support/nginx.js';
+import { makePki, type Pki } from './support/pki.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -314,19 +316,21 @@ describe.skipIf(!hasCommand('openssl'))(`http-get over TLS (Node https, self-sig
   it('an untrusted certificate → 4 with the reason and the --insecure hint; nothing is sent', async () => {
     const { code, stdout, stderr } = await runCli(['http-get', `https://127.0.0.1:${port}/`]);
     expect(code).toBe(4);
-    expect(stderr).toMatch(new RegExp(`^netnote: TLS with 127\\.0\\.0\\.1:${port} failed: DEPTH_ZERO_SELF_SIGNED_CERT self[- ]signed certificate\\n`));
+    expect(stderr).toMatch(new RegExp(`^netnote: TLS with 127\\.0\\.0\\.1:${port} failed: the certificate CN=localhost was refused: it is self-signed and not trusted here \\(DEPTH_ZERO_SELF_SIGNED_CERT\\)\\n`));
     expect(stderr).toMatch(/\nnetnote: hint: .*--insecure/);
+    // The certificate refused is still shown, for the person to compare.
+    expect(stdout).toMatch(/^\[client\] tls established: TLSv1\.3, TLS_\w+, http\/1\.1 {2}\(CN=localhost, issuer CN=localhost, valid .* to .*, sha256 [0-9A-F:]{95}, not verified: self-signed \(DEPTH_ZERO_SELF_SIGNED_CERT\); [\d.]+ ms\)$/m);
     expect(stderr).not.toMatch(/^\s+at /m);
     expect(stdout).toContain(`tcp link established: 127.0.0.1, ${port}`);
     expect(stdout).not.toContain('<-- send data:');
-    expect(stdout).toContain('[client] ended: failed');
+    expect(stdout).toContain('[client] ended: TLS failed');
   }, 10_000);
 
   it('--insecure: the exchange completes and the certificate is in the summary', async () => {
     const { code, stdout, stderr } = await runCli(['http-get', `https://127.0.0.1:${port}/status`, '--insecure']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^\[client\] tls established: TLSv1\.3, TLS_\w+, http\/1\.1 {2}\(CN=localhost, not verified: DEPTH_ZERO_SELF_SIGNED_CERT; [\d.]+ ms\)$/m);
+    expect(stdout).toMatch(/^\[client\] tls established: TLSv1\.3, TLS_\w+, http\/1\.1 {2}\(CN=localhost, issuer CN=localhost, valid \S+ to \S+, sha256 [0-9A-F:]{95}, not verified: self-signed \(DEPTH_ZERO_SELF_SIGNED_CERT\), accepted: --insecure; [\d.]+ ms\)$/m);
     expect(stdout).toContain(`b'GET /status HTTP/1.1\\r\\nHost: 127.0.0.1:${port}\\r\\nConnection: close\\r\\n\\r\\n'`);
     expect(stdout).toContain(`[client] --- https://127.0.0.1:${port}/status summary ---`);
     expect(stdout).toMatch(/^\[client\] tls TLSv1\.3, CN=localhost, issuer CN=localhost, expires \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/m);
@@ -344,6 +348,68 @@ describe.skipIf(!hasCommand('openssl'))(`http-get over TLS (Node https, self-sig
     expect(stdout).toMatch(/^\[client\] time dns [\d.]+ ms, connect/m);
     expect(Buffer.concat(noteBlocks(stdout).pieces).toString()).toContain('{"sni":"localhost","url":"/"}');
   }, 10_000);
+});
+
+describe.skipIf(!hasCommand('openssl'))(`https: an address is checked against the certificate's IP SANs, a name against its DNS SANs${hasCommand('openssl') ? '' : ' (skipped: openssl missing)'}`, () => {
+  let pki: Pki;
+  const servers: https.Server[] = [];
+  /** An https server on 127.0.0.1 presenting a certificate for exactly these SANs, issued by the test CA. */
+  let serve: (san: string[]) => Promise<number>;
+
+  beforeAll(() => {
+    pki = makePki();
+    serve = async (san) => {
+      const issued = pki.issue(san.join('_').replace(/\W/g, '-'), 'netnote device', { san });
+      const server = https.createServer({ key: readFileSync(issued.key), cert: readFileSync(issued.cert) }, (_req, res) => res.end('ok'));
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return (server.address() as net.AddressInfo).port;
+    };
+  }, 15_000);
+  afterAll(() => {
+    for (const server of servers) {
+      server.closeAllConnections();
+      server.close();
+    }
+    pki?.remove();
+  });
+  // The test CA is trusted through Node's own NODE_EXTRA_CA_CERTS: the default roots plus it.
+  const get = (url: string) => runCli(['http-get', url], { env: { NODE_EXTRA_CA_CERTS: pki.ca.cert } });
+
+  it('a certificate for IP:127.0.0.1 only is accepted for https://127.0.0.1 and refused for https://localhost', async () => {
+    const port = await serve(['IP:127.0.0.1']);
+    const byAddress = await get(`https://127.0.0.1:${port}/`);
+    expect(byAddress.stderr).toBe('');
+    expect(byAddress.code).toBe(0);
+    const byName = await get(`https://localhost:${port}/`);
+    expect(byName.code).toBe(4);
+    expect(byName.stderr).toMatch(/localhost/);
+    expect(byName.stdout).not.toContain('<-- send data:');
+  }, 15_000);
+
+  it('a certificate for DNS:localhost only is accepted for https://localhost and refused for https://127.0.0.1', async () => {
+    const port = await serve(['DNS:localhost']);
+    const byName = await get(`https://localhost:${port}/`);
+    expect(byName.stderr).toBe('');
+    expect(byName.code).toBe(0);
+    const byAddress = await get(`https://127.0.0.1:${port}/`);
+    expect(byAddress.code).toBe(4);
+    expect(byAddress.stderr).toMatch(/127\.0\.0\.1/);
+    expect(byAddress.stdout).not.toContain('<-- send data:');
+  }, 15_000);
+
+  it('--ca names the CA instead (the same TLS options as tcp-client): --json shows the certificate and that it verified', async () => {
+    const port = await serve(['IP:127.0.0.1', 'DNS:localhost']);
+    const { code, stdout, stderr } = await runCli(['--json', 'http-get', `https://127.0.0.1:${port}/`, '--ca', pki.ca.cert]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const events = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(events.find((e) => e.event === 'tls')).toMatchObject({ alpn: 'http/1.1', authorized: true, failure: null, subject: 'CN=netnote device', san: ['IP:127.0.0.1', 'DNS:localhost'] });
+    expect(events.at(-1)).toMatchObject({ event: 'summary', summary: { proto: 'https', tls: { authorized: true, issuer: 'CN=netnote test CA' } } });
+    const untrusted = await runCli(['http-get', `https://127.0.0.1:${port}/`]);
+    expect(untrusted.code).toBe(4);
+    expect(untrusted.stderr).toMatch(/its issuer \(CN=netnote test CA\) is not trusted here/);
+  }, 15_000);
 });
 
 describe('http-get: where the body goes sets the pace', () => {

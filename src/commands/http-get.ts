@@ -3,10 +3,12 @@ import { Option, type Command } from 'commander';
 import { parseHost, parseRemotePort } from '../core/socket/address.js';
 import { InvalidValueError, NetnoteError } from '../core/errors.js';
 import { runHttpGet } from '../core/http/get.js';
+import { TlsClient } from '../core/socket/tls.js';
 import type { Execute } from './context.js';
 import { addLocalOptions, countArg, durationArg, localSpec, type LocalOptions } from './options.js';
+import { addTlsClientOptions, terminalPassphrase, tlsClientSpec, type TlsClientOptions } from './tls-options.js';
 
-interface HttpGetOptions extends LocalOptions {
+interface HttpGetOptions extends LocalOptions, TlsClientOptions {
   path?: string;
   header: string[];
   method: 'GET' | 'HEAD';
@@ -15,7 +17,6 @@ interface HttpGetOptions extends LocalOptions {
   bodyOnly?: boolean;
   fail?: boolean;
   maxTime?: number;
-  insecure?: boolean;
   chunkSize: number;
 }
 
@@ -71,24 +72,29 @@ export function registerHttpGet(program: Command, execute: Execute): void {
     .addOption(new Option('--body-only', 'print only the body on stdout, as curl does'))
     .addOption(new Option('--fail', 'exit 1 when the status is 400 or more'))
     .addOption(new Option('-m, --max-time <duration>', 'bound on the whole exchange (exit 5)').argParser(durationArg))
-    .addOption(new Option('-k, --insecure', 'accept a certificate that does not verify'))
-    .addOption(new Option('--chunk-size <bytes>', "show received bytes in pieces of at most this size (the note's recv(1024))").argParser(countArg).default(1024))
+    .addOption(new Option('--chunk-size <bytes>', "show received bytes in pieces of at most this size (the note's recv(1024))").argParser(countArg).default(1024));
+  addTlsClientOptions(command, { tlsFlag: false })
     .addHelpText('after', `
 Examples:
   $ netnote http-get 127.0.0.1 8080                 the note's experiment: GET / with Connection: close
   $ netnote http-get http://localhost:8080/status --fail -m 5s
   $ netnote http-get https://localhost:8443/ -k --keep-alive
+  $ netnote http-get https://127.0.0.1:8443/ --ca ca.pem       the certificate must hold IP:127.0.0.1
+  $ netnote http-get https://192.0.2.10/ --servername device.local --ca ca.pem --cert me.pem --key me.key
   $ netnote http-get http://127.0.0.1:8080/fw.bin --body-only > fw.bin`)
     .action((target: string, port: string | undefined, options: HttpGetOptions, cmd: Command) =>
       execute(cmd, 'client', async ({ reporter, signal, finish }) => {
         const where = parseTarget(target, port);
+        // -k on an http:// URL has always been accepted and ignored, as curl does.
+        const tlsSpec = tlsClientSpec(where.tls ? options : { ...options, insecure: undefined }, where.tls, 'an https:// URL', ['http/1.1']);
+        const tls = tlsSpec ? await TlsClient.create(tlsSpec, terminalPassphrase()) : null;
         const output = options.output === undefined ? null : await openOutput(options.output);
         const body = output ? { to: output, name: `--output ${options.output}` } : options.bodyOnly ? { to: process.stdout, name: 'stdout' } : null;
         const result = await runHttpGet({
           ...where,
+          tls,
           local: localSpec(options),
           path: options.path ?? where.path,
-          insecure: options.insecure === true,
           method: options.method,
           headers: options.header.map((h) => {
             const colon = h.indexOf(':');

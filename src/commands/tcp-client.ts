@@ -6,6 +6,7 @@ import { loadPayload } from '../core/message/payload.js';
 import { runTcpScript } from '../core/tcp/script.js';
 import { runCapacity } from '../core/measure/capacity.js';
 import { runStream } from '../core/measure/stream.js';
+import { TlsClient } from '../core/socket/tls.js';
 import { runTcpClient } from '../core/tcp/client.js';
 import type { Execute } from './context.js';
 import {
@@ -13,8 +14,9 @@ import {
   payloadTemplate, replyChecks, replyRule,
   type ExchangeOptions, type LocalOptions, type PayloadOptions,
 } from './options.js';
+import { addTlsClientOptions, terminalPassphrase, tlsClientSpec, type TlsClientOptions } from './tls-options.js';
 
-interface TcpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions {
+interface TcpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions, TlsClientOptions {
   ping?: boolean;
   stream?: boolean;
   duration: number;
@@ -50,6 +52,7 @@ export function registerTcpClient(program: Command, execute: Execute): void {
     count: 'messages to send (default: until the peer closes)',
     timeout: 'connect timeout, and how long to wait for each reply (default: no limit)',
   });
+  addTlsClientOptions(command, { tlsFlag: true });
   command
     .addOption(new Option('--frame <mode>', 'what a reply is: raw, line, delimiter:HEX, fixed:N, length:u16be[@OFF][+ADJ], mqtt (default: as many bytes as expected)').argParser(frameArg))
     .addOption(new Option('--max-in-flight <n>', 'with --no-wait: at most this many messages awaiting their reply; then each send waits for one').argParser(countArg).default(MAX_IN_FLIGHT))
@@ -74,13 +77,18 @@ Examples:
   $ netnote tcp-client 127.0.0.1 8080 --connections 64 --hold 2s
   $ netnote tcp-client 127.0.0.1 8080 --data $'AT+CSQ\\r\\n' --frame line --expect-regex '^\\+CSQ: \\d+,\\d+$'
   $ netnote tcp-client 127.0.0.1 1883 --script mqtt-login.yaml        steps: send, expect, sleep, repeat (docs/scripts.md)
-  $ netnote tcp-client 127.0.0.1 502 --template --hex '{seq:u16be} 0000 0006 01 03 0000 000a' --frame length:u16be@4 -c 10`)
+  $ netnote tcp-client 127.0.0.1 502 --template --hex '{seq:u16be} 0000 0006 01 03 0000 000a' --frame length:u16be@4 -c 10
+  $ netnote tcp-client localhost 8883 --tls --ca ca.pem --cert dev.pem --key dev.key --hex 101300044d5154540402003c00076e65746e6f7465 --expect-hex 20020000 -c 1
+  $ netnote tcp-client 127.0.0.1 8443 --tls -k --ping -c 100      TLS round trips, any certificate
+  $ netnote tcp-client 127.0.0.1 8443 --tls --pin sha256//AbC…= --servername device.local`)
     .action((host: string, port: number, options: TcpClientOptions, cmd: Command) =>
       execute(cmd, 'client', async ({ reporter, signal, finish }) => {
         const local = localSpec(options);
+        const tlsSpec = tlsClientSpec(options, options.tls === true, '--tls');
+        const tls = tlsSpec ? await TlsClient.create(tlsSpec, terminalPassphrase()) : null;
         if (options.connections !== undefined) {
           const result = await runCapacity({
-            host, port, local, connections: options.connections, ratePerSecond: options.rate ?? null,
+            host, port, local, tls, connections: options.connections, ratePerSecond: options.rate ?? null,
             holdMs: options.hold, timeoutMs: options.timeout ?? CAPACITY_CONNECT_TIMEOUT_MS,
           }, reporter, signal);
           return finish([{ role: 'client', summary: result.summary }], result.error);
@@ -89,14 +97,14 @@ Examples:
           if (options.ping || options.stream) throw new NetnoteError('usage', '--script runs its own steps: it does not go with --ping or --stream');
           const script = (await loadScriptFile()).loadClientScript(options.script);
           const result = await runTcpScript({
-            host, port, local, timeoutMs: options.timeout ?? null, script: { ...script, frame: options.frame ?? script.frame },
+            host, port, local, tls, timeoutMs: options.timeout ?? null, script: { ...script, frame: options.frame ?? script.frame },
           }, reporter, signal);
           return finish([{ role: 'client', summary: result.summary }], result.error);
         }
         if (options.stream) {
           const given = options.size !== undefined || options.data !== undefined || options.hex !== undefined || options.file !== undefined;
           const result = await runStream({
-            host, port, local, timeoutMs: options.timeout ?? null, durationMs: options.duration, parallel: options.parallel,
+            host, port, local, tls, timeoutMs: options.timeout ?? null, durationMs: options.duration, parallel: options.parallel,
             reverse: options.reverse === true, blockSize: given ? (await loadPayload(payloadSpec(options))).length || STREAM_BLOCK : STREAM_BLOCK,
           }, reporter, signal);
           return finish([{ role: 'client', summary: result.summary }], result.error);
@@ -109,7 +117,7 @@ Examples:
         const payload = template ? template.expand({ seq: 1, captures: [] }) : await loadPayload(payloadSpec(options));
         if (payload.length === 0) throw new NetnoteError('usage', 'the payload is empty: TCP cannot send 0 bytes');
         const result = await runTcpClient({
-          host, port, payload, template, reply, local,
+          host, port, payload, template, reply, local, tls,
           frame: options.frame ?? null,
           count: options.count ?? (ping ? PING_COUNT : null),
           intervalMs: ping && cmd.getOptionValueSource('interval') === 'default' ? 0 : options.interval,

@@ -1,12 +1,14 @@
 import { Option, type Command } from 'commander';
 import { parseHost, parsePort } from '../core/socket/address.js';
 import type { FrameSpec } from '../core/message/frame.js';
+import { TlsServer } from '../core/socket/tls-server.js';
 import { TcpServer } from '../core/tcp/server.js';
 import { addAnswerOptions, answerPlan, type AnswerOptions } from './answer-options.js';
 import { serveUntilStopped, type Execute } from './context.js';
 import { countArg, durationArg, frameArg } from './options.js';
+import { addTlsServerOptions, terminalPassphrase, tlsServerSpec, type TlsServerOptions } from './tls-options.js';
 
-interface ServerOptions extends AnswerOptions {
+interface ServerOptions extends AnswerOptions, TlsServerOptions {
   backlog: number;
   maxClients?: number;
   idleTimeout?: number;
@@ -27,7 +29,8 @@ export function registerTcpServer(program: Command, execute: Execute): void {
     .addOption(new Option('--sink', 'read and count, echo nothing'))
     .addOption(new Option('--frame <mode>', 'cut each client\'s stream into messages: raw, line, delimiter:HEX, fixed:N, length:u16be[@OFF][+ADJ], mqtt').argParser(frameArg))
     .addOption(new Option('-w, --timeout <duration>', 'with --frame: close a client whose message stays incomplete this long').argParser(durationArg));
-  addAnswerOptions(command, 'tcp')
+  addAnswerOptions(command, 'tcp');
+  addTlsServerOptions(command)
     .addHelpText('after', `
 Runs until Ctrl-C (exit 130) or SIGTERM (exit 0), then prints a summary.
 
@@ -38,10 +41,15 @@ Examples:
   $ netnote tcp-server 127.0.0.1 9000 --sink --quiet
   $ netnote tcp-server 127.0.0.1 8080 --frame line --reply $'OK\\r\\n' --greeting $'READY\\r\\n'
   $ netnote tcp-server 127.0.0.1 8080 --push $'STATUS?\\r\\n' --every 30s
-  $ netnote tcp-server 127.0.0.1 1502 --script modbus.yaml      rules, replies, pushes (docs/scripts.md)`)
+  $ netnote tcp-server 127.0.0.1 1502 --script modbus.yaml      rules, replies, pushes (docs/scripts.md)
+  $ netnote tcp-server 0.0.0.0 8443 --tls --self-signed --save-cert server.pem     a device trusts or pins server.pem
+  $ netnote tcp-server 127.0.0.1 8883 --tls --cert srv.pem --key srv.key --client-ca ca.pem   mutual TLS
+  $ netnote tcp-server 127.0.0.1 8443 --tls --self-signed --key-type rsa --san localhost,192.0.2.10`)
     .action((host: string, port: number, options: ServerOptions, cmd: Command) =>
       execute(cmd, 'server', async (context) => {
         const { plan, frame } = await answerPlan(options);
+        const tlsSpec = tlsServerSpec(options, cmd.getOptionValueSource('keyType') !== 'default');
+        const tls = tlsSpec ? await TlsServer.create(tlsSpec, host, terminalPassphrase()) : null;
         const server = await TcpServer.start({
           host, port,
           backlog: options.backlog,
@@ -51,6 +59,7 @@ Examples:
           frame: options.frame ?? frame,
           plan,
           frameTimeoutMs: options.timeout ?? null,
+          tls,
         }, context.reporter);
         await serveUntilStopped(server, context);
       }));

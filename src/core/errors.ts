@@ -8,6 +8,8 @@ const EXIT_CODES = {
   usage: 2,
   resolve: 3,
   unreachable: 4,
+  // Not reachable securely: the same exit code as unreachable, its own code for scripts.
+  tls: 4,
   timeout: 5,
   lost: 6,
   bind: 7,
@@ -68,6 +70,10 @@ export function fromSystemError(err: unknown, place: ErrorPlace): NetnoteError {
   if (err instanceof NetnoteError) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
   const where = hostPort(place.host, place.port);
+  if (isTlsErrorCode(code)) {
+    const { reason, hint } = tlsFailure(err as NodeJS.ErrnoException);
+    return new NetnoteError('tls', `TLS with ${where} failed: ${reason} (${code})`, hint);
+  }
   switch (code) {
     case 'ECONNREFUSED':
       return new NetnoteError('unreachable', `nothing listening on ${where} (connection refused)`,
@@ -111,4 +117,40 @@ export function fromSystemError(err: unknown, place: ErrorPlace): NetnoteError {
       return new NetnoteError('lost', `${place.doing} ${where} failed: ${message}`);
     }
   }
+}
+
+/** OpenSSL's errors (`ERR_SSL_…`: an alert, a protocol error) and Node's TLS errors. */
+export function isTlsErrorCode(code: string): boolean {
+  return /^ERR_(SSL|TLS)_/.test(code);
+}
+
+/** Whether a socket error ended its TLS (a handshake, or a certificate refused), without building the error a run ends with. */
+export function isTlsFailure(err: unknown): boolean {
+  return err instanceof NetnoteError ? err.code === 'tls' : isTlsErrorCode((err as NodeJS.ErrnoException | undefined)?.code ?? '');
+}
+
+// What a TLS error means for the person at either end, first match wins. An alert is what the
+// peer said (`…_ALERT_…`); the others are what our own OpenSSL refused.
+const TLS_FAILURES: Array<[RegExp, string, string?]> = [
+  [/ALERT_CERTIFICATE_REQUIRED/, 'the server requires a client certificate', 'give one with --cert FILE --key FILE'],
+  [/PEER_DID_NOT_RETURN_A_CERTIFICATE/, 'the client sent no certificate (--client-ca requires one)'],
+  [/ALERT_UNKNOWN_CA/, 'the peer does not trust our certificate (unknown CA)', 'the peer needs the CA that issued our certificate'],
+  [/ALERT_CERTIFICATE_EXPIRED/, 'the peer says our certificate expired'],
+  [/ALERT_(BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|UNSUPPORTED_CERTIFICATE|CERTIFICATE_REVOKED|ACCESS_DENIED)/, 'the peer refused our certificate'],
+  [/ALERT_PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE|VERSION_TOO_(LOW|HIGH)|WRONG_SSL_VERSION/, 'no TLS version in common', 'compare --tls-min/--tls-max with what the peer allows'],
+  [/NO_APPLICATION_PROTOCOL/, 'no ALPN protocol in common', 'compare --alpn with what the peer offers'],
+  [/NO_SHARED_CIPHER|NO_SUITABLE_SIGNATURE_ALGORITHM|NO_SHARED_SIGNATURE_ALGORITHMS/, 'no cipher or signature algorithm in common'],
+  [/ALERT_HANDSHAKE_FAILURE|ALERT_INSUFFICIENT_SECURITY/, 'the peer refused the handshake (handshake failure alert)',
+    'no cipher or key type in common, or (TLS 1.2) the peer requires a client certificate: --cert FILE --key FILE'],
+  // An echo server sends our own hello back: an unexpected message.
+  [/WRONG_VERSION_NUMBER|HTTP_REQUEST|HTTPS_PROXY_REQUEST|PACKET_LENGTH_TOO_LONG|UNKNOWN_PROTOCOL|RECORD_LAYER_FAILURE|UNEXPECTED_MESSAGE|UNEXPECTED_RECORD/, 'the peer does not speak TLS on this port',
+    'check the port, or talk to it without --tls'],
+  [/ALERT_DECRYPT_ERROR|BAD_SIGNATURE|DIGEST_CHECK_FAILED/, 'a handshake signature did not verify (wrong key for the certificate?)'],
+];
+
+/** The reason and hint of a TLS error, in words (without its code); OpenSSL's own reason when the table has none. */
+export function tlsFailure(err: NodeJS.ErrnoException & { reason?: string }): { reason: string; hint?: string } {
+  const known = TLS_FAILURES.find(([pattern]) => pattern.test(err.code ?? ''));
+  if (known) return { reason: known[1], ...(known[2] ? { hint: known[2] } : {}) };
+  return { reason: err.reason ?? err.message };
 }

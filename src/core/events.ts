@@ -19,6 +19,7 @@ export type EndReason =
   | 'framing'       // the stream could not be cut into messages (--frame)
   | 'script-close'  // the server's script closed the connection (action: close)
   | 'script-reset'  // the server's script reset it (action: reset)
+  | 'tls-failed'    // the TLS handshake failed, or a certificate was refused
   | 'failed';       // never connected
 
 /**
@@ -51,7 +52,12 @@ export type NetEvent =
   | { event: 'no-reply'; role: Role; seq: number; waitedMs: number }
   /** The stream could not be cut into messages, or a message never completed: what was buffered. */
   | { event: 'frame-error'; role: Role; frame: string; message: string; buffered: Buffer; remote?: Endpoint; client?: number }
-  | ({ event: 'tls'; role: Role } & TlsInfo)
+  /** A TLS session is up; on a server, per client (`remote`). */
+  | ({ event: 'tls'; role: Role; remote?: Endpoint } & TlsInfo)
+  /** A server's handshake with one client failed, or its certificate was refused. */
+  | { event: 'tls-failed'; role: 'server'; remote: Endpoint; message: string; code: string; ms: number }
+  /** The certificate a TLS server presents, once at start. */
+  | ({ event: 'certificate'; role: 'server' } & ServerCertificate)
   /**
    * Throughput per second of a stream (client) or a sink (server): bytes moved in [fromS, toS);
    * a stream's per connection, a sink's per client (each client that sent something that second).
@@ -81,20 +87,58 @@ export type NetEvent =
   | { event: 'warning'; role: Role; message: string }
   | ({ event: 'error'; role: Role; exitCode: number } & ErrorInfo);
 
-/** A TLS session as the `tls` line shows it. */
-export interface TlsInfo {
+/** A certificate as a person compares it with what a device holds. */
+export interface CertificateInfo {
+  /** `CN=broker, O=Example`. */
+  subject: string;
+  issuer: string;
+  /** Subject alternative names: `DNS:localhost`, `IP:127.0.0.1`. */
+  san: string[];
+  /** ISO 8601. */
+  validFrom: string;
+  validTo: string;
+  /** SHA-256 of the certificate, `AB:CD:…` as openssl and browsers show it. */
+  fingerprint256: string;
+  /** SHA-256 of the public key, `sha256//BASE64`: what --pin (curl's --pinnedpubkey) takes. */
+  pin: string;
+}
+
+/** Why a peer's certificate did not verify, in words scripts can match. */
+export type VerifyFailure =
+  | 'expired' | 'not-yet-valid' | 'wrong-name' | 'unknown-issuer' | 'self-signed'
+  | 'pin-mismatch' | 'no-certificate' | 'untrusted';
+
+type PeerCertificate = { [K in keyof CertificateInfo]: CertificateInfo[K] | (K extends 'san' ? never : null) };
+
+/** A TLS session as the `tls` line shows it; the certificate fields are the peer's (null: it sent none). */
+export type TlsInfo = PeerCertificate & {
   protocol: string;
   cipher: string;
   alpn: string | null;
+  /** SNI: the name a client sent, or the one a server received. */
+  servername: string | null;
+  /** Whether the peer's certificate verified: chain, name, --pin. */
   authorized: boolean;
+  /** OpenSSL's or Node's code when it did not (`CERT_HAS_EXPIRED`, `ERR_TLS_CERT_ALTNAME_INVALID`, `PIN_MISMATCH`). */
   authorizationError: string | null;
-  subject: string | null;
-  issuer: string | null;
-  /** Certificate expiry, ISO 8601. */
-  validTo: string | null;
+  failure: VerifyFailure | null;
+  /** false when the verification decided nothing: --insecure, or a server that does not require client certificates. */
+  enforced: boolean;
+  /** The session was resumed (no full handshake). */
+  resumed: boolean;
   /** Handshake time. */
   ms: number;
-}
+};
+
+/** What a TLS server presents: its certificate, how its key was made, where it was saved. */
+export type ServerCertificate = CertificateInfo & {
+  /** `ECDSA P-256`, `RSA 2048`. */
+  keyType: string;
+  selfSigned: boolean;
+  /** --save-cert / --save-key, or null. */
+  savedTo: string | null;
+  keySavedTo: string | null;
+};
 
 /** Where the core sends events. `messages` is false when nobody reads per-message events (--quiet). */
 export interface EventSink {

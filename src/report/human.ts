@@ -12,6 +12,7 @@ import { bytes, ms, pair, plural, seconds, tuple } from './format.js';
 import { capacityLines, intervalLine, streamLines, wireLine } from './measure-lines.js';
 import { interfacesLines, routeLines } from './nic-lines.js';
 import { resolveLines } from './resolve-lines.js';
+import { certificateLine, tlsLine, tlsStatsLine } from './tls-lines.js';
 import type { Reporter } from './reporter.js';
 import type { Symbols } from './symbols.js';
 import type { LineWriter } from './writer.js';
@@ -47,6 +48,7 @@ const REASONS: Record<EndReason, string> = {
   framing: 'framing error',
   'script-close': 'closed by script',
   'script-reset': 'reset by script',
+  'tls-failed': 'TLS failed',
   failed: 'failed',
 };
 
@@ -99,7 +101,15 @@ export class HumanReporter implements Reporter {
       }
       case 'warning': return this.options.err.write(`${this.tag(e.role)} ${this.c.yellow(`warning: ${e.message}`)}`);
       case 'error': return; // the CLI prints the final error on stderr, once, for every output mode
-      case 'tls': return this.line(e.role, `tls established: ${e.protocol}, ${e.cipher}${e.alpn ? `, ${e.alpn}` : ''}${this.extra(`${e.subject ?? 'no certificate'}${e.authorized ? '' : `, not verified: ${e.authorizationError}`}; ${ms(e.ms)}`)}`);
+      case 'tls': {
+        const { text, extra } = tlsLine(e);
+        return this.line(e.role, `${this.peerLabel(e.role, e.remote)}${text}${this.extra(extra)}`);
+      }
+      case 'tls-failed': return this.line('server', `${this.peerLabel('server', e.remote)}${this.c.red(`tls failed: ${e.message}`)}${this.extra(`${e.code}; ${ms(e.ms)}`)}`);
+      case 'certificate': {
+        const { text, extra } = certificateLine(e);
+        return this.line('server', `${text}${this.extra(extra)}`);
+      }
       case 'response': return; // shown in the summary; the raw bytes are the recv lines
       case 'interval': return this.line(e.role, intervalLine(e));
       case 'summary':
@@ -235,6 +245,7 @@ export class HumanReporter implements Reporter {
     this.line('server', this.c.bold(`--- ${s.proto}${where} summary ---`));
     const { served, rejected, active } = s.clients;
     this.line('server', `${plural(served, 'client')} served, ${rejected} rejected, ${active} still connected; in ${bytes(s.bytesIn)}, out ${bytes(s.bytesOut)}; up ${seconds(s.durationMs)}`);
+    if (s.tls) this.line('server', tlsStatsLine(s.tls));
     if (s.olderClients > 0) this.line('server', `(${s.olderClients} earlier clients not listed)`);
     for (const r of s.perClient) {
       this.line('server', `[client addr: ${pair(r.remote)}] in ${bytes(r.bytesIn)}, out ${bytes(r.bytesOut)}, ${seconds(r.ms)}, ${REASONS[r.reason]}`);

@@ -6,16 +6,15 @@ import { NetnoteError, fromSystemError } from '../errors.js';
 import type { EndReason, EventSink, NetEvent, TlsInfo } from '../events.js';
 import { pauseForOutput } from '../run/backpressure.js';
 import type { LocalSpec } from '../socket/local.js';
-import { connectTcp, localEndpoint, remoteEndpoint } from '../socket/tcp.js';
-import { secureClient } from '../socket/tls.js';
+import { connectTcp } from '../socket/tcp.js';
+import type { TlsClient } from '../socket/tls.js';
 
 export interface HttpGetConfig {
   host: string;
   port: number;
   local: LocalSpec | null;
-  tls: boolean;
-  /** Skip certificate verification (--insecure). */
-  insecure: boolean;
+  /** https: the connection is secured before the request is sent. */
+  tls: TlsClient | null;
   method: 'GET' | 'HEAD';
   path: string;
   /** Extra request headers, in order, after Host (and before Connection). */
@@ -65,7 +64,16 @@ export async function runHttpGet(config: HttpGetConfig, sink: EventSink, signal:
     messages: sink.messages,
     emit(event: NetEvent) {
       if (event.event === 'resolved') timings.dns = event.ms;
-      if (event.event === 'connected') timings.connect = event.ms;
+      if (event.event === 'connected') {
+        timings.connect = event.ms;
+        summary.remote = event.remote;
+        summary.local = event.local;
+      }
+      if (event.event === 'tls') {
+        timings.tls = event.ms;
+        const { event: _, role: __, ...info } = event;
+        summary.tls = info;
+      }
       sink.emit(event);
     },
     room: () => sink.room(),
@@ -82,7 +90,7 @@ export async function runHttpGet(config: HttpGetConfig, sink: EventSink, signal:
     clearTimeout(timer);
     summary.timingsMs = { ...timings, total: elapsedMs(started) };
     summary.ended = error === null ? (config.keepAlive ? 'completed' : 'peer-closed')
-      : error.code === 'interrupted' ? 'interrupted' : error.code === 'timeout' ? 'timeout' : 'failed';
+      : error.code === 'interrupted' ? 'interrupted' : error.code === 'timeout' ? 'timeout' : error.code === 'tls' ? 'tls-failed' : 'failed';
     return { summary, error };
   };
   const stopped = (): NetnoteError => signal.aborted
@@ -91,23 +99,13 @@ export async function runHttpGet(config: HttpGetConfig, sink: EventSink, signal:
 
   let socket: net.Socket;
   try {
-    socket = await connectTcp({ host: config.host, port: config.port, local: config.local, timeoutMs: config.maxTimeMs, signal: stop }, tap);
+    socket = await connectTcp({ host: config.host, port: config.port, local: config.local, timeoutMs: config.maxTimeMs, signal: stop, tls: config.tls }, tap);
   } catch (err) {
     const error = fromSystemError(err, { host: config.host, port: config.port, doing: 'connect' });
     return finish(error.code === 'interrupted' ? stopped() : error);
   }
-  summary.remote = remoteEndpoint(socket);
-  summary.local = localEndpoint(socket);
   try {
-    let stream: net.Socket = socket;
-    if (config.tls) {
-      const secured = await secureClient(socket, { host: config.host, port: config.port, insecure: config.insecure, alpn: ['http/1.1'] }, stop);
-      stream = secured.socket;
-      summary.tls = secured.info;
-      timings.tls = secured.info.ms;
-      tap.emit({ event: 'tls', role: 'client', ...secured.info });
-    }
-    await exchange(stream, config, summary, timings, tap, stop);
+    await exchange(socket, config, summary, timings, tap, stop);
     return finish(null);
   } catch (err) {
     const error = stop.aborted ? stopped() : fromSystemError(err, { host: config.host, port: config.port, doing: 'io' });

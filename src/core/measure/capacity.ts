@@ -6,11 +6,14 @@ import { NetnoteError } from '../errors.js';
 import type { EventSink } from '../events.js';
 import type { LocalSpec } from '../socket/local.js';
 import { connectTcp } from '../socket/tcp.js';
+import type { TlsClient } from '../socket/tls.js';
 
 export interface CapacityConfig {
   host: string;
   port: number;
   local: LocalSpec | null;
+  /** --tls: a connection counts as established once its handshake is done. */
+  tls: TlsClient | null;
   connections: number;
   /** Connections opened per second; null opens them all at once. */
   ratePerSecond: number | null;
@@ -77,7 +80,7 @@ export async function runCapacity(config: CapacityConfig, sink: EventSink, signa
   const attempts: Array<Promise<void>> = [];
   for (let i = 0; i < config.connections && !signal.aborted; i++) {
     if (config.ratePerSecond !== null && i > 0) await pause(1000 / config.ratePerSecond, signal);
-    attempts.push(connectTcp({ host: config.host, port: config.port, local: config.local, timeoutMs: config.timeoutMs, signal }, MUTED).then((socket) => {
+    attempts.push(connectTcp({ host: config.host, port: config.port, local: config.local, timeoutMs: config.timeoutMs, signal, tls: config.tls }, MUTED).then((socket) => {
       summary.established++;
       summary.remote ??= { address: socket.remoteAddress!, port: socket.remotePort!, family: socket.remoteFamily === 'IPv6' ? 'IPv6' : 'IPv4' };
       open.add(socket);

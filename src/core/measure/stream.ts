@@ -2,16 +2,19 @@ import { setMaxListeners } from 'node:events';
 import type net from 'node:net';
 import { hostPort, type Endpoint } from '../endpoint.js';
 import { NetnoteError, fromSystemError } from '../errors.js';
-import type { EndReason, EventSink } from '../events.js';
+import type { EndReason, EventSink, TlsInfo } from '../events.js';
 import { LoopTurns } from '../run/control.js';
 import type { LocalSpec } from '../socket/local.js';
 import { connectTcp, localEndpoint, remoteEndpoint } from '../socket/tcp.js';
+import { tlsSession, type TlsClient } from '../socket/tls.js';
 import { mtuOf, sumWire, tcpStreamWire, type WireEstimate } from './wire.js';
 
 export interface StreamConfig {
   host: string;
   port: number;
   local: LocalSpec | null;
+  /** --tls: every connection secured; the bytes counted are the payload's. */
+  tls: TlsClient | null;
   /** Connect timeout per connection. */
   timeoutMs: number | null;
   durationMs: number;
@@ -34,6 +37,8 @@ export interface StreamSummary {
   bitsPerSecond: number;
   connections: Array<{ bytes: number; bitsPerSecond: number }>;
   wire: WireEstimate | null;
+  /** The first connection's TLS session; null without TLS. */
+  tls: TlsInfo | null;
   ended: EndReason;
 }
 
@@ -47,11 +52,11 @@ const DRAIN_MS = 10_000;
 export async function runStream(config: StreamConfig, sink: EventSink, signal: AbortSignal): Promise<{ summary: StreamSummary; error: NetnoteError | null }> {
   const summary: StreamSummary = {
     proto: 'tcp-stream', target: hostPort(config.host, config.port), remote: null, direction: config.reverse ? 'receive' : 'send',
-    durationMs: 0, bytes: 0, bitsPerSecond: 0, connections: [], wire: null, ended: 'failed',
+    durationMs: 0, bytes: 0, bitsPerSecond: 0, connections: [], wire: null, tls: null, ended: 'failed',
   };
   setMaxListeners(config.parallel + 10, signal); // each connect listens for Ctrl-C
   const connects = await Promise.allSettled(Array.from({ length: config.parallel }, () =>
-    connectTcp({ host: config.host, port: config.port, local: config.local, timeoutMs: config.timeoutMs, signal }, sink)));
+    connectTcp({ host: config.host, port: config.port, local: config.local, timeoutMs: config.timeoutMs, signal, tls: config.tls }, sink)));
   const failed = connects.find((c) => c.status === 'rejected');
   if (failed) {
     // All or nothing, as iperf3 -P: the connections that did open are closed again.
@@ -60,6 +65,7 @@ export async function runStream(config: StreamConfig, sink: EventSink, signal: A
   }
   const sockets = connects.map((c) => (c as PromiseFulfilledResult<net.Socket>).value);
   summary.remote = remoteEndpoint(sockets[0]!);
+  summary.tls = tlsSession(sockets[0]!);
   const local = localEndpoint(sockets[0]!); // a closed socket no longer knows its address
 
   const started = performance.now();
@@ -103,7 +109,7 @@ export async function runStream(config: StreamConfig, sink: EventSink, signal: A
   summary.bitsPerSecond = rate(summary.bytes, summary.durationMs);
   summary.wire = sumWire(...summary.connections.map((c) => tcpStreamWire(c.bytes, local.family, mtuOf(local.address))));
   const error = signal.aborted ? new NetnoteError('interrupted', 'interrupted') : failures[0] ?? null;
-  summary.ended = error === null ? 'completed' : error.code === 'interrupted' ? 'interrupted' : error.code === 'lost' ? 'reset' : 'failed';
+  summary.ended = error === null ? 'completed' : error.code === 'interrupted' ? 'interrupted' : error.code === 'lost' ? 'reset' : error.code === 'tls' ? 'tls-failed' : 'failed';
   return { summary, error };
 }
 

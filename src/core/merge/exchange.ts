@@ -2,7 +2,7 @@ import type { DatagramSecond } from '../measure/datagram-seconds.js';
 import { RttRecorder } from '../measure/rtt.js';
 import { sumWire } from '../measure/wire.js';
 import { lossPercent, type ClientSummary, type Counter, type DatagramStats } from '../message/exchange.js';
-import { mergedOutcome, mergedSecond, sameEndpoint, sum, wallSpan, type RunPart } from './parts.js';
+import { mergedOutcome, mergedSecond, sameEndpoint, sameTls, sum, wallSpan, type RunPart } from './parts.js';
 
 /**
  * Exchanges (tcp-client, udp-client, --ping) added up: counters summed, round-trip times from the
@@ -27,6 +27,7 @@ export async function mergeExchanges(parts: Array<RunPart<ClientSummary>>): Prom
     ended: mergedOutcome(parts).ended,
     datagrams: summaries.some((s) => s.datagrams) ? mergeDatagrams(parts, span.start, sent.messages) : null,
     wire: wires.length > 0 ? sumWire(...wires) : null,
+    tls: sameTls(summaries.map((s) => s.tls)),
   };
 }
 

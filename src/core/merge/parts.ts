@@ -1,5 +1,5 @@
 import type { Endpoint } from '../endpoint.js';
-import type { EndReason } from '../events.js';
+import type { EndReason, TlsInfo } from '../events.js';
 import type { ErrorInfo } from '../errors.js';
 
 // How runs made apart (other processes, other hosts) line up when they are added together: by the
@@ -42,6 +42,17 @@ export function sameEndpoint(endpoints: Array<Endpoint | null>): Endpoint | null
   const [first] = endpoints;
   if (!first) return null;
   return endpoints.every((e) => e && e.address === first.address && e.port === first.port && e.family === first.family) ? first : null;
+}
+
+/**
+ * The TLS session every run had alike (protocol, cipher, peer certificate), or null when they
+ * differ or a run had none: a session describes one connection, it does not add up.
+ */
+export function sameTls(sessions: Array<TlsInfo | null>): TlsInfo | null {
+  const [first] = sessions;
+  if (!first) return null;
+  const alike = (s: TlsInfo | null) => s !== null && s.protocol === first.protocol && s.cipher === first.cipher && s.fingerprint256 === first.fingerprint256;
+  return sessions.every(alike) ? first : null;
 }
 
 /** The merged outcome: the first run that failed decides it, as the first failure ends a single run. */

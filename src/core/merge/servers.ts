@@ -28,6 +28,11 @@ export function mergeTcpServers(parts: Array<RunPart<ServerSummary>>): ServerSum
     durationMs: wallSpan(parts, (s) => s.durationMs).durationMs,
     perClient: listed,
     olderClients: sum(summaries.map((s) => s.olderClients)) + records.length - listed.length,
+    tls: summaries.some((s) => s.tls) ? {
+      handshakes: sum(summaries.map((s) => s.tls?.handshakes ?? 0)),
+      failed: sum(summaries.map((s) => s.tls?.failed ?? 0)),
+      resumed: sum(summaries.map((s) => s.tls?.resumed ?? 0)),
+    } : null,
   };
 }
 

@@ -1,6 +1,6 @@
 import { rate, type StreamSummary } from '../measure/stream.js';
 import { sumWire } from '../measure/wire.js';
-import { mergedOutcome, mergedSecond, sameEndpoint, sum, wallSpan, type IntervalPart, type RunPart } from './parts.js';
+import { mergedOutcome, mergedSecond, sameEndpoint, sameTls, sum, wallSpan, type IntervalPart, type RunPart } from './parts.js';
 
 /** Streams added up: every connection of every run, the bytes over the wall-clock span they took together. */
 export function mergeStreams(parts: Array<RunPart<StreamSummary>>): StreamSummary {
@@ -18,6 +18,7 @@ export function mergeStreams(parts: Array<RunPart<StreamSummary>>): StreamSummar
     bitsPerSecond: rate(bytes, span.durationMs),
     connections: summaries.flatMap((s) => s.connections),
     wire: wires.length > 0 ? sumWire(...wires) : null,
+    tls: sameTls(summaries.map((s) => s.tls)),
     ended: mergedOutcome(parts).ended,
   };
 }

@@ -3,6 +3,7 @@ import type { EventSink } from '../events.js';
 import type { RttRecorder } from '../measure/rtt.js';
 import { LoopTurns, type RunControl } from '../run/control.js';
 import type { LocalSpec } from '../socket/local.js';
+import type { TlsClient } from '../socket/tls.js';
 import type { Counter, ScriptStats } from './exchange.js';
 import { FrameError, Framer, MAX_FRAME, frameName, type Frame, type FrameSpec } from './frame.js';
 import { describeMatcher, matchMessage, type Matcher } from './match.js';
@@ -42,6 +43,8 @@ export interface ScriptRunConfig {
   /** -w: the timeout of expects that give none (over the file's `timeout:`); TCP: the connect timeout too. */
   timeoutMs: number | null;
   script: ClientScript;
+  /** tcp-client --tls: the connection is secured before the first step. */
+  tls?: TlsClient | null;
 }
 
 /** What the engine needs of the flow's socket. */

@@ -1,6 +1,6 @@
 import type { Endpoint } from '../endpoint.js';
 import type { NetnoteError } from '../errors.js';
-import type { EndReason, Proto } from '../events.js';
+import type { EndReason, Proto, TlsInfo } from '../events.js';
 import type { DatagramSecond } from '../measure/datagram-seconds.js';
 import type { RttSummary } from '../measure/rtt.js';
 import type { WireEstimate } from '../measure/wire.js';
@@ -55,6 +55,8 @@ export interface ClientSummary {
   datagrams: DatagramStats | null;
   /** What the run cost on the link, next to its payload (null when it never connected). */
   wire: WireEstimate | null;
+  /** The TLS session (tcp-client --tls), as its `tls` line showed it; null without TLS. */
+  tls: TlsInfo | null;
   /** --script runs only: how far the script got. */
   script?: ScriptStats;
 }
@@ -97,9 +99,9 @@ export function lossPercent(lost: number, sent: number): number {
 
 /** The summary of a client run that never got to send: resolution, connect or setup failed. */
 export function unconnectedSummary(proto: Proto, rounds: number | null, error: NetnoteError, durationMs: number): ClientSummary {
-  const ended: EndReason = error.code === 'interrupted' ? 'interrupted' : error.code === 'timeout' ? 'timeout' : 'failed';
+  const ended: EndReason = error.code === 'interrupted' ? 'interrupted' : error.code === 'timeout' ? 'timeout' : error.code === 'tls' ? 'tls-failed' : 'failed';
   return {
     proto, remote: null, local: null, connected: false, rounds,
-    sent: { messages: 0, bytes: 0 }, received: { messages: 0, bytes: 0 }, rttMs: null, durationMs, ended, datagrams: null, wire: null,
+    sent: { messages: 0, bytes: 0 }, received: { messages: 0, bytes: 0 }, rttMs: null, durationMs, ended, datagrams: null, wire: null, tls: null,
   };
 }

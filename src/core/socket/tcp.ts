@@ -5,6 +5,8 @@ import { NetnoteError, fromSystemError } from '../errors.js';
 import type { EventSink, Role } from '../events.js';
 import { bindError, isBindFailure, localBinding, type LocalBinding, type LocalSpec } from './local.js';
 import { resolveAndSay, resolveHost, type ResolvedAddress } from './lookup.js';
+import type { TlsClient } from './tls.js';
+import type { TlsServer } from './tls-server.js';
 
 export interface ConnectOptions {
   host: string;
@@ -15,6 +17,8 @@ export interface ConnectOptions {
   timeoutMs: number | null;
   signal: AbortSignal;
   role?: Role;
+  /** --tls: the socket returned is already secured (bounded by timeoutMs too). */
+  tls?: TlsClient | null;
 }
 
 export function localEndpoint(socket: net.Socket): Endpoint {
@@ -28,8 +32,15 @@ export function remoteEndpoint(socket: net.Socket): Endpoint {
 /**
  * The note's TCP client steps: socket created, getaddrinfo, connect. Every address the resolver
  * gives is tried in order (a `localhost` that answers ::1 first must still reach 127.0.0.1).
+ * With TLS, the handshake follows on the connection made; a failed one does not try the next address.
  */
 export async function connectTcp(options: ConnectOptions, sink: EventSink): Promise<net.Socket> {
+  const socket = await connectFirst(options, sink);
+  if (!options.tls) return socket;
+  return options.tls.secure(socket, { host: options.host, port: options.port, timeoutMs: options.timeoutMs, signal: options.signal, role: options.role ?? 'client' }, sink);
+}
+
+async function connectFirst(options: ConnectOptions, sink: EventSink): Promise<net.Socket> {
   const role = options.role ?? 'client';
   sink.emit({ event: 'created', role, proto: 'tcp' });
   const addresses = await resolveAndSay(options.host, role, sink);
@@ -96,13 +107,16 @@ export interface ListenOptions {
   host: string;
   port: number;
   backlog: number;
+  /** --tls: every accepted socket is handed over wrapped, its handshake under way. */
+  tls?: TlsServer | null;
 }
 
 /** The note's TCP server steps: socket created, bind, listen. Node binds and listens in one call. */
 export async function listenTcp(options: ListenOptions, sink: EventSink, onConnection: (socket: net.Socket) => void): Promise<{ listener: net.Server; local: Endpoint }> {
   sink.emit({ event: 'created', role: 'server', proto: 'tcp' });
   const [target] = await resolveHost(options.host);
-  const server = net.createServer({ noDelay: true }, onConnection);
+  const { tls } = options;
+  const server = net.createServer({ noDelay: true }, tls ? (raw) => tls.accept(raw, sink, onConnection) : onConnection);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(fromSystemError(err, { host: target!.address, port: options.port, doing: 'listen' })));
     server.listen({ host: target!.address, port: options.port, backlog: options.backlog }, () => resolve());
@@ -111,5 +125,6 @@ export async function listenTcp(options: ListenOptions, sink: EventSink, onConne
   const local = endpoint(address, port, family);
   sink.emit({ event: 'bound', role: 'server', local });
   sink.emit({ event: 'listening', role: 'server', local, backlog: options.backlog });
+  if (tls) sink.emit({ event: 'certificate', role: 'server', ...tls.certificate });
   return { listener: server, local };
 }

@@ -11,8 +11,11 @@ import { MAX_REGEX_REPLY, keepsReply, mismatch, regexComplete, replyLength, repl
 import { pauseForOutput } from '../run/backpressure.js';
 import { LoopTurns, RunControl } from '../run/control.js';
 import { connectTcp, localEndpoint, remoteEndpoint } from '../socket/tcp.js';
+import { tlsSession, type TlsClient } from '../socket/tls.js';
 
 export interface TcpClientConfig extends ExchangeConfig {
+  /** --tls: the exchange runs over TLS (the loop never knows). */
+  tls: TlsClient | null;
   /** Connect timeout, and the per-reply timeout; null waits forever, as the note does. */
   timeoutMs: number | null;
   /** With wait off: at most this many messages awaiting their reply; then sending waits. */
@@ -42,7 +45,7 @@ export async function runTcpClient(config: TcpClientConfig, sink: EventSink, sig
   const rtt = await RttRecorder.create(); // before connecting: a reply must find its handler ready
   let socket: net.Socket;
   try {
-    socket = await connectTcp({ host: config.host, port: config.port, local: config.local, timeoutMs: config.timeoutMs, signal }, sink);
+    socket = await connectTcp({ host: config.host, port: config.port, local: config.local, timeoutMs: config.timeoutMs, signal, tls: config.tls }, sink);
   } catch (err) {
     const error = fromSystemError(err, { host: config.host, port: config.port, doing: 'connect' });
     return { summary: unconnectedSummary('tcp', config.count, error, elapsedMs(started)), error };
@@ -79,7 +82,7 @@ class TcpClientRun {
     socket.on('end', () => this.control.end('peer-closed', null));
     socket.on('error', (err) => {
       const error = fromSystemError(err, { host: config.host, port: config.port, doing: 'io' });
-      this.control.end(error.code === 'lost' ? 'reset' : 'failed', error);
+      this.control.end(error.code === 'lost' ? 'reset' : error.code === 'tls' ? 'tls-failed' : 'failed', error);
     });
     socket.on('close', () => this.control.end('peer-closed', null));
   }
@@ -102,7 +105,7 @@ class TcpClientRun {
       summary: {
         proto: 'tcp', remote, local, connected: true, rounds: this.config.count,
         sent: { ...this.sent }, received: { ...this.received }, rttMs: this.rtt.summary(),
-        durationMs, ended: reason, datagrams: null,
+        durationMs, ended: reason, datagrams: null, tls: tlsSession(this.socket),
         wire: tcpExchangeWire({
           family: local.family, mtu: mtuOf(local.address), messages: this.sent.messages, messageBytes: this.sent.bytes,
           replies: this.received.messages, replyBytes: this.received.bytes, intervalMs: this.config.intervalMs,

@@ -10,6 +10,7 @@ import { unconnectedSummary, type ClientResult } from '../message/exchange.js';
 import { pauseForOutput } from '../run/backpressure.js';
 import { RunControl } from '../run/control.js';
 import { connectTcp, localEndpoint, remoteEndpoint } from '../socket/tcp.js';
+import { tlsSession } from '../socket/tls.js';
 
 /** tcp-client --script: connect, then run the script's steps on that one connection. */
 export async function runTcpScript(config: ScriptRunConfig, sink: EventSink, signal: AbortSignal): Promise<ClientResult> {
@@ -17,7 +18,7 @@ export async function runTcpScript(config: ScriptRunConfig, sink: EventSink, sig
   const rtt = await RttRecorder.create();
   let socket: net.Socket;
   try {
-    socket = await connectTcp({ host: config.host, port: config.port, local: config.local, timeoutMs: config.timeoutMs, signal }, sink);
+    socket = await connectTcp({ host: config.host, port: config.port, local: config.local, timeoutMs: config.timeoutMs, signal, tls: config.tls ?? null }, sink);
   } catch (err) {
     const error = fromSystemError(err, { host: config.host, port: config.port, doing: 'connect' });
     return { summary: unconnectedSummary('tcp', null, error, elapsedMs(started)), error };
@@ -83,6 +84,7 @@ export async function runTcpScript(config: ScriptRunConfig, sink: EventSink, sig
         family: local.family, mtu: mtuOf(local.address), messages: sent.messages, messageBytes: sent.bytes,
         replies: received.messages, replyBytes: received.bytes, intervalMs: 0,
       }),
+      tls: tlsSession(socket),
       script: conversation.stats,
     },
     error: ended.error,

@@ -1,11 +1,13 @@
 import type net from 'node:net';
 import { elapsedMs } from '../clock.js';
 import type { Endpoint } from '../endpoint.js';
+import { isTlsFailure } from '../errors.js';
 import type { EndReason, EventSink } from '../events.js';
 import { Responder, echoOf, type Answer, type ServerPlan } from '../message/answer.js';
 import { FrameError, Framer, frameName, type FrameSpec } from '../message/frame.js';
 import { pauseForOutput } from '../run/backpressure.js';
 import { listenTcp, localEndpoint, remoteEndpoint } from '../socket/tcp.js';
+import type { TlsServer, TlsServerStats } from '../socket/tls-server.js';
 
 export interface TcpServerConfig {
   host: string;
@@ -23,6 +25,8 @@ export interface TcpServerConfig {
   plan: ServerPlan | null;
   /** A message begun must be complete within this (--timeout), or the client is closed; null waits. */
   frameTimeoutMs: number | null;
+  /** --tls: each client is served over TLS; the echo and the counts are of plaintext. */
+  tls: TlsServer | null;
 }
 
 const RAW: FrameSpec = { kind: 'raw' };
@@ -46,6 +50,8 @@ export interface ServerSummary {
   /** The most recent clients, newest last; `olderClients` counts the ones dropped from the list. */
   perClient: ClientRecord[];
   olderClients: number;
+  /** --tls: handshakes done, failed (client certificates refused included) and resumed; null without TLS. */
+  tls: TlsServerStats | null;
 }
 
 /** Per-client lines kept for the summary; older clients are only counted. */
@@ -127,8 +133,9 @@ export class TcpServer {
     this.clients.set(client.id, client);
     this.sink.emit({ event: 'accepted', role: 'server', client: client.id, remote, local: localEndpoint(socket), active: this.clients.size });
 
-    socket.on('error', () => {
-      if (client.reason === 'peer-closed') client.reason = 'reset';
+    socket.on('error', (err) => {
+      if (client.reason !== 'peer-closed') return;
+      client.reason = isTlsFailure(err) ? 'tls-failed' : 'reset';
     });
     if (idleTimeoutMs !== null) {
       socket.setTimeout(idleTimeoutMs, () => {
@@ -335,6 +342,7 @@ export class TcpServer {
       clients: { served: this.served, rejected: this.rejected, active: this.clients.size },
       bytesIn, bytesOut, durationMs: elapsedMs(this.started),
       perClient: [...this.records], olderClients: this.olderClients,
+      tls: this.config.tls?.stats() ?? null,
     };
   }
 }

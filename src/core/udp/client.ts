@@ -111,7 +111,7 @@ class UdpClientRun {
       summary: {
         proto: 'udp', remote: this.remote, local: { address: local.address, port: local.port, family: this.remote.family },
         connected: true, rounds: this.config.count, sent: { ...this.sent }, received: { ...this.received },
-        rttMs: this.rtt.summary(), durationMs: elapsedMs(this.started), ended: reason,
+        rttMs: this.rtt.summary(), durationMs: elapsedMs(this.started), ended: reason, tls: null,
         datagrams: {
           lost, late: this.late, duplicated: this.duplicated, reordered: this.reordered, foreign: this.foreign,
           lossPercent: lossPercent(lost, this.sent.messages),

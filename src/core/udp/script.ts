@@ -62,6 +62,7 @@ export async function runUdpScript(config: ScriptRunConfig, sink: EventSink, sig
       connected: true, rounds: null, sent: { ...sent }, received: { ...received },
       rttMs: rtt.summary(), durationMs: elapsedMs(started), ended: ended.reason, datagrams: null,
       wire: sumWire(udpWire(sent.messages, sent.bytes, remote.family, mtu), udpWire(datagramsIn, received.bytes, remote.family, mtu)),
+      tls: null,
       script: conversation.stats,
     },
     error: ended.error,

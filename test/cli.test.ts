@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli, startCli } from './support/cli.js';
+import { needs } from './support/needs.js';
+import { commandMissing } from './support/peers.js';
 
 const COMMANDS = ['tcp-server', 'tcp-client', 'udp-server', 'udp-client', 'http-get', 'resolve', 'interfaces', 'route', 'demo'];
 
@@ -52,7 +54,7 @@ describe('the command line', () => {
     expect(stdout).not.toContain('\u001b[');
   });
 
-  it('colours the tags on a terminal, and not with NO_COLOR or --no-color', () => {
+  it('colours the tags on a terminal, and not with NO_COLOR or --no-color', needs(commandMissing('script', 'bsdutils')), () => {
     // script(1) gives the CLI a real pseudo-terminal, as a person's shell would.
     const { NO_COLOR, FORCE_COLOR, ...plain } = process.env;
     const onTerminal = (command: string, env: NodeJS.ProcessEnv = {}) => execFileSync('script', ['-qec', `stty cols 100 rows 30; ${command}`, '/dev/null'], {

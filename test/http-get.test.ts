@@ -15,7 +15,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli } from './support/cli.js';
 import { dnsmasqUnavailable, startDnsmasq } from './support/dns.js';
 import { fromPythonBytes, rawExchange, runCliRaw } from './support/http.js';
-import { freePort, rawServer as rawServerOn, hasCommand } from './support/peers.js';
+import { needs } from './support/needs.js';
+import { commandMissing, freePort, rawServer as rawServerOn } from './support/peers.js';
 import { createNamespace, netnsUnavailable, useResolvConf } from './support/netns.js';
 import { nginxUnavailable, startNginx, type Nginx } from './support/nginx.js';
 
@@ -69,7 +70,7 @@ function noteBlocks(stdout: string): { sent: Buffer; pieces: Buffer[] } {
 
 const noDate = (response: Buffer | string) => response.toString('latin1').replace(/^Date: .*\r$/m, 'Date: D\r');
 
-describe.skipIf(nginxUnavailable !== null)(`http-get against nginx${nginxUnavailable ? ` (skipped: ${nginxUnavailable})` : ''}`, () => {
+describe('http-get against nginx', needs(nginxUnavailable), () => {
   let nginx: Nginx;
   // Text over several recv(1024) pieces; a binary file of about 1 MB; text nginx rewrites (and so chunks).
   const index = Buffer.from(Array.from({ length: 250 }, (_, i) => `netnote index line ${String(i).padStart(4, '0')}\n`).join(''));
@@ -300,7 +301,7 @@ describe('http-get against small Node servers', () => {
   }, 10_000);
 });
 
-describe.skipIf(!hasCommand('openssl'))(`http-get over TLS (Node https, self-signed certificate)${hasCommand('openssl') ? '' : ' (skipped: openssl missing)'}`, () => {
+describe('http-get over TLS (Node https, self-signed certificate)', needs(commandMissing('openssl', 'openssl')), () => {
   let port: number;
   let server: https.Server;
   let dir: string;
@@ -508,8 +509,7 @@ describe('http-get: bad input ends in one clear line and the documented exit cod
   }, 10_000);
 });
 
-const nameSkip = netnsUnavailable ?? dnsmasqUnavailable ?? nginxUnavailable;
-describe.skipIf(nameSkip !== null)(`http-get with a name (namespace, dnsmasq resolver, nginx)${nameSkip ? ` (skipped: ${nameSkip})` : ''}`, () => {
+describe('http-get with a name (namespace, dnsmasq resolver, nginx)', needs(netnsUnavailable, dnsmasqUnavailable, nginxUnavailable), () => {
   it("resolves through the namespace's dnsmasq: DNS for NAME, tcp link established., Host NAME:PORT", async () => {
     const ns = createNamespace();
     cleanups.push(ns.remove);

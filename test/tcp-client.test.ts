@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNamespace, netnsUnavailable, nft, useResolvConf } from './support/netns.js';
-import { freePort, rawServer as rawServerOn, hasCommand } from './support/peers.js';
+import { needs } from './support/needs.js';
+import { findPeers, freePort, ipv6LoopbackMissing, rawServer as rawServerOn } from './support/peers.js';
 import { maskPorts, runCli, startCli, startServer } from './support/cli.js';
 
 const cleanups: Array<() => void> = [];
@@ -15,6 +16,8 @@ afterEach(() => {
 });
 
 const rawServer = (onConnection: (socket: net.Socket) => void) => rawServerOn(cleanups, onConnection);
+
+const { missing } = findPeers();
 
 /** Starts a real peer (socat, ncat) and waits until it accepts connections on `port`. */
 async function startPeer(command: string, args: string[], port: number): Promise<ChildProcess> {
@@ -79,7 +82,7 @@ describe('tcp-client with no options is the note client loop', () => {
 });
 
 describe('tcp-client against real peers', () => {
-  it.skipIf(!hasCommand('socat'))('verifies a 1 MiB binary payload echoed by socat (socat missing: install it)', async () => {
+  it('verifies a 1 MiB binary payload echoed by socat', needs(missing.socat), async () => {
     const port = await freePort();
     await startPeer('socat', [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, 'EXEC:cat'], port);
     const file = join(mkdtempSync(join(tmpdir(), 'netnote-')), 'payload.bin');
@@ -90,7 +93,7 @@ describe('tcp-client against real peers', () => {
     expect(stdout).toMatch(/sent 2 \(2\.00 MiB\), received 2 \(2\.00 MiB\), 0 without reply/);
   });
 
-  it.skipIf(!hasCommand('ncat'))('pipelines 200 messages with --no-wait through ncat --sh-exec cat (ncat missing: install it)', async () => {
+  it('pipelines 200 messages with --no-wait through ncat --sh-exec cat', needs(missing.ncat), async () => {
     const port = await freePort();
     await startPeer('ncat', ['-l', '-k', '--sh-exec', 'cat', '127.0.0.1', String(port)], port);
     const { code, stdout } = await runCli(['--json', '--quiet', 'tcp-client', '127.0.0.1', String(port), '-c', '200', '-i', '0', '--no-wait', '--verify-echo', '-w', '5s']);
@@ -214,7 +217,7 @@ describe('failures end with one stderr line, a hint, and the documented exit cod
     noStack(stderr);
   });
 
-  it.skipIf(netnsUnavailable !== null)(`unknown host → 3 (in a namespace whose resolver is this machine's loopback)${netnsUnavailable ? `: skipped, ${netnsUnavailable}` : ''}`, async () => {
+  it("unknown host → 3 (in a namespace whose resolver is this machine's loopback)", needs(netnsUnavailable), async () => {
     // The machine's own resolv.conf points off this host: no test may send it a query.
     const ns = createNamespace();
     cleanups.push(ns.remove);
@@ -232,7 +235,7 @@ describe('failures end with one stderr line, a hint, and the documented exit cod
     expect(stdout).toBe(`[client] socket object created.\n[client] connecting: 127.0.0.1, ${port}\n`);
   });
 
-  it('refused on IPv6 → 4 with the address in brackets', async () => {
+  it('refused on IPv6 → 4 with the address in brackets', needs(ipv6LoopbackMissing), async () => {
     const port = await freePort();
     const { code, stderr } = await runCli(['tcp-client', '[::1]', String(port)]);
     expect(code).toBe(4);
@@ -246,7 +249,7 @@ describe('failures end with one stderr line, a hint, and the documented exit cod
     expect(stderr).toContain('no reply to message 1');
   });
 
-  it.skipIf(netnsUnavailable !== null)(`connect timeout → 5 when SYNs are dropped (nft, in a namespace)${netnsUnavailable ? `: skipped, ${netnsUnavailable}` : ''}`, async () => {
+  it('connect timeout → 5 when SYNs are dropped (nft, in a namespace)', needs(netnsUnavailable), async () => {
     const ns = createNamespace();
     cleanups.push(ns.remove);
     nft(ns, 'table inet netnote {\n chain input {\n  type filter hook input priority 0; policy accept;\n  tcp dport 9 drop\n }\n}\n');

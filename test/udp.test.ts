@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { maskPorts, runCli, startCli, type Running } from './support/cli.js';
 import { createNamespace, netnsUnavailable, useResolvConf } from './support/netns.js';
-import { findPeers, killGroup, runPeer as runPeerIn } from './support/peers.js';
+import { needs } from './support/needs.js';
+import { findPeers, ipv6LoopbackMissing, killGroup, runPeer as runPeerIn } from './support/peers.js';
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup: every server, peer process, socket and timer a test opens is ended after the test.
@@ -150,17 +151,9 @@ function lossLine(stdout: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Peers found on this machine. A missing one skips only its own tests, with the reason printed.
+// Peers found on this machine. A missing one skips only its own tests (needs()).
 
-const { OPENBSD_NC, SOCAT, NCAT, missing: MISSING_PEERS } = findPeers();
-if (MISSING_PEERS.length > 0) console.warn(`udp interop: skipping tests that need ${MISSING_PEERS.join(', ')}: not installed`);
-
-const HAS_IPV6_LOOPBACK = await new Promise<boolean>((resolve) => {
-  const socket = dgram.createSocket('udp6');
-  socket.once('error', () => resolve(false));
-  socket.bind(0, '::1', () => socket.close(() => resolve(true)));
-});
-if (!HAS_IPV6_LOOPBACK) console.warn('udp: skipping the IPv6 tests: ::1 is not configured on this host');
+const { OPENBSD_NC, SOCAT, NCAT, missing } = findPeers();
 
 const NOTE_SEND = "[client] send data: b'1234567890'";
 const SEPARATOR = '[client] -------------------------';
@@ -209,7 +202,7 @@ describe("the note's UDP experiment: demo udp", () => {
     ]);
   });
 
-  it.skipIf(!HAS_IPV6_LOOPBACK)('over ::1 prints IPv6 peers as Python does: (host, port, flowinfo, scope_id)', async () => {
+  it('over ::1 prints IPv6 peers as Python does: (host, port, flowinfo, scope_id)', needs(ipv6LoopbackMissing), async () => {
     const { code, stdout } = await runCli(['demo', 'udp', '--host', '::1', '-c', '1', '-i', '0'], { timeoutMs: 15_000 });
     expect(code).toBe(0);
     const lines = maskRtt(mask(stdout)).split('\n');
@@ -259,7 +252,7 @@ describe('interop with real peers', () => {
   // it; the child writes it to its own `cat` and sends what cat prints back to that datagram's
   // sender, from the listening port. One datagram in, one datagram out, each in its own process —
   // so with several in flight the answers may come back out of order (seen with --no-wait).
-  it.skipIf(!SOCAT)('--probe against socat UDP-RECVFROM,fork EXEC:cat: every probe answered, payload verified', async () => {
+  it('--probe against socat UDP-RECVFROM,fork EXEC:cat: every probe answered, payload verified', needs(missing.socat), async () => {
     const port = await freeUdpPort();
     await startUdpPeer(SOCAT!, [`UDP-RECVFROM:${port},bind=127.0.0.1,fork`, 'EXEC:cat'], port);
     const { code, stdout, stderr } = await runCli(['--json', '--quiet', 'udp-client', '127.0.0.1', String(port), '--probe', '--data', 'socat says hi', '--verify-echo', '-c', '10', '-i', '0', '-w', '2s']);
@@ -275,7 +268,7 @@ describe('interop with real peers', () => {
   // fork a child "connected" to that source, with one `cat` for all of that source's datagrams.
   // cat sees a byte stream, so two datagrams in flight can leave it as one: against ncat the client
   // must wait for each answer (the default), not --no-wait.
-  it.skipIf(!NCAT)('--probe against ncat -u -l -k --sh-exec cat, one datagram in flight at a time', async () => {
+  it('--probe against ncat -u -l -k --sh-exec cat, one datagram in flight at a time', needs(missing.ncat), async () => {
     const port = await freeUdpPort();
     await startUdpPeer(NCAT!, ['-u', '-l', '-k', '--sh-exec', 'cat', '127.0.0.1', String(port)], port);
     const { code, stdout, stderr } = await runCli(['--json', '--quiet', 'udp-client', '127.0.0.1', String(port), '--probe', '--hex', '00ff7f80', '--verify-echo', '-c', '10', '-i', '0', '-w', '2s']);
@@ -286,7 +279,7 @@ describe('interop with real peers', () => {
     expect(summary.datagrams).toMatchObject({ lost: 0, late: 0, duplicated: 0, reordered: 0, foreign: 0 });
   });
 
-  it.skipIf(!OPENBSD_NC)('udp-server echoes what OpenBSD nc -u sends (one datagram per read of stdin)', async () => {
+  it('udp-server echoes what OpenBSD nc -u sends (one datagram per read of stdin)', needs(missing.nc), async () => {
     const server = await serve();
     const input = Buffer.from('hello from nc\n');
     // -w1: after stdin's EOF nc waits one idle second for the answer, then quits.
@@ -296,7 +289,7 @@ describe('interop with real peers', () => {
     expect(server.stdout()).toMatch(/\[server\] \[client addr: \('127\.0\.0\.1', \d+\)\] recv data: b'hello from nc\\n'\n/);
   });
 
-  it.skipIf(!SOCAT)('udp-server echoes binary bytes from socat - UDP:… intact', async () => {
+  it('udp-server echoes binary bytes from socat - UDP:… intact', needs(missing.socat), async () => {
     const server = await serve();
     // At most PIPE_BUF bytes, so socat reads stdin in one go and sends one datagram.
     const input = Buffer.concat([Buffer.from([0, 0xff, 0x0a, 0x27, 0x22, 0x5c]), randomBytes(3000)]);
@@ -489,7 +482,7 @@ describe('bad input: one stderr line, the documented exit code', () => {
     expect(stdout).toMatch(/\[server\] 1 datagram in \(63\.97 KiB\), 1 out \(63\.97 KiB\), largest 63\.97 KiB, 0 truncated, 0 send errors;/);
   });
 
-  it.skipIf(!HAS_IPV6_LOOPBACK)('the IPv6 limit is 65527 bytes', async () => {
+  it('the IPv6 limit is 65527 bytes', needs(ipv6LoopbackMissing), async () => {
     const server = await serve(['--quiet'], '::1', ['--json']);
     const max = await runCli(['--quiet', 'udp-client', '::1', String(server.port), '--size', '65527', '--verify-echo', '-c', '1']);
     expect(max.code).toBe(0);
@@ -502,7 +495,7 @@ describe('bad input: one stderr line, the documented exit code', () => {
     expect(summary.largest).toBe(65527);
   });
 
-  it.skipIf(netnsUnavailable !== null)(`unknown host → 3 (resolved in a namespace whose resolver is loopback)${netnsUnavailable ? `: skipped, ${netnsUnavailable}` : ''}`, async () => {
+  it('unknown host → 3 (resolved in a namespace whose resolver is loopback)', needs(netnsUnavailable), async () => {
     // The machine's own resolv.conf points off this host: no test may send it a query.
     const ns = createNamespace();
     cleanups.push(ns.remove);
@@ -525,7 +518,7 @@ describe('bad input: one stderr line, the documented exit code', () => {
     expect(summary.error).toMatchObject({ code: 'unreachable' });
   });
 
-  it.skipIf(!HAS_IPV6_LOOPBACK)('nothing listening on ::1 → 4, the address in brackets', async () => {
+  it('nothing listening on ::1 → 4, the address in brackets', needs(ipv6LoopbackMissing), async () => {
     const port = await freeUdpPort('::1');
     const { code, stderr } = await runCli(['udp-client', '::1', String(port), '-c', '1']);
     expect(code).toBe(4);

@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hexDump, pythonBytes } from '../../src/report/bytes.js';
+import { needs } from '../support/needs.js';
+import { commandMissing } from '../support/peers.js';
 
 /** Python's own repr() of many byte strings at once: one python3 process for a whole batch. */
 function pythonRepr(samples: Uint8Array[]): string[] {
@@ -21,7 +23,7 @@ const printable = fc.tuple(
 const bytesLike = fc.oneof(randomBytes, printable);
 
 describe("payloads render as Python's repr(bytes)", () => {
-  it('matches python3 on thousands of random byte strings, empty data included', () => {
+  it('matches python3 on thousands of random byte strings, empty data included', needs(commandMissing('python3', 'python3')), () => {
     const samples = [new Uint8Array(0), ...fc.sample(bytesLike, { numRuns: 5000, seed: 20261125 })];
     const expected = pythonRepr(samples);
     samples.forEach((sample, i) => expect(pythonBytes(sample), `sample ${i}`).toBe(expected[i]));
@@ -40,7 +42,7 @@ describe("payloads render as Python's repr(bytes)", () => {
 });
 
 describe('hex dump', () => {
-  it('lays out 16 bytes a row with offsets and printable ASCII, as hexdump -C does', () => {
+  it('lays out 16 bytes a row with offsets and printable ASCII, as hexdump -C does', needs(commandMissing('hexdump', 'bsdextrautils')), () => {
     const data = Buffer.from('1234567890abcdefXYZ\x00');
     const expected = execFileSync('hexdump', ['-C'], { input: data, encoding: 'latin1' }).trimEnd().split('\n').slice(0, -1);
     expect(hexDump(data)).toEqual(expected);

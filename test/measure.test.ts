@@ -11,8 +11,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RttSummary } from '../src/core/measure/rtt.js';
 import type { WireEstimate } from '../src/core/measure/wire.js';
 import { needs } from './support/needs.js';
+import { expectRttMatchesSamples } from './support/rtt.js';
 import { commandMissing, findPeers, freePort } from './support/peers.js';
-import { NETNOTE, runCli, startCli, type Finished, type Running } from './support/cli.js';
+import { NETNOTE, runCli, startCli, startServer, type Finished, type Running } from './support/cli.js';
 import { createNamespace, createVethPair, netnsUnavailable, nft, vethUnavailable, type Namespace, type VethPair } from './support/netns.js';
 import {
   TCP_FIN, TCP_SYN, captureToolsMissing, disableOffloads, startCapture, tally, tcpClosed, tcpConnections, type Frame,
@@ -42,7 +43,7 @@ interface Summary {
   // tcp-server
   bytesIn?: number;
   clients?: { served: number; rejected: number; active: number };
-  perClient?: Array<{ bytesIn: number; bytesOut: number; reason: string }>;
+  perClient?: Array<{ bytesIn: number; bytesOut: number; ms: number; reason: string }>;
   // --connections
   attempted?: number;
   established?: number;
@@ -58,6 +59,7 @@ interface Summary {
 interface NetEvent {
   event: string;
   role?: string;
+  rttMs?: number;
   fromS?: number;
   toS?: number;
   bytes?: number;
@@ -185,12 +187,39 @@ describe('tcp-client --stream: the bytes it reports are the bytes the peer got',
     expect(server.clients).toEqual({ served: parallel, rejected: 0, active: 0 });
     expect(sorted(server.perClient!.map((c) => c.bytesIn))).toEqual(sorted(summary.connections!.map((c) => c.bytes)));
     for (const c of server.perClient!) expect(c).toMatchObject({ bytesOut: 0, reason: 'peer-closed' });
+    // Throughput from the sink's own byte count over the time the client measured...
+    expect(summary.bitsPerSecond).toBe(Math.round((server.bytesIn! * 8 * 1000) / summary.durationMs));
+    // ...and each connection's, over the sink's own clock (from its accept to its close), within 10 %.
+    for (const connection of summary.connections!) {
+      const seen = server.perClient!.find((c) => c.bytesIn === connection.bytes)!;
+      const sinkRate = (seen.bytesIn * 8 * 1000) / seen.ms;
+      expect(connection.bitsPerSecond / sinkRate, JSON.stringify({ connection, seen, durationMs: summary.durationMs })).toBeGreaterThan(0.9);
+      expect(connection.bitsPerSecond / sinkRate, JSON.stringify({ connection, seen, durationMs: summary.durationMs })).toBeLessThan(1.1);
+    }
     for (const tick of serverTicks()) {
       expect(tick.role).toBe('server');
       expect(tick.toS! - tick.fromS!).toBe(1);
       expect(tick.bytes).toBeGreaterThan(0);
     }
     expect(sum(serverTicks().map((t) => t.bytes!))).toBe(bytes);
+  }, 30_000);
+
+  it('the human summary: the size the sink says it got, and a rate that is that size over the seconds shown', async () => {
+    const sink = await startServer('tcp-server', ['--sink', '--quiet']);
+    cleanups.push(() => void sink.stop('SIGKILL'));
+    const run = await runCli(['tcp-client', '127.0.0.1', String(sink.port), '--stream', '--duration', '1s'], { timeoutMs: 30_000 });
+    expect(run.code, run.stderr).toBe(0);
+    const line = run.stdout.match(/^\[client\] sent ([\d.]+) (B|KiB|MiB|GiB) in ([\d.]+) s: ([\d.]+) (Kbit|Mbit|Gbit)\/s \(([\d.]+) MB\/s\) over 1 connection$/m);
+    expect(line, run.stdout).not.toBeNull();
+    const [, size, sizeUnit, secs, rate, rateUnit, megabytes] = line!;
+    await sink.waitFor(/disconnected/);
+    const { stdout } = await sink.stop('SIGTERM');
+    expect(stdout).toContain(`; in ${size} ${sizeUnit}, out 0 B;`);
+    const bits = Number(size) * 1024 ** ['B', 'KiB', 'MiB', 'GiB'].indexOf(sizeUnit!) * 8;
+    const bitsPerSecond = Number(rate) * 1000 ** (['Kbit', 'Mbit', 'Gbit'].indexOf(rateUnit!) + 1);
+    // Each figure is rounded to 2 decimals (3 significant digits at least): within 1.5 %.
+    expect(Math.abs(bitsPerSecond / (bits / Number(secs)) - 1), line![0]).toBeLessThan(0.015);
+    expect(Math.abs(Number(megabytes) - bitsPerSecond / 8e6), line![0]).toBeLessThanOrEqual(0.05 + bitsPerSecond / 8e6 * 0.01);
   }, 30_000);
 
   it('--duration 0 streams until Ctrl-C, as iperf3 -t 0 does: 130, and the summary counts what the sink got', async () => {
@@ -324,13 +353,16 @@ describe('tcp-client --ping: one message in flight, every round trip timed', () 
     await echo?.stop('SIGKILL');
   });
 
-  it('-c 500 --size 64 through tcp-server: 500 round trips, percentiles in order, bucket shares add up to 1', async () => {
-    const run = await runCli(['--json', '--quiet', 'tcp-client', '127.0.0.1', String(echo!.port), '--ping', '-c', '500', '--size', '64'], { timeoutMs: 30_000 });
+  it('-c 500 --size 64 through tcp-server: 500 round trips; percentiles, min, max, mean and stddev are those of the 500 RTTs the run reported one by one', async () => {
+    const run = await runCli(['--json', 'tcp-client', '127.0.0.1', String(echo!.port), '--ping', '-c', '500', '--size', '64'], { timeoutMs: 30_000 });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const { summary } = summaryOf(run);
     expect(summary).toMatchObject({ proto: 'tcp', ended: 'completed', sent: { messages: 500, bytes: 32_000 }, received: { messages: 500, bytes: 32_000 } });
     expectRtt(summary.rttMs, 500);
+    const samples = events(run.stdout).filter((e) => e.event === 'recv' && e.rttMs !== undefined).map((e) => e.rttMs!);
+    expect(samples).toHaveLength(500);
+    expectRttMatchesSamples(summary.rttMs, samples);
   }, 30_000);
 
   it('-c 500 --size 64 through socat TCP-LISTEN,fork EXEC:cat: the same', { ...needs(missing.socat), timeout: 30_000 }, async () => {

@@ -3,6 +3,7 @@
 // shares counted sample by sample.
 import { describe, expect, it } from 'vitest';
 import { RttRecorder, type RttSummary } from '../../../src/core/measure/rtt.js';
+import { nearestRank } from '../../support/rtt.js';
 
 async function summarise(nanoseconds: number[]): Promise<RttSummary> {
   const recorder = await RttRecorder.create();
@@ -10,12 +11,6 @@ async function summarise(nanoseconds: number[]): Promise<RttSummary> {
   const summary = recorder.summary();
   expect(summary).not.toBeNull();
   return summary!;
-}
-
-/** Nearest rank (the smallest sample with at least `percentile` % of the samples at or below it), in ns. */
-function nearestRank(sorted: number[], percentile: number): number {
-  // 0.999 × 1000 is 999.0000000000001 in floating point: not a reason to take the next sample.
-  return sorted[Math.max(1, Math.ceil((percentile / 100) * sorted.length - 1e-9)) - 1]!;
 }
 
 /** |reported − expected| within what the summary promises: 3 significant digits, shown to the microsecond. */

@@ -268,6 +268,22 @@ describe('http-get against small Node servers', () => {
     expect(received!.toString('latin1')).toBe(noteBlocks(stdout).sent.toString('latin1'));
   }, 10_000);
 
+  it("shows what it receives in the note's recv(1024) pieces: every piece 1 024 bytes but the last; --chunk-size changes that size", async () => {
+    // One 5 000-byte write on loopback is one segment and arrives in one read: the cut is netnote's, not TCP's.
+    const head = 'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n';
+    const response = Buffer.concat([Buffer.from(head), randomBytes(5000 - head.length)]);
+    const port = await rawServer(onRequest((socket) => socket.end(response)));
+    const note = await runCli(['http-get', '127.0.0.1', String(port)]);
+    expect(note.code, note.stderr).toBe(0);
+    const { pieces } = noteBlocks(note.stdout);
+    expect(pieces.map((piece) => piece.length)).toEqual([1024, 1024, 1024, 1024, 904]);
+    expect(Buffer.concat(pieces).equals(response)).toBe(true);
+    const small = await runCli(['--json', 'http-get', '127.0.0.1', String(port), '--chunk-size', '300']);
+    expect(small.code, small.stderr).toBe(0);
+    const received = small.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; data?: { bytes: number } }).filter((e) => e.event === 'recv');
+    expect(received.map((e) => e.data!.bytes)).toEqual([...new Array<number>(16).fill(300), 200]);
+  }, 10_000);
+
   it('--keep-alive against a server that never closes: done when Content-Length is reached, we close', async () => {
     let clientClosed = false;
     const port = await rawServer(onRequest((socket) => {

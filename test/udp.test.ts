@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { maskPorts, runCli, startCli, type Running } from './support/cli.js';
 import { createNamespace, netnsUnavailable, useResolvConf } from './support/netns.js';
 import { needs } from './support/needs.js';
+import { expectRttMatchesSamples, rfc3550Jitter } from './support/rtt.js';
 import { findPeers, ipv6LoopbackMissing, killGroup, runPeer as runPeerIn } from './support/peers.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -82,6 +83,23 @@ async function udpPeer(onDatagram: (data: Buffer, n: number, reply: (data: Buffe
 function later(fn: () => void, ms: number): void {
   const timer = setTimeout(fn, ms);
   cleanups.push(() => clearTimeout(timer));
+}
+
+/**
+ * An echo peer that holds datagram n (1, 2, …) for `holdMs(n)` before answering, and measures on
+ * its own clock when each arrived and how long it really held it: a known delay injected on the
+ * path (this machine's kernel has no sch_netem for `tc qdisc … netem delay`).
+ */
+async function holdingPeer(holdMs: (n: number) => number): Promise<{ port: number; held: Array<{ at: number; ms: number }> }> {
+  const held: Array<{ at: number; ms: number }> = [];
+  const port = await udpPeer((data, n, reply) => {
+    const at = performance.now();
+    later(() => {
+      held[n] = { at, ms: performance.now() - at };
+      reply(data);
+    }, holdMs(n));
+  });
+  return { port, held };
 }
 
 /** A UDP port nothing is bound to: bound, then released. */
@@ -348,15 +366,16 @@ describe('reply matching: duplicates, reordering, late and lost datagrams', () =
 
   it('--probe: an answer after -w counts as late, not lost, with its true RTT', async () => {
     // Wide margins: a loaded CI machine may take a while to answer datagrams 1 and 3 too.
-    const port = await udpPeer((data, n, reply) => (n === 2 ? later(() => reply(data), 1000) : reply(data)));
+    const { port, held } = await holdingPeer((n) => (n === 2 ? 1000 : 0));
     const { code, stdout } = await runCli(['--json', 'udp-client', '127.0.0.1', String(port), '--probe', '-c', '3', '-i', '1200ms', '-w', '500ms']);
     expect(code).toBe(0);
     const events = jsonLines(stdout);
     expect(events.filter((e) => e.event === 'no-reply')).toEqual([expect.objectContaining({ seq: 2, waitedMs: 500 })]);
     const late = events.filter((e) => e.event === 'recv' && e.kind === 'late');
     expect(late).toEqual([expect.objectContaining({ seq: 2, kind: 'late' })]);
-    expect(late[0]!.rttMs).toBeGreaterThanOrEqual(990);
-    expect(late[0]!.rttMs).toBeLessThan(2500);
+    // At least as long as the peer held it, plus what the trip there and back took.
+    expect(late[0]!.rttMs).toBeGreaterThanOrEqual(held[2]!.ms);
+    expect(late[0]!.rttMs - held[2]!.ms).toBeLessThan(1000);
     // A late answer ends no round: separators for datagrams 1 and 3 only.
     expect(events.filter((e) => e.event === 'round').map((e) => e.seq)).toEqual([1, 3]);
     const { summary } = lastSummary(stdout);
@@ -367,18 +386,22 @@ describe('reply matching: duplicates, reordering, late and lost datagrams', () =
   // Without --probe the late reply is matched to datagram 2 by order; its RTT must still be the
   // time since datagram 2 left, not NaN (fails at the time of writing: see the report).
   it('without --probe: the late line names datagram 2 and carries a real RTT; the RTT summary stays sane', async () => {
-    const port = await udpPeer((data, n, reply) => (n === 2 ? later(() => reply(data), 1000) : reply(data)));
+    const { port, held } = await holdingPeer((n) => (n === 2 ? 1000 : 0));
     const { code, stdout } = await runCli(['udp-client', '127.0.0.1', String(port), '-c', '3', '-i', '1200ms', '-w', '500ms']);
     expect(code).toBe(0);
     const lines = stdout.split('\n');
     const noReply = lines.indexOf('[client] no reply to datagram 2 within 0.50 s');
     expect(noReply).toBeGreaterThan(0);
-    expect(lines[noReply + 1]).toMatch(/^\[client\] \[server addr: \('127\.0\.0\.1', \d+\)\] recv data: b'1234567890' {2}\(\d{4}\.\d ms, late, datagram 2\)$/);
+    const late = lines[noReply + 1]!.match(/^\[client\] \[server addr: \('127\.0\.0\.1', \d+\)\] recv data: b'1234567890' {2}\((\d+\.\d) ms, late, datagram 2\)$/);
+    expect(late, lines[noReply + 1]).not.toBeNull();
+    // Shown to 0.1 ms: at least the time the peer held the datagram.
+    expect(Number(late![1])).toBeGreaterThanOrEqual(held[2]!.ms - 0.05);
     expect(lossLine(stdout)).toBe('[client] loss 0.0% (0 lost), 1 late, 0 duplicated, 0 reordered, 0 foreign');
     const rtt = /rtt min\/p50\/p90\/p99\/max = ([\d./]+) ms/.exec(stdout)![1]!.split('/').map(Number);
     expect(rtt.every(Number.isFinite)).toBe(true);
     expect([...rtt].sort((a, b) => a - b)).toEqual(rtt); // min ≤ p50 ≤ p90 ≤ p99 ≤ max
-    expect(rtt[4]).toBeGreaterThanOrEqual(990);
+    // The largest round trip is the late one.
+    expect(Math.abs(rtt[4]! - Number(late![1]))).toBeLessThanOrEqual(0.05);
   });
 
   it('a datagram never answered: "no reply to datagram 3 within …", 1 lost, still exit 0 without an assertion', async () => {
@@ -407,6 +430,54 @@ describe('reply matching: duplicates, reordering, late and lost datagrams', () =
     expect(stdout).toMatch(/recv data: b'unsolicited' {2}\(not an answer to any datagram sent\)\n/);
     expect(lossLine(stdout)).toMatch(/, 2 foreign;/);
   });
+});
+
+describe('--probe times against a known delay (a peer that holds each echo and measures how long)', () => {
+  /** The client's answers in arrival order: seq and RTT (late ones included, duplicates and foreign ones not). */
+  const answers = (stdout: string) => jsonLines(stdout).filter((e) => e.event === 'recv' && typeof e.rttMs === 'number').map((e) => ({ seq: e.seq as number, rttMs: e.rttMs as number }));
+  /** The send time each probe carries: bytes 8–15 of the datagram, microseconds (src/core/measure/probe.ts). */
+  const stamps = (stdout: string) => jsonLines(stdout).filter((e) => e.event === 'send').map((e) => Number(Buffer.from(e.data.base64, 'base64').readBigUInt64BE(8)) / 1000);
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+  it('each RTT is the 40 ms the peer held the echo plus the trip; the headers\' send times step as the peer saw them arrive; the summary is those RTTs\'', async () => {
+    const { port, held } = await holdingPeer(() => 40);
+    const { code, stdout, stderr } = await runCli(['--json', 'udp-client', '127.0.0.1', String(port), '--probe', '-c', '20', '-i', '30ms', '-w', '2s']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const got = answers(stdout);
+    expect(got.map((a) => a.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    const overhead = got.map(({ seq, rttMs }) => rttMs - held[seq]!.ms);
+    const context = JSON.stringify({ rtts: got.map((a) => a.rttMs), held: held.slice(1).map((h) => h.ms) });
+    // Never less than the hold (the echo cannot come back before it was sent back), and the trip
+    // through loopback is small next to it, even on a loaded machine.
+    for (const extra of overhead) expect(extra, context).toBeGreaterThanOrEqual(-0.001);
+    expect(median(overhead), context).toBeLessThan(20);
+    for (const extra of overhead) expect(extra, context).toBeLessThan(500);
+    // The send times in the headers: as far apart as the datagrams' arrivals at the peer, by its clock.
+    const sent = stamps(stdout);
+    expect(sent).toHaveLength(20);
+    const span = sent.at(-1)! - sent[0]!;
+    const arrived = held[20]!.at - held[1]!.at;
+    expect(Math.abs(span - arrived), JSON.stringify({ span, arrived })).toBeLessThan(50);
+    expect(span).toBeGreaterThan(19 * (40 + 30 - 2)); // a timer may fire a millisecond early
+    const { summary } = lastSummary(stdout);
+    expectRttMatchesSamples(summary.rttMs, got.map((a) => a.rttMs));
+    expect(summary.datagrams.jitterMs).toBeCloseTo(rfc3550Jitter(got.map((a) => a.rttMs)), 2);
+  }, 20_000);
+
+  it('jitter: echoes held alternately 10 and 70 ms give the RFC 3550 jitter of those holds, and exactly that of the RTTs reported', async () => {
+    const { port, held } = await holdingPeer((n) => (n % 2 === 1 ? 10 : 70));
+    const { code, stdout } = await runCli(['--json', 'udp-client', '127.0.0.1', String(port), '--probe', '-c', '30', '-i', '10ms', '-w', '2s']);
+    expect(code).toBe(0);
+    const rtts = answers(stdout).map((a) => a.rttMs);
+    expect(rtts).toHaveLength(30);
+    const { jitterMs } = lastSummary(stdout).summary.datagrams;
+    // J after 29 differences of 60 ms: 60 × (1 − (15/16)^29) ≈ 50.8 ms.
+    const injected = rfc3550Jitter(held.slice(1).map((h) => h.ms));
+    expect(injected).toBeGreaterThan(45);
+    expect(Math.abs(jitterMs - injected), JSON.stringify({ jitterMs, injected, rtts })).toBeLessThan(8);
+    expect(jitterMs).toBeCloseTo(rfc3550Jitter(rtts), 2);
+  }, 20_000);
 });
 
 describe('assertions → exit 1', () => {
@@ -694,12 +765,18 @@ describe('--json for udp-client', () => {
   });
 
   it('late and duplicate answers carry their kind and seq', async () => {
+    let held2 = Number.NaN;
     const port = await udpPeer((data, n, reply) => {
       if (n === 1) {
         reply(data);
         reply(data);
-      } else if (n === 2) later(() => reply(data), 1000);
-      else reply(data);
+      } else if (n === 2) {
+        const at = performance.now();
+        later(() => {
+          held2 = performance.now() - at;
+          reply(data);
+        }, 1000);
+      } else reply(data);
     });
     // A late answer to the last datagram would find the client gone: datagram 3 keeps it running.
     const { code, stdout } = await runCli(['--json', 'udp-client', '127.0.0.1', String(port), '--probe', '-c', '3', '-i', '1200ms', '-w', '500ms']);
@@ -708,6 +785,6 @@ describe('--json for udp-client', () => {
     const recv = jsonLines(stdout).filter((e) => e.event === 'recv');
     expect(recv.map((e) => [e.seq, e.kind ?? 'reply'])).toEqual([[1, 'reply'], [1, 'duplicate'], [2, 'late'], [3, 'reply']]);
     expect(recv[1]).not.toHaveProperty('rttMs');
-    expect(recv[2]!.rttMs).toBeGreaterThanOrEqual(990);
+    expect(recv[2]!.rttMs).toBeGreaterThanOrEqual(held2);
   });
 });

@@ -336,10 +336,14 @@ describe('--no-wait: pipelining without waiting, bounded', () => {
         socket.write(data);
       }, 20);
     }));
-    const { code, stdout } = await runCli(['--quiet', 'tcp-client', '127.0.0.1', String(port), '--no-wait', '-i', '0', '-c', '200', '--size', String(SIZE), '--max-in-flight', '8', '--verify-echo', '-w', '5s']);
+    const { code, stdout, stderr } = await runCli(['--quiet', 'tcp-client', '127.0.0.1', String(port), '--no-wait', '-i', '0', '-c', '200', '--size', String(SIZE), '--max-in-flight', '8', '--verify-echo', '-w', '5s']);
     expect(code).toBe(0);
     expect(stdout).toContain('[client] sent 200 (1.95 KiB), received 200 (1.95 KiB), 0 without reply');
-    expect(deepest).toBe(8);
+    // The client says when it reached the limit; the peer never saw more than that outstanding.
+    // (How deep the peer saw it depends on how the machine schedules the two processes.)
+    expect(stderr).toBe('[client] warning: 8 messages await their reply: each send now waits for one (--max-in-flight)\n');
+    expect(deepest).toBeGreaterThanOrEqual(2);
+    expect(deepest).toBeLessThanOrEqual(8);
   }, 20_000);
 });
 

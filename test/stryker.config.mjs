@@ -2,6 +2,7 @@
 // change at a time to the code that computes or renders what users read (a < for a <=, a
 // dropped term, another string) and runs that module's unit tests: a change no test notices is a
 // figure that could go wrong unnoticed. Scratch files and the reports go to dist/mutation/.
+import { existsSync } from 'node:fs';
 
 /**
  * The modules under mutation. Each one's unit tests live at the same path under test/ (src/a/b.ts →
@@ -18,6 +19,10 @@ export const MODULES = [
 ];
 
 export const unitTests = (module) => module.replace(/^src\//, 'test/').replace(/\.ts$/, '.test.ts');
+
+for (const module of MODULES) {
+  if (!existsSync(new URL(`../${unitTests(module)}`, import.meta.url))) throw new Error(`${module} is listed for mutation testing but has no unit tests at ${unitTests(module)}`);
+}
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {

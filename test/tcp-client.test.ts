@@ -348,14 +348,15 @@ describe('--no-wait: pipelining without waiting, bounded', () => {
 });
 
 describe('a stdout nobody reads', () => {
-  it('does not turn into a reply timeout: -w 300ms holds while stdout is full for 1.5 s, then all 3 echoes are verified', async () => {
+  it('does not turn into a reply timeout: -w 1s holds while stdout is full for 3 s, then all 3 echoes are verified', async () => {
     const server = await startServer('tcp-server', ['--quiet']);
     cleanups.push(() => void server.stop('SIGKILL'));
-    // Each 2 MB send line alone is more than the 1 MiB of output netnote lets wait.
-    const client = startCli(['tcp-client', '127.0.0.1', String(server.port), '--size', '2000000', '-c', '3', '-i', '0', '-w', '300ms', '--verify-echo'], { timeoutMs: 30_000 });
+    // Each 2 MB send line alone is more than the 1 MiB of output netnote lets wait. -w 1s: long
+    // enough for a loaded machine to echo 2 MB, far shorter than the time stdout stays full.
+    const client = startCli(['tcp-client', '127.0.0.1', String(server.port), '--size', '2000000', '-c', '3', '-i', '0', '-w', '1s', '--verify-echo'], { timeoutMs: 30_000 });
     cleanups.push(() => void client.stop('SIGKILL'));
     client.proc.stdout.pause();
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await new Promise((resolve) => setTimeout(resolve, 3000));
     client.proc.stdout.resume();
     const { code, stdout, stderr } = await client.finished;
     expect(stderr).toBe('');

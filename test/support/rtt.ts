@@ -19,8 +19,10 @@ export function expectRttMatchesSamples(rtt: RttSummary | null | undefined, samp
   const sorted = [...samplesMs].sort((a, b) => a - b);
   const context = (field: string, expected: number) => `${field}: reported ${r[field as keyof RttSummary]}, computed ${expected} from ${sorted.length} samples`;
   expect(r.count).toBe(sorted.length);
-  expect(r.min, context('min', sorted[0]!)).toBeCloseTo(sorted[0]!, 6);
-  expect(r.max, context('max', sorted.at(-1)!)).toBeCloseTo(sorted.at(-1)!, 6);
+  // The summary rounds to the nanosecond, then to the microsecond; a recv event straight to the
+  // microsecond: the two can differ by the last digit (53.4996 µs shows as 0.053, then 0.054 ms).
+  expect(Math.abs(r.min - sorted[0]!), context('min', sorted[0]!)).toBeLessThanOrEqual(0.001 + 1e-9);
+  expect(Math.abs(r.max - sorted.at(-1)!), context('max', sorted.at(-1)!)).toBeLessThanOrEqual(0.001 + 1e-9);
   for (const [field, percentile] of [['p50', 50], ['p90', 90], ['p99', 99], ['p999', 99.9]] as const) {
     const expected = nearestRank(sorted, percentile);
     expect(r[field], context(field, expected)).toBeGreaterThanOrEqual(expected - 0.0005);
@@ -29,8 +31,8 @@ export function expectRttMatchesSamples(rtt: RttSummary | null | undefined, samp
   const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
   const stddev = Math.sqrt(sorted.reduce((a, b) => a + (b - mean) ** 2, 0) / sorted.length);
   // Each sample was rounded to the microsecond before we saw it, and so was each result.
-  expect(Math.abs(r.mean - mean), context('mean', mean)).toBeLessThanOrEqual(0.0011);
-  expect(Math.abs(r.stddev - stddev), context('stddev', stddev)).toBeLessThanOrEqual(0.0011);
+  expect(Math.abs(r.mean - mean), context('mean', mean)).toBeLessThanOrEqual(0.0015);
+  expect(Math.abs(r.stddev - stddev), context('stddev', stddev)).toBeLessThanOrEqual(0.0015);
 }
 
 /** RFC 3550 §6.4.1 interarrival jitter over a sequence of round-trip times: J += (|D| − J) / 16. */

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli, runOnTerminal, startCli, startServer } from './support/cli.js';
+import { needs } from './support/needs.js';
+import { commandMissing } from './support/peers.js';
 
 const COMMANDS = ['tcp-server', 'tcp-client', 'udp-server', 'udp-client', 'http-get', 'resolve', 'interfaces', 'route', 'demo', 'merge', 'report', 'completion', 'help'];
 
@@ -108,7 +110,7 @@ describe('the command line', () => {
     expect((await runCli(['--no-color', ...demo], { env: { FORCE_COLOR: '1', NO_COLOR: '' } })).stdout).not.toContain('\u001b[');
   });
 
-  it('colours the tags on a terminal, and not with NO_COLOR, --no-color or TERM=dumb', () => {
+  it('colours the tags on a terminal, and not with NO_COLOR, --no-color or TERM=dumb', needs(commandMissing('script', 'bsdutils')), () => {
     const demo = ['demo', '-c', '1', '-i', '0'];
     const xterm = { TERM: 'xterm-256color' };
     expect(runOnTerminal(demo, { env: xterm })).toContain('\u001b[35m[server]\u001b[39m socket object created.');

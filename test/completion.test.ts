@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
+import { needs } from './support/needs.js';
+import { commandMissing } from './support/peers.js';
 
 // Each script is loaded into the real shell, which is then asked what it offers for a line.
 
@@ -18,15 +20,6 @@ async function script(shell: string): Promise<string> {
   writeFileSync(path, stdout);
   return path;
 }
-
-const installed = (shell: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${shell}`]);
-    return '';
-  } catch {
-    return `: skipped, ${shell} is not installed (.ci/run installs it)`;
-  }
-};
 
 const lines = (text: string) => text.split('\n').filter(Boolean).sort();
 
@@ -53,7 +46,7 @@ describe('netnote completion', () => {
     }
   });
 
-  it.skipIf(installed('fish') !== '')(`fish: complete -C offers the same${installed('fish')}`, async () => {
+  it('fish: complete -C offers the same', needs(commandMissing('fish', 'fish')), async () => {
     const path = await script('fish');
     for (const [line, expected] of CASES) {
       const offered = execFileSync('fish', ['--no-config', '-c', 'source $argv[1]; complete -C $argv[2]', path, line], { encoding: 'utf8' });
@@ -61,7 +54,7 @@ describe('netnote completion', () => {
     }
   });
 
-  it.skipIf(installed('zsh') !== '')(`zsh: an interactive zsh (zpty) offers the same on Tab${installed('zsh')}`, async () => {
+  it('zsh: an interactive zsh (zpty) offers the same on Tab', needs(commandMissing('zsh', 'zsh')), async () => {
     const path = await script('zsh');
     const capture = new URL('fixtures/zsh-complete.zsh', import.meta.url).pathname;
     for (const [line, expected] of CASES) {

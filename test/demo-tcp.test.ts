@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { maskPorts, runCli } from './support/cli.js';
+import { needs } from './support/needs.js';
+import { ipv6LoopbackMissing } from './support/peers.js';
 
 // The note's "server + client in one process" running result, line for line (ports masked).
 const NOTE_SERVER = [
@@ -41,7 +43,7 @@ describe('demo tcp: the note experiment', () => {
     expect(stdout).toMatch(/\[server\] 1 client served, 0 rejected, 0 still connected; in 30 B, out 30 B/);
   });
 
-  it('runs over IPv6 loopback too', async () => {
+  it('runs over IPv6 loopback too', needs(ipv6LoopbackMissing), async () => {
     const { code, stdout } = await runCli(['demo', '--host', '::1', '-c', '1', '-i', '0'], { timeoutMs: 15_000 });
     expect(code).toBe(0);
     expect(maskPorts(stdout)).toContain('[server] bind address: ::1, PORT');

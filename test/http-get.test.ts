@@ -15,7 +15,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli } from './support/cli.js';
 import { dnsmasqUnavailable, startDnsmasq } from './support/dns.js';
 import { fromPythonBytes, rawExchange, runCliRaw, startSelfSignedServer, type TlsServer } from './support/http.js';
-import { freePort, rawServer as rawServerOn, hasCommand } from './support/peers.js';
+import { needs } from './support/needs.js';
+import { commandMissing, freePort, rawServer as rawServerOn } from './support/peers.js';
 import { createNamespace, netnsUnavailable, useResolvConf } from './support/netns.js';
 import { nginxUnavailable, startNginx, type Nginx } from './support/nginx.js';
 import { makePki, type Pki } from './support/pki.js';
@@ -70,7 +71,7 @@ function noteBlocks(stdout: string): { sent: Buffer; pieces: Buffer[] } {
 
 const noDate = (response: Buffer | string) => response.toString('latin1').replace(/^Date: .*\r$/m, 'Date: D\r');
 
-describe.skipIf(nginxUnavailable !== null)(`http-get against nginx${nginxUnavailable ? ` (skipped: ${nginxUnavailable})` : ''}`, () => {
+describe('http-get against nginx', needs(nginxUnavailable), () => {
   let nginx: Nginx;
   // Text over several recv(1024) pieces; a binary file of about 1 MB; text nginx rewrites (and so chunks).
   const index = Buffer.from(Array.from({ length: 250 }, (_, i) => `netnote index line ${String(i).padStart(4, '0')}\n`).join(''));
@@ -268,6 +269,22 @@ describe('http-get against small Node servers', () => {
     expect(received!.toString('latin1')).toBe(noteBlocks(stdout).sent.toString('latin1'));
   }, 10_000);
 
+  it("shows what it receives in the note's recv(1024) pieces: every piece 1 024 bytes but the last; --chunk-size changes that size", async () => {
+    // One 5 000-byte write on loopback is one segment and arrives in one read: the cut is netnote's, not TCP's.
+    const head = 'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n';
+    const response = Buffer.concat([Buffer.from(head), randomBytes(5000 - head.length)]);
+    const port = await rawServer(onRequest((socket) => socket.end(response)));
+    const note = await runCli(['http-get', '127.0.0.1', String(port)]);
+    expect(note.code, note.stderr).toBe(0);
+    const { pieces } = noteBlocks(note.stdout);
+    expect(pieces.map((piece) => piece.length)).toEqual([1024, 1024, 1024, 1024, 904]);
+    expect(Buffer.concat(pieces).equals(response)).toBe(true);
+    const small = await runCli(['--json', 'http-get', '127.0.0.1', String(port), '--chunk-size', '300']);
+    expect(small.code, small.stderr).toBe(0);
+    const received = small.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; data?: { bytes: number } }).filter((e) => e.event === 'recv');
+    expect(received.map((e) => e.data!.bytes)).toEqual([...new Array<number>(16).fill(300), 200]);
+  }, 10_000);
+
   it('--keep-alive against a server that never closes: done when Content-Length is reached, we close', async () => {
     let clientClosed = false;
     const port = await rawServer(onRequest((socket) => {
@@ -301,7 +318,7 @@ describe('http-get against small Node servers', () => {
   }, 10_000);
 });
 
-describe.skipIf(!hasCommand('openssl'))(`http-get over TLS (Node https, self-signed certificate)${hasCommand('openssl') ? '' : ' (skipped: openssl missing)'}`, () => {
+describe('http-get over TLS (Node https, self-signed certificate)', needs(commandMissing('openssl', 'openssl')), () => {
   let port: number;
   let tls: TlsServer | undefined;
 
@@ -350,7 +367,7 @@ describe.skipIf(!hasCommand('openssl'))(`http-get over TLS (Node https, self-sig
   }, 10_000);
 });
 
-describe.skipIf(!hasCommand('openssl'))(`https: an address is checked against the certificate's IP SANs, a name against its DNS SANs${hasCommand('openssl') ? '' : ' (skipped: openssl missing)'}`, () => {
+describe("https: an address is checked against the certificate's IP SANs, a name against its DNS SANs", needs(commandMissing('openssl', 'openssl')), () => {
   let pki: Pki;
   const servers: https.Server[] = [];
   /** An https server on 127.0.0.1 presenting a certificate for exactly these SANs, issued by the test CA. */
@@ -564,8 +581,7 @@ describe('http-get: bad input ends in one clear line and the documented exit cod
   }, 10_000);
 });
 
-const nameSkip = netnsUnavailable ?? dnsmasqUnavailable ?? nginxUnavailable;
-describe.skipIf(nameSkip !== null)(`http-get with a name (namespace, dnsmasq resolver, nginx)${nameSkip ? ` (skipped: ${nameSkip})` : ''}`, () => {
+describe('http-get with a name (namespace, dnsmasq resolver, nginx)', needs(netnsUnavailable, dnsmasqUnavailable, nginxUnavailable), () => {
   it("resolves through the namespace's dnsmasq: DNS for NAME, tcp link established., Host NAME:PORT", async () => {
     const ns = createNamespace();
     cleanups.push(ns.remove);

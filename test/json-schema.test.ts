@@ -4,7 +4,8 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, type Finished, type Running } from './support/cli.js';
 import { startSelfSignedServer, type TlsServer } from './support/http.js';
-import { hasCommand } from './support/peers.js';
+import { commandMissing } from './support/peers.js';
+import { needs } from './support/needs.js';
 
 // docs/netnote.schema.json is the contract of --json: every line of real output of every command
 // and mode must validate against it, and every event and summary it defines must show up in that
@@ -130,7 +131,7 @@ describe('--json output validates against docs/netnote.schema.json', () => {
     }
   });
 
-  describe.skipIf(!hasCommand('openssl'))(`http-get over https (Node https, self-signed certificate)${hasCommand('openssl') ? '' : ': skipped, openssl missing'}`, () => {
+  describe('http-get over https (Node https, self-signed certificate)', needs(commandMissing('openssl', 'openssl')), () => {
     let tls: TlsServer | undefined;
 
     beforeAll(async () => {

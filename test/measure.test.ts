@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RttSummary } from '../src/core/measure/rtt.js';
 import type { WireEstimate } from '../src/core/measure/wire.js';
-import { freePort, hasCommand } from './support/peers.js';
-import { runCli, runOnTerminal, startCli, type Finished, type Running } from './support/cli.js';
+import { needs } from './support/needs.js';
+import { expectRttMatchesSamples } from './support/rtt.js';
+import { commandMissing, findPeers, freePort } from './support/peers.js';
+import { NETNOTE, runCli, runOnTerminal, startCli, startServer, type Finished, type Running } from './support/cli.js';
 import { createNamespace, createVethPair, netnsUnavailable, nft, vethUnavailable, type Namespace, type VethPair } from './support/netns.js';
 import {
   TCP_FIN, TCP_SYN, captureToolsMissing, disableOffloads, startCapture, tally, tcpClosed, tcpConnections, type Frame,
@@ -41,7 +43,7 @@ interface Summary {
   // tcp-server
   bytesIn?: number;
   clients?: { served: number; rejected: number; active: number };
-  perClient?: Array<{ bytesIn: number; bytesOut: number; reason: string }>;
+  perClient?: Array<{ bytesIn: number; bytesOut: number; ms: number; reason: string }>;
   // --connections
   attempted?: number;
   established?: number;
@@ -57,6 +59,7 @@ interface Summary {
 interface NetEvent {
   event: string;
   role?: string;
+  rttMs?: number;
   fromS?: number;
   toS?: number;
   bytes?: number;
@@ -139,7 +142,7 @@ async function socatPeer(script: (listen: string) => string): Promise<Peer> {
   return { proc, port, stdout: () => out, finished };
 }
 
-const SOCAT = hasCommand('socat') ? '' : ' (socat missing: apt-get install socat)';
+const { missing } = findPeers();
 
 // ---- --stream --------------------------------------------------------------------------------
 
@@ -184,12 +187,39 @@ describe('tcp-client --stream: the bytes it reports are the bytes the peer got',
     expect(server.clients).toEqual({ served: parallel, rejected: 0, active: 0 });
     expect(sorted(server.perClient!.map((c) => c.bytesIn))).toEqual(sorted(summary.connections!.map((c) => c.bytes)));
     for (const c of server.perClient!) expect(c).toMatchObject({ bytesOut: 0, reason: 'peer-closed' });
+    // Throughput from the sink's own byte count over the time the client measured...
+    expect(summary.bitsPerSecond).toBe(Math.round((server.bytesIn! * 8 * 1000) / summary.durationMs));
+    // ...and each connection's, over the sink's own clock (from its accept to its close), within 10 %.
+    for (const connection of summary.connections!) {
+      const seen = server.perClient!.find((c) => c.bytesIn === connection.bytes)!;
+      const sinkRate = (seen.bytesIn * 8 * 1000) / seen.ms;
+      expect(connection.bitsPerSecond / sinkRate, JSON.stringify({ connection, seen, durationMs: summary.durationMs })).toBeGreaterThan(0.9);
+      expect(connection.bitsPerSecond / sinkRate, JSON.stringify({ connection, seen, durationMs: summary.durationMs })).toBeLessThan(1.1);
+    }
     for (const tick of serverTicks()) {
       expect(tick.role).toBe('server');
       expect(tick.toS! - tick.fromS!).toBe(1);
       expect(tick.bytes).toBeGreaterThan(0);
     }
     expect(sum(serverTicks().map((t) => t.bytes!))).toBe(bytes);
+  }, 30_000);
+
+  it('the human summary: the size the sink says it got, and a rate that is that size over the seconds shown', async () => {
+    const sink = await startServer('tcp-server', ['--sink', '--quiet']);
+    cleanups.push(() => void sink.stop('SIGKILL'));
+    const run = await runCli(['tcp-client', '127.0.0.1', String(sink.port), '--stream', '--duration', '1s'], { timeoutMs: 30_000 });
+    expect(run.code, run.stderr).toBe(0);
+    const line = run.stdout.match(/^\[client\] sent ([\d.]+) (B|KiB|MiB|GiB) in ([\d.]+) s: ([\d.]+) (Kbit|Mbit|Gbit)\/s \(([\d.]+) MB\/s\) over 1 connection$/m);
+    expect(line, run.stdout).not.toBeNull();
+    const [, size, sizeUnit, secs, rate, rateUnit, megabytes] = line!;
+    await sink.waitFor(/disconnected/);
+    const { stdout } = await sink.stop('SIGTERM');
+    expect(stdout).toContain(`; in ${size} ${sizeUnit}, out 0 B;`);
+    const bits = Number(size) * 1024 ** ['B', 'KiB', 'MiB', 'GiB'].indexOf(sizeUnit!) * 8;
+    const bitsPerSecond = Number(rate) * 1000 ** (['Kbit', 'Mbit', 'Gbit'].indexOf(rateUnit!) + 1);
+    // Each figure is rounded to 2 decimals (3 significant digits at least): within 1.5 %.
+    expect(Math.abs(bitsPerSecond / (bits / Number(secs)) - 1), line![0]).toBeLessThan(0.015);
+    expect(Math.abs(Number(megabytes) - bitsPerSecond / 8e6), line![0]).toBeLessThanOrEqual(0.05 + bitsPerSecond / 8e6 * 0.01);
   }, 30_000);
 
   it('--duration 0 streams until Ctrl-C, as iperf3 -t 0 does: 130, and the summary counts what the sink got', async () => {
@@ -208,7 +238,7 @@ describe('tcp-client --stream: the bytes it reports are the bytes the peer got',
     expect(summaryOf(stopped).summary.bytesIn).toBe(summary.bytes);
   }, 30_000);
 
-  it.skipIf(SOCAT !== '')(`into socat -u TCP-LISTEN STDOUT | wc -c: the client's byte count is what socat wrote out${SOCAT}`, async () => {
+  it("into socat -u TCP-LISTEN STDOUT | wc -c: the client's byte count is what socat wrote out", { ...needs(missing.socat), timeout: 30_000 }, async () => {
     const peer = await socatPeer((listen) => `socat -d -d -u ${listen} STDOUT | wc -c`);
     const run = await runCli(['--json', '--quiet', 'tcp-client', '127.0.0.1', String(peer.port), '--stream', '--duration', '1s', '--size', '65536'], { timeoutMs: 30_000 });
     expect(run.stderr).toBe('');
@@ -218,9 +248,9 @@ describe('tcp-client --stream: the bytes it reports are the bytes the peer got',
     expect(await peer.finished).toBe(0);
     expect(Number(peer.stdout().trim())).toBe(summary.bytes);
     expect(summary.bytes).toBeGreaterThan(0);
-  }, 30_000);
+  });
 
-  it.skipIf(SOCAT !== '')(`--reverse from socat -u OPEN:/dev/zero TCP-LISTEN: receives for the duration, reports each second${SOCAT}`, async () => {
+  it('--reverse from socat -u OPEN:/dev/zero TCP-LISTEN: receives for the duration, reports each second', { ...needs(missing.socat), timeout: 30_000 }, async () => {
     const peer = await socatPeer((listen) => `exec socat -d -d -u OPEN:/dev/zero ${listen}`);
     const run = await runCli(['--json', '--quiet', 'tcp-client', '127.0.0.1', String(peer.port), '--stream', '--reverse', '--duration', '1500ms'], { timeoutMs: 30_000 });
     expect(run.stderr).toBe('');
@@ -236,9 +266,9 @@ describe('tcp-client --stream: the bytes it reports are the bytes the peer got',
     expect(ticks[0]).toMatchObject({ role: 'client', fromS: 0, toS: 1, perConnection: [ticks[0]!.bytes] });
     expect(ticks[0]!.bytes).toBeGreaterThan(0);
     expect(ticks[0]!.bytes).toBeLessThanOrEqual(summary.bytes!);
-  }, 30_000);
+  });
 
-  it.skipIf(SOCAT !== '')(`--reverse from a source that sends 8 MiB and closes: exactly 8 MiB received${SOCAT}`, async () => {
+  it('--reverse from a source that sends 8 MiB and closes: exactly 8 MiB received', { ...needs(missing.socat), timeout: 30_000 }, async () => {
     const peer = await socatPeer((listen) => `head -c 8388608 /dev/zero | socat -d -d -u STDIN ${listen}`);
     const run = await runCli(['--json', '--quiet', 'tcp-client', '127.0.0.1', String(peer.port), '--stream', '--reverse', '--duration', '10s'], { timeoutMs: 30_000 });
     expect(run.stderr).toBe('');
@@ -246,7 +276,7 @@ describe('tcp-client --stream: the bytes it reports are the bytes the peer got',
     const { summary } = summaryOf(run);
     expect(summary).toMatchObject({ direction: 'receive', bytes: 8 * 1024 * 1024 });
     expect(summary.durationMs).toBeLessThan(10_000);
-  }, 30_000);
+  });
 
   it('into a peer that reads everything but keeps its side open after our FIN: bytes exact, and the rate is the transfer\'s, not diluted by the wait for a close that never comes', async () => {
     // A device that never closes first: it reads, and on our FIN keeps its half of the connection.
@@ -323,16 +353,19 @@ describe('tcp-client --ping: one message in flight, every round trip timed', () 
     await echo?.stop('SIGKILL');
   });
 
-  it('-c 500 --size 64 through tcp-server: 500 round trips, percentiles in order, bucket shares add up to 1', async () => {
-    const run = await runCli(['--json', '--quiet', 'tcp-client', '127.0.0.1', String(echo!.port), '--ping', '-c', '500', '--size', '64'], { timeoutMs: 30_000 });
+  it('-c 500 --size 64 through tcp-server: 500 round trips; percentiles, min, max, mean and stddev are those of the 500 RTTs the run reported one by one', async () => {
+    const run = await runCli(['--json', 'tcp-client', '127.0.0.1', String(echo!.port), '--ping', '-c', '500', '--size', '64'], { timeoutMs: 30_000 });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const { summary } = summaryOf(run);
     expect(summary).toMatchObject({ proto: 'tcp', ended: 'completed', sent: { messages: 500, bytes: 32_000 }, received: { messages: 500, bytes: 32_000 } });
     expectRtt(summary.rttMs, 500);
+    const samples = events(run.stdout).filter((e) => e.event === 'recv' && e.rttMs !== undefined).map((e) => e.rttMs!);
+    expect(samples).toHaveLength(500);
+    expectRttMatchesSamples(summary.rttMs, samples);
   }, 30_000);
 
-  it.skipIf(SOCAT !== '')(`-c 500 --size 64 through socat TCP-LISTEN,fork EXEC:cat: the same${SOCAT}`, async () => {
+  it('-c 500 --size 64 through socat TCP-LISTEN,fork EXEC:cat: the same', { ...needs(missing.socat), timeout: 30_000 }, async () => {
     const peer = await socatPeer((listen) => `exec socat -d -d ${listen.replace('reuseaddr', 'reuseaddr,fork')} EXEC:cat`);
     const run = await runCli(['--json', '--quiet', 'tcp-client', '127.0.0.1', String(peer.port), '--ping', '-c', '500', '--size', '64'], { timeoutMs: 30_000 });
     expect(run.stderr).toBe('');
@@ -340,9 +373,9 @@ describe('tcp-client --ping: one message in flight, every round trip timed', () 
     const { summary } = summaryOf(run);
     expect(summary).toMatchObject({ ended: 'completed', sent: { messages: 500, bytes: 32_000 }, received: { messages: 500, bytes: 32_000 } });
     expectRtt(summary.rttMs, 500);
-  }, 30_000);
+  });
 
-  it('draws the latency chart on a terminal, and never into a pipe', async () => {
+  it('draws the latency chart on a terminal, and never into a pipe', { ...needs(commandMissing('script', 'bsdutils')), timeout: 30_000 }, async () => {
     const args = ['tcp-client', '127.0.0.1', String(echo!.port), '--ping', '-c', '500', '--size', '64', '--quiet'];
     const piped = await runCli(args, { timeoutMs: 30_000 });
     expect(piped.code).toBe(0);
@@ -442,7 +475,7 @@ describe('tcp-client --connections: how many connections the peer lets you hold'
     expect(summary).toMatchObject({ attempted: N, established: 0, refused: N, reset: 0, timedOut: 0, alive: 0, closedDuringHold: 0 });
   }, 30_000);
 
-  it.skipIf(netnsUnavailable !== null)(`${N} to a port whose SYNs are dropped (nft, in a namespace), -w 500ms: all timed out, exit 5${netnsUnavailable === null ? '' : `: skipped, ${netnsUnavailable}`}`, async () => {
+  it(`${N} to a port whose SYNs are dropped (nft, in a namespace), -w 500ms: all timed out, exit 5`, { ...needs(netnsUnavailable), timeout: 30_000 }, async () => {
     const ns = createNamespace();
     cleanups.push(() => ns.remove());
     nft(ns, 'table inet netnote {\n chain output {\n  type filter hook output priority 0; policy accept;\n  tcp dport 9 drop\n }\n}\n');
@@ -452,7 +485,7 @@ describe('tcp-client --connections: how many connections the peer lets you hold'
     expect(error).toMatchObject({ code: 'timeout' });
     expect(summary).toMatchObject({ attempted: N, established: 0, refused: 0, reset: 0, timedOut: N, alive: 0 });
     expect(summary.openMs).toBeGreaterThanOrEqual(500);
-  }, 30_000);
+  });
 
   it('the human summary says the same', async () => {
     const server = await limitedServer();
@@ -496,8 +529,6 @@ const SERVER6 = '2001:db8::2';
 /** The model's promise (issue 6): within ±10 % of what a capture counts. */
 const TOLERANCE = 0.10;
 
-const netUnavailable = vethUnavailable();
-const wireSkipped = netUnavailable === null ? '' : `: skipped, ${netUnavailable}`;
 
 /** How far the model is from the capture, and everything needed to fix the model when it is too far. */
 function compare(label: string, wire: WireEstimate, frames: Frame[]): { error: number; context: string } {
@@ -509,7 +540,7 @@ function compare(label: string, wire: WireEstimate, frames: Frame[]): { error: n
   return { error, context };
 }
 
-describe.skipIf(netUnavailable !== null)(`the wire-cost estimate vs tcpdump on a veth pair, offloads off (namespaces)${wireSkipped}`, () => {
+describe('the wire-cost estimate vs tcpdump on a veth pair, offloads off (namespaces)', needs(vethUnavailable(), captureToolsMissing()), () => {
   let device: Namespace;
   let server: Namespace;
   let veth: VethPair;
@@ -519,8 +550,6 @@ describe.skipIf(netUnavailable !== null)(`the wire-cost estimate vs tcpdump on a
   const ports: Record<'echo' | 'sink' | 'udp' | 'echo6' | 'udp6', number> = { echo: 0, sink: 0, udp: 0, echo6: 0, udp6: 0 };
 
   beforeAll(async () => {
-    const missing = captureToolsMissing();
-    if (missing) throw new Error(`the wire-cost checks need tcpdump and ethtool: ${missing}`);
     dir = mkdtempSync(join(tmpdir(), 'netnote-wire-'));
     device = createNamespace();
     namespaces.push(device);

@@ -13,6 +13,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, type Finished, type Running } from './support/cli.js';
 import { createNamedVethPair, createNamespace, nft, useResolvConf, vethUnavailable, type Namespace } from './support/netns.js';
+import { needs } from './support/needs.js';
 
 const NICS = {
   wwan0: { v4: '192.0.2.1', v6: '2001:db8:1::1', peer4: '192.0.2.2', peer6: '2001:db8:1::2' },
@@ -44,9 +45,7 @@ function counterUnavailable(): string | null {
 }
 
 const unavailable = vethUnavailable();
-const skipped = unavailable === null ? '' : `: skipped, ${unavailable}`;
 const noCounters = unavailable ?? counterUnavailable();
-const countersSkipped = noCounters === null ? '' : `: skipped, ${noCounters}`;
 
 const esc = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -133,7 +132,7 @@ function startHttpPeer(ns: Namespace): Promise<HttpPeer> {
   return waitFor(/listening \d+/, 10_000).then(() => Object.assign(peer, { port: Number(/listening (\d+)/.exec(out)![1]) }));
 }
 
-describe.skipIf(unavailable !== null)(`multi-NIC: a device with 4G (wwan0) and Ethernet (eth0) NICs, a server behind both (namespaces)${skipped}`, () => {
+describe('multi-NIC: a device with 4G (wwan0) and Ethernet (eth0) NICs, a server behind both (namespaces)', needs(unavailable), () => {
   let device: Namespace;
   let server: Namespace;
   const namespaces: Namespace[] = [];
@@ -435,7 +434,7 @@ describe.skipIf(unavailable !== null)(`multi-NIC: a device with 4G (wwan0) and E
 
   const routeFrom = (source: string) => (JSON.parse(device.run('ip', ['-j', 'route', 'get', FAR4, 'from', source])) as IpRoute[])[0]!;
 
-  it.skipIf(noCounters !== null)(`weak host: without policy routing, --bind ${NICS.eth0.v4} to ${FAR4} still leaves by wwan0 (the default route); with \`ip rule add from ${NICS.eth0.v4} lookup ${ETH_TABLE}\` it leaves by eth0 (nft counters)${countersSkipped}`, async () => {
+  it(`weak host: without policy routing, --bind ${NICS.eth0.v4} to ${FAR4} still leaves by wwan0 (the default route); with \`ip rule add from ${NICS.eth0.v4} lookup ${ETH_TABLE}\` it leaves by eth0 (nft counters)`, { ...needs(noCounters), timeout: 20_000 }, async () => {
     const args = ['tcp-client', FAR4, String(servers.tcp4.port), '-c', '1', '--bind', NICS.eth0.v4];
     device.run('ip', ['rule', 'del', 'from', NICS.eth0.v4, 'lookup', ETH_TABLE]);
     try {
@@ -463,9 +462,9 @@ describe.skipIf(unavailable !== null)(`multi-NIC: a device with 4G (wwan0) and E
     expect(strongCounts.wwan0, JSON.stringify(strongCounts)).toBe(0);
     expect(strongCounts.eth0, JSON.stringify(strongCounts)).toBeGreaterThanOrEqual(4);
     device.run('nft', ['delete', 'table', 'inet', 'nics']);
-  }, 20_000);
+  });
 
-  it.skipIf(noCounters !== null)(`a UDP server bound to 0.0.0.0 answers a datagram sent to ${FAR4} from another address (the route's source, ${NICS.eth0.peer4}): the connected client drops it, exit 5; bound to ${FAR4} it answers${countersSkipped}`, async () => {
+  it(`a UDP server bound to 0.0.0.0 answers a datagram sent to ${FAR4} from another address (the route's source, ${NICS.eth0.peer4}): the connected client drops it, exit 5; bound to ${FAR4} it answers`, { ...needs(noCounters), timeout: 20_000 }, async () => {
     nft(device, [
       'table inet wrongsource', 'delete table inet wrongsource',
       'table inet wrongsource {',
@@ -497,7 +496,7 @@ describe.skipIf(unavailable !== null)(`multi-NIC: a device with 4G (wwan0) and E
     } finally {
       device.run('nft', ['delete', 'table', 'inet', 'wrongsource']);
     }
-  }, 20_000);
+  });
 
   // --------------------------------------------------------------------------------------------
   // A fixed local port: TIME_WAIT, SO_REUSEADDR, ports held by other sockets

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { builtinModules } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startServer } from './support/cli.js';
-import { hasCommand } from './support/peers.js';
+import { needs } from './support/needs.js';
+import { commandMissing } from './support/peers.js';
 
 // What a user gets from `npm pack` in a clean checkout: prepack builds, the tarball holds only
 // what netnote needs at run time, and a global install (offline: there is nothing to fetch)
@@ -76,13 +77,14 @@ describe('the npm package', () => {
     expect(existsSync(page)).toBe(true);
     expect(run(installed, ['help', 'wire-cost'])).toBe(readFileSync(join(root, 'docs', 'wire-cost.md'), 'utf8'));
     expect(run(installed, ['help', 'schema'])).toBe(readFileSync(join(root, 'docs', 'netnote.schema.json'), 'utf8'));
-    if (hasCommand('groff')) {
-      // Every warning on: a page that renders with none is well-formed roff.
-      const check = spawnSync('groff', ['-man', '-Tutf8', '-ww', '-z', page], { encoding: 'utf8' });
-      expect(check.stderr).toBe('');
-      expect(check.status).toBe(0);
-    }
-    if (!hasCommand('man')) return;
+  });
+
+  it('the man page is well-formed roff and reads as a man page', needs(commandMissing('groff', 'groff-base'), commandMissing('man', 'man-db')), () => {
+    const page = join(prefix, 'share', 'man', 'man1', 'netnote.1');
+    // Every warning on: a page that renders with none is well-formed roff.
+    const check = spawnSync('groff', ['-man', '-Tutf8', '-ww', '-z', page], { encoding: 'utf8' });
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
     const text = execFileSync('man', ['-l', page], { encoding: 'utf8', env: { ...process.env, MANWIDTH: '100', MAN_KEEP_FORMATTING: '' } });
     expect(text).toMatch(/^NETNOTE\(1\)/);
     expect(text).toMatch(/\n {3}tcp-client \[options\] <host> <port>\n/);

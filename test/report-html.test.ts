@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, saveRun, startCli, startServer } from './support/cli.js';
+import { needs } from './support/needs.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const chromiumMissing = existsSync(CHROMIUM) ? null : `${CHROMIUM} missing (Debian package chromium)`;
@@ -102,7 +103,7 @@ const saved = (name: string, args: string[]) => saveRun(join(dir, name), args);
 
 const RUN_COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf'];
 
-describe.skipIf(chromiumMissing)('HTML reports in Chromium', () => {
+describe('HTML reports in Chromium', needs(chromiumMissing), () => {
   it('netnote report of six runs of every mode: each chart drawn, runs overlaid in their colours, nothing fetched, no console error', async () => {
     const echo = await startServer('tcp-server', ['--quiet']);
     cleanups.push(() => echo.stop('SIGKILL'));

@@ -8,15 +8,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
 import { dnsmasqUnavailable, startDnsmasq, type Dnsmasq } from './support/dns.js';
 import { createNamespace, netnsUnavailable, useResolvConf, type Namespace } from './support/netns.js';
-import { hasCommand } from './support/peers.js';
+import { needs } from './support/needs.js';
+import { commandMissing } from './support/peers.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
   for (const clean of cleanups.splice(0).reverse()) clean();
 });
 
-const HAS_DIG = hasCommand('dig');
-const HAS_PYTHON = hasCommand('python3');
 
 /** A UDP socket on 127.0.0.1 that answers queries with `reply` (or reads and never answers). */
 async function udpServer(reply: ((query: packet.Packet) => Buffer) | null): Promise<{ port: number; received: () => number }> {
@@ -44,10 +43,8 @@ function answerBlock(stdout: string, server: string, type: string): { header: st
 /** `1.0.0.…8.b.d.0.1.0.0.2.ip6.arpa` for 2001:db8::1, written out by hand. */
 const IP6_ARPA_GW = `${'1'}${'.0'.repeat(23)}.8.b.d.0.1.0.0.2.ip6.arpa`;
 
-const skip = netnsUnavailable ?? dnsmasqUnavailable;
-const because = skip ? ` (skipped: ${skip})` : '';
 
-describe.skipIf(skip !== null)(`resolve against dnsmasq in a namespace${because}`, () => {
+describe('resolve against dnsmasq in a namespace', needs(netnsUnavailable, dnsmasqUnavailable), () => {
   let ns: Namespace;
   const servers: Dnsmasq[] = [];
   const run = (args: string[]) => runCli(args, { prefix: ns.prefix });
@@ -80,14 +77,12 @@ describe.skipIf(skip !== null)(`resolve against dnsmasq in a namespace${because}
     ns?.remove();
   });
 
-  it("system view: the note's getaddrinfo(host, port), every address in the resolver's order", async () => {
+  it("system view: the note's getaddrinfo(host, port), every address in the resolver's order", { ...needs(commandMissing('python3', 'python3')), timeout: 10_000 }, async () => {
     const { code, stdout, stderr } = await run(['resolve', 'gw.netnote.test', '80']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     // The order getaddrinfo gives, as Python's socket.getaddrinfo sees it in the same namespace.
-    const order = HAS_PYTHON
-      ? ns.run('python3', ['-c', "import socket\nfor a in socket.getaddrinfo('gw.netnote.test', 80, type=socket.SOCK_STREAM): print(a[4][0])"]).trim().split('\n')
-      : (stdout.match(/SOCK_STREAM, 6, '', \('([^']+)'/g) ?? []).map((m) => m.split("'")[3]!);
+    const order = ns.run('python3', ['-c', "import socket\nfor a in socket.getaddrinfo('gw.netnote.test', 80, type=socket.SOCK_STREAM): print(a[4][0])"]).trim().split('\n');
     expect([...order].sort()).toEqual(['192.0.2.1', '2001:db8::1']);
     const tuples = (address: string) => address.includes(':')
       ? [`[client] (AF_INET6, SOCK_STREAM, 6, '', ('${address}', 80, 0, 0))`, `[client] (AF_INET6, SOCK_DGRAM, 17, '', ('${address}', 80, 0, 0))`]
@@ -96,7 +91,7 @@ describe.skipIf(skip !== null)(`resolve against dnsmasq in a namespace${because}
     expect(lines[0]).toBe(`[client] DNS for gw.netnote.test: ${order[0]}`);
     expect(lines[1]).toMatch(/^\[client\] getaddrinfo\(gw\.netnote\.test, 80\): 2 addresses in [\d.]+ ms$/);
     expect(lines.slice(2)).toEqual([...order.flatMap(tuples), '']);
-  }, 10_000);
+  });
 
   it('system view of a name that does not exist → 3', async () => {
     const { code, stdout, stderr } = await run(['resolve', 'nx.netnote.test', '80']);
@@ -153,7 +148,7 @@ describe.skipIf(skip !== null)(`resolve against dnsmasq in a namespace${because}
     ['192.0.2.1', 'PTR', '127.0.0.1', ['1.2.0.192.in-addr.arpa  300  PTR  gw.netnote.test']],
     ['2001:db8::1', 'PTR', '127.0.0.1', [`${IP6_ARPA_GW}  300  PTR  gw.netnote.test`]],
     ['gw.netnote.test', 'ANY', '127.0.0.1', ['gw.netnote.test  300  A  192.0.2.1', 'gw.netnote.test  300  AAAA  2001:db8::1', 'gw.netnote.test  300  TXT  "v=netnote1 device=gw"']],
-  ] as Array<[string, string, string, Array<string | RegExp>]>)('%s %s from %s', async (name, type, server, expected) => {
+  ] as Array<[string, string, string, Array<string | RegExp>]>)('%s %s from %s', { ...needs(commandMissing('dig', 'bind9-dnsutils')), timeout: 10_000 }, async (name, type, server, expected) => {
     const { code, stdout, stderr } = await run(['resolve', name, '--type', type, '--server', server]);
     expect(stderr).toBe('');
     expect(code).toBe(0);
@@ -161,17 +156,15 @@ describe.skipIf(skip !== null)(`resolve against dnsmasq in a namespace${because}
     expect(block.header).toMatch(new RegExp(`^\\[client\\] server ${server.replaceAll('.', '\\.')}:53, ${type}: NOERROR in [\\d.]+ ms$`));
     const records = [...block.records].sort();
     expect(records).toEqual(expected.map((e) => (typeof e === 'string' ? e : expect.stringMatching(e))).sort());
-    if (HAS_DIG) {
-      // dig, asked the same question, sees the same records (SOA serials aside).
-      const asked = type === 'PTR' ? (name.includes(':') ? IP6_ARPA_GW : '1.2.0.192.in-addr.arpa') : name;
-      const digLines = dig(server, asked, type).trim().split('\n').map((line) => {
-        const [owner, ttl, , rtype, ...data] = line.split(/\s+/);
-        return [owner!.replace(/\.$/, ''), ttl, rtype, data.map((d) => d.replace(/\.$/, '')).join(' ')].join('  ');
-      });
-      const noSerial = (line: string) => line.replace(/( SOA {2}\S+ \S+ )\d+/, '$1S');
-      expect(records.map(noSerial)).toEqual(digLines.sort().map(noSerial));
-    }
-  }, 10_000);
+    // dig, asked the same question, sees the same records (SOA serials aside).
+    const asked = type === 'PTR' ? (name.includes(':') ? IP6_ARPA_GW : '1.2.0.192.in-addr.arpa') : name;
+    const digLines = dig(server, asked, type).trim().split('\n').map((line) => {
+      const [owner, ttl, , rtype, ...data] = line.split(/\s+/);
+      return [owner!.replace(/\.$/, ''), ttl, rtype, data.map((d) => d.replace(/\.$/, '')).join(' ')].join('  ');
+    });
+    const noSerial = (line: string) => line.replace(/( SOA {2}\S+ \S+ )\d+/, '$1S');
+    expect(records.map(noSerial)).toEqual(digLines.sort().map(noSerial));
+  });
 
   it('a UDP answer too big for 512 bytes is asked again over TCP, and shown whole', async () => {
     const { code, stdout } = await run(['resolve', 'big.netnote.test', '-t', 'TXT', '-s', '127.0.0.1']);
@@ -235,7 +228,7 @@ describe.skipIf(skip !== null)(`resolve against dnsmasq in a namespace${because}
   }, 15_000);
 });
 
-describe.skipIf(skip !== null)(`resolve --all-servers${because}`, () => {
+describe('resolve --all-servers', needs(netnsUnavailable, dnsmasqUnavailable), () => {
   it('asks every nameserver of resolv.conf and shows each answer and where they differ', async () => {
     const ns = createNamespace();
     cleanups.push(ns.remove);

@@ -12,11 +12,11 @@ import { runCli, startCli, type Running } from './support/cli.js';
 import { trackResources } from './support/cleanup.js';
 import { rawServer, runPeer as runPeerIn } from './support/peers.js';
 import { protocolPeersMissing, startMosquitto, startPymodbus } from './support/protocol-peers.js';
+import { needs } from './support/needs.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/scripts/', import.meta.url));
 const missing = protocolPeersMissing();
-const withPeers = missing.length === 0 ? it : it.skip;
-if (missing.length) console.warn(`script tests with real peers skip: missing ${missing.join('; ')} (.ci/run installs them)`);
+const withPeers = (name: string, fn: () => Promise<void>) => it(name, needs(missing.length ? `missing ${missing.join('; ')}` : null), fn);
 
 const { servers, peers, sockets, cleanups } = trackResources();
 

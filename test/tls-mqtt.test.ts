@@ -4,16 +4,17 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
 import { mosquittoUnavailable, startMosquitto, type Mosquitto } from './support/mosquitto.js';
-import { hasCommand } from './support/peers.js';
+import { commandMissing } from './support/peers.js';
+import { needs } from './support/needs.js';
 import { makePki, type Issued, type Pki } from './support/pki.js';
 
-const skip = mosquittoUnavailable ?? (hasCommand('openssl') ? null : 'openssl missing (apt install openssl)');
+
 
 /** CONNECT: protocol MQTT level 4, clean session, keepalive 60 s, client id `netnote`. */
 const CONNECT = '10 13 00 04 4d 51 54 54 04 02 00 3c 00 07 6e 65 74 6e 6f 74 65';
 const CONNACK_ACCEPTED = '20 02 00 00';
 
-describe.skipIf(skip !== null)(`tcp-client --tls against mosquitto${skip ? ` (skipped: ${skip})` : ''}`, () => {
+describe('tcp-client --tls against mosquitto', needs(mosquittoUnavailable, commandMissing('openssl', 'openssl')), () => {
   let pki: Pki;
   let broker: Issued;
   let device: Issued;

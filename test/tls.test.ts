@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NETNOTE, runCli, startCli, type Running } from './support/cli.js';
 import { sClient, startSServer, type SServer } from './support/openssl.js';
-import { hasCommand, killGroup, rawServer, runPeer } from './support/peers.js';
+import { commandMissing, killGroup, rawServer, runPeer } from './support/peers.js';
+import { needs } from './support/needs.js';
 import { certDate, makePki, type Issued, type Pki } from './support/pki.js';
 
-const skip = hasCommand('openssl') ? null : 'openssl missing (apt install openssl)';
+const opensslMissing = commandMissing('openssl', 'openssl');
 
 const servers = new Set<Running>();
 const opensslServers = new Set<SServer>();
@@ -36,7 +37,7 @@ let other: Pki;
 const certs: Record<string, Issued> = {};
 
 beforeAll(() => {
-  if (skip) return;
+  if (opensslMissing) return;
   pki = makePki();
   other = makePki('other CA');
   certs.server = pki.issue('server', 'broker', { san: ['DNS:localhost', 'IP:127.0.0.1'] });
@@ -78,7 +79,7 @@ function jsonEvents(stdout: string): Array<Record<string, unknown>> {
   return stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-describe.skipIf(skip !== null)(`tcp-client --tls against openssl s_server${skip ? ` (skipped: ${skip})` : ''}`, () => {
+describe('tcp-client --tls against openssl s_server', needs(opensslMissing), () => {
   it("TLS 1.3 by default, TLS 1.2 where the server allows only it: the note's loop over TLS, one tls line after connected.", async () => {
     const v13 = await sServer(certs.server!);
     const run13 = await runCli(['tcp-client', '127.0.0.1', String(v13.port), '--tls', '--ca', pki.ca.cert, ...REV, '-c', '2', '-i', '0']);
@@ -142,7 +143,7 @@ describe.skipIf(skip !== null)(`tcp-client --tls against openssl s_server${skip 
     expect(wrongPass.stderr).toMatch(/^netnote: wrong passphrase for --key /);
   }, 30_000);
 
-  it.skipIf(!hasCommand('script'))('an encrypted key without --pass: asked for on a terminal (script gives it one), not echoed', async () => {
+  it('an encrypted key without --pass: asked for on a terminal (script gives it one), not echoed', needs(commandMissing('script', 'bsdutils')), async () => {
     const server = await sServer(certs.server!, ['-Verify', '1', '-CAfile', pki.ca.cert]);
     const command = [process.execPath, NETNOTE, 'tcp-client', '127.0.0.1', String(server.port), '--tls', '--ca', pki.ca.cert,
       '--cert', certs.clientEncrypted!.cert, '--key', certs.clientEncrypted!.key, ...REV, '-c', '1'].map((arg) => `'${arg.replaceAll("'", "'\\''")}'`).join(' ');
@@ -216,7 +217,7 @@ describe.skipIf(skip !== null)(`tcp-client --tls against openssl s_server${skip 
   }, 15_000);
 });
 
-describe.skipIf(skip !== null)(`tcp-server --tls against openssl s_client${skip ? ` (skipped: ${skip})` : ''}`, () => {
+describe('tcp-server --tls against openssl s_client', needs(opensslMissing), () => {
   const verifyingClient = (port: number, ...extra: string[]) => sClient(peers, `127.0.0.1:${port}`, ['-CAfile', pki.ca.cert, '-verify_return_error', ...extra], 'hello\n');
 
   it('--cert/--key: s_client verifies it over TLS 1.3 and 1.2; each client gets its tls line and its echo', async () => {
@@ -303,14 +304,14 @@ describe.skipIf(skip !== null)(`tcp-server --tls against openssl s_client${skip 
   }, 15_000);
 });
 
-describe.skipIf(skip !== null)(`--self-signed: the saved certificate verifies for each of its names with curl and openssl${skip ? ` (skipped: ${skip})` : ''}`, () => {
+describe('--self-signed: the saved certificate verifies for each of its names with curl and openssl', needs(opensslMissing), () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'netnote-self-signed-'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it.skipIf(!hasCommand('curl'))('curl --cacert and s_client -verify_return_error accept it for localhost, 127.0.0.1 and ::1, and refuse another address', async () => {
+  it('curl --cacert and s_client -verify_return_error accept it for localhost, 127.0.0.1 and ::1, and refuse another address', needs(commandMissing('curl', 'curl')), async () => {
     const saved = join(dir, 'ec.pem');
     // --idle-timeout: the echo server closes curl's connection soon after echoing its request.
     const server = startCli(['tcp-server', '::', '0', '--tls', '--self-signed', '--san', 'localhost,127.0.0.1,::1', '--save-cert', saved, '--idle-timeout', '300ms']);
@@ -355,7 +356,7 @@ describe.skipIf(skip !== null)(`--self-signed: the saved certificate verifies fo
   }, 30_000);
 });
 
-describe.skipIf(skip !== null)(`every tcp-client mode over TLS, against tcp-server --tls${skip ? ` (skipped: ${skip})` : ''}`, () => {
+describe('every tcp-client mode over TLS, against tcp-server --tls', needs(opensslMissing), () => {
   const tlsServer = (extra: string[] = []) => serve(['--tls', '--cert', certs.server!.cert, '--key', certs.server!.key, ...extra]);
   const client = (port: number, extra: string[]) => runCli(['tcp-client', '127.0.0.1', String(port), '--tls', '--ca', pki.ca.cert, ...extra]);
 
@@ -424,7 +425,7 @@ describe.skipIf(skip !== null)(`every tcp-client mode over TLS, against tcp-serv
   }, 20_000);
 });
 
-describe.skipIf(skip !== null)(`TLS options: bad input is exit 2, and TLS costs nothing when it is not asked for${skip ? ` (skipped: ${skip})` : ''}`, () => {
+describe('TLS options: bad input is exit 2, and TLS costs nothing when it is not asked for', needs(opensslMissing), () => {
   it.each([
     [['tcp-client', '127.0.0.1', '9', '--ca', 'ca.pem'], /^netnote: --ca needs --tls\n/],
     [['tcp-client', '127.0.0.1', '9', '--tls', '--tls-min', '1.3', '--tls-max', '1.2'], /^netnote: --tls-min 1\.3 is above --tls-max 1\.2\n/],

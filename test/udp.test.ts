@@ -10,7 +10,9 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { maskPorts, runCli, startCli, type Running } from './support/cli.js';
 import { createNamespace, netnsUnavailable, useResolvConf } from './support/netns.js';
-import { findPeers, killGroup, runPeer as runPeerIn } from './support/peers.js';
+import { needs } from './support/needs.js';
+import { expectRttMatchesSamples, rfc3550Jitter } from './support/rtt.js';
+import { findPeers, ipv6LoopbackMissing, killGroup, runPeer as runPeerIn } from './support/peers.js';
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup: every server, peer process, socket and timer a test opens is ended after the test.
@@ -83,6 +85,23 @@ function later(fn: () => void, ms: number): void {
   cleanups.push(() => clearTimeout(timer));
 }
 
+/**
+ * An echo peer that holds datagram n (1, 2, …) for `holdMs(n)` before answering, and measures on
+ * its own clock when each arrived and how long it really held it: a known delay injected on the
+ * path (this machine's kernel has no sch_netem for `tc qdisc … netem delay`).
+ */
+async function holdingPeer(holdMs: (n: number) => number): Promise<{ port: number; held: Array<{ at: number; ms: number }> }> {
+  const held: Array<{ at: number; ms: number }> = [];
+  const port = await udpPeer((data, n, reply) => {
+    const at = performance.now();
+    later(() => {
+      held[n] = { at, ms: performance.now() - at };
+      reply(data);
+    }, holdMs(n));
+  });
+  return { port, held };
+}
+
 /** A UDP port nothing is bound to: bound, then released. */
 async function freeUdpPort(host = '127.0.0.1'): Promise<number> {
   const socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
@@ -150,17 +169,9 @@ function lossLine(stdout: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Peers found on this machine. A missing one skips only its own tests, with the reason printed.
+// Peers found on this machine. A missing one skips only its own tests (needs()).
 
-const { OPENBSD_NC, SOCAT, NCAT, missing: MISSING_PEERS } = findPeers();
-if (MISSING_PEERS.length > 0) console.warn(`udp interop: skipping tests that need ${MISSING_PEERS.join(', ')}: not installed`);
-
-const HAS_IPV6_LOOPBACK = await new Promise<boolean>((resolve) => {
-  const socket = dgram.createSocket('udp6');
-  socket.once('error', () => resolve(false));
-  socket.bind(0, '::1', () => socket.close(() => resolve(true)));
-});
-if (!HAS_IPV6_LOOPBACK) console.warn('udp: skipping the IPv6 tests: ::1 is not configured on this host');
+const { OPENBSD_NC, SOCAT, NCAT, missing } = findPeers();
 
 const NOTE_SEND = "[client] send data: b'1234567890'";
 const SEPARATOR = '[client] -------------------------';
@@ -209,7 +220,7 @@ describe("the note's UDP experiment: demo udp", () => {
     ]);
   });
 
-  it.skipIf(!HAS_IPV6_LOOPBACK)('over ::1 prints IPv6 peers as Python does: (host, port, flowinfo, scope_id)', async () => {
+  it('over ::1 prints IPv6 peers as Python does: (host, port, flowinfo, scope_id)', needs(ipv6LoopbackMissing), async () => {
     const { code, stdout } = await runCli(['demo', 'udp', '--host', '::1', '-c', '1', '-i', '0'], { timeoutMs: 15_000 });
     expect(code).toBe(0);
     const lines = maskRtt(mask(stdout)).split('\n');
@@ -232,10 +243,7 @@ describe("udp-client with no options is the note's client loop", () => {
     const server = await serve();
     const client = startCli(['udp-client', '127.0.0.1', String(server.port)]);
     servers.add(client);
-    await client.waitFor(/-----\n/, 5000);
-    const first = Date.now();
-    await client.waitFor(/-----\n[\s\S]*-----\n/, 5000);
-    expect(Date.now() - first).toBeGreaterThanOrEqual(900); // the default interval is 1 s
+    await client.waitFor(/-----\n[\s\S]*-----\n/, 10_000);
     const { code, stdout, stderr } = await client.stop('SIGINT');
     expect(code).toBe(130);
     expect(stderr).toBe('netnote: interrupted\n');
@@ -251,6 +259,13 @@ describe("udp-client with no options is the note's client loop", () => {
     const seen = [...server.stdout().matchAll(/^\[server\] \[client addr: \('127\.0\.0\.1', (\d+)\)\] recv data: b'1234567890'$/gm)].map((m) => m[1]);
     expect(seen.length).toBeGreaterThanOrEqual(2);
     expect(new Set(seen).size).toBe(1);
+    // The default interval is 1 s, by the client's own clock: each send waits out the interval
+    // after the previous reply, so their times (to the millisecond) are at least that far apart.
+    const timed = await runCli(['--json', 'udp-client', '127.0.0.1', String(server.port), '-c', '2']);
+    expect(timed.code).toBe(0);
+    const sends = jsonLines(timed.stdout).filter((e) => e.event === 'send').map((e) => Date.parse(e.time));
+    expect(sends).toHaveLength(2);
+    expect(sends[1]! - sends[0]!).toBeGreaterThanOrEqual(999);
   });
 });
 
@@ -259,7 +274,7 @@ describe('interop with real peers', () => {
   // it; the child writes it to its own `cat` and sends what cat prints back to that datagram's
   // sender, from the listening port. One datagram in, one datagram out, each in its own process —
   // so with several in flight the answers may come back out of order (seen with --no-wait).
-  it.skipIf(!SOCAT)('--probe against socat UDP-RECVFROM,fork EXEC:cat: every probe answered, payload verified', async () => {
+  it('--probe against socat UDP-RECVFROM,fork EXEC:cat: every probe answered, payload verified', needs(missing.socat), async () => {
     const port = await freeUdpPort();
     await startUdpPeer(SOCAT!, [`UDP-RECVFROM:${port},bind=127.0.0.1,fork`, 'EXEC:cat'], port);
     const { code, stdout, stderr } = await runCli(['--json', '--quiet', 'udp-client', '127.0.0.1', String(port), '--probe', '--data', 'socat says hi', '--verify-echo', '-c', '10', '-i', '0', '-w', '2s']);
@@ -275,7 +290,7 @@ describe('interop with real peers', () => {
   // fork a child "connected" to that source, with one `cat` for all of that source's datagrams.
   // cat sees a byte stream, so two datagrams in flight can leave it as one: against ncat the client
   // must wait for each answer (the default), not --no-wait.
-  it.skipIf(!NCAT)('--probe against ncat -u -l -k --sh-exec cat, one datagram in flight at a time', async () => {
+  it('--probe against ncat -u -l -k --sh-exec cat, one datagram in flight at a time', needs(missing.ncat), async () => {
     const port = await freeUdpPort();
     await startUdpPeer(NCAT!, ['-u', '-l', '-k', '--sh-exec', 'cat', '127.0.0.1', String(port)], port);
     const { code, stdout, stderr } = await runCli(['--json', '--quiet', 'udp-client', '127.0.0.1', String(port), '--probe', '--hex', '00ff7f80', '--verify-echo', '-c', '10', '-i', '0', '-w', '2s']);
@@ -286,7 +301,7 @@ describe('interop with real peers', () => {
     expect(summary.datagrams).toMatchObject({ lost: 0, late: 0, duplicated: 0, reordered: 0, foreign: 0 });
   });
 
-  it.skipIf(!OPENBSD_NC)('udp-server echoes what OpenBSD nc -u sends (one datagram per read of stdin)', async () => {
+  it('udp-server echoes what OpenBSD nc -u sends (one datagram per read of stdin)', needs(missing.nc), async () => {
     const server = await serve();
     const input = Buffer.from('hello from nc\n');
     // -w1: after stdin's EOF nc waits one idle second for the answer, then quits.
@@ -296,7 +311,7 @@ describe('interop with real peers', () => {
     expect(server.stdout()).toMatch(/\[server\] \[client addr: \('127\.0\.0\.1', \d+\)\] recv data: b'hello from nc\\n'\n/);
   });
 
-  it.skipIf(!SOCAT)('udp-server echoes binary bytes from socat - UDP:… intact', async () => {
+  it('udp-server echoes binary bytes from socat - UDP:… intact', needs(missing.socat), async () => {
     const server = await serve();
     // At most PIPE_BUF bytes, so socat reads stdin in one go and sends one datagram.
     const input = Buffer.concat([Buffer.from([0, 0xff, 0x0a, 0x27, 0x22, 0x5c]), randomBytes(3000)]);
@@ -355,15 +370,16 @@ describe('reply matching: duplicates, reordering, late and lost datagrams', () =
 
   it('--probe: an answer after -w counts as late, not lost, with its true RTT', async () => {
     // Wide margins: a loaded CI machine may take a while to answer datagrams 1 and 3 too.
-    const port = await udpPeer((data, n, reply) => (n === 2 ? later(() => reply(data), 1000) : reply(data)));
+    const { port, held } = await holdingPeer((n) => (n === 2 ? 1000 : 0));
     const { code, stdout } = await runCli(['--json', 'udp-client', '127.0.0.1', String(port), '--probe', '-c', '3', '-i', '1200ms', '-w', '500ms']);
     expect(code).toBe(0);
     const events = jsonLines(stdout);
     expect(events.filter((e) => e.event === 'no-reply')).toEqual([expect.objectContaining({ seq: 2, waitedMs: 500 })]);
     const late = events.filter((e) => e.event === 'recv' && e.kind === 'late');
     expect(late).toEqual([expect.objectContaining({ seq: 2, kind: 'late' })]);
-    expect(late[0]!.rttMs).toBeGreaterThanOrEqual(990);
-    expect(late[0]!.rttMs).toBeLessThan(2500);
+    // At least as long as the peer held it, plus what the trip there and back took.
+    expect(late[0]!.rttMs).toBeGreaterThanOrEqual(held[2]!.ms);
+    expect(late[0]!.rttMs - held[2]!.ms).toBeLessThan(1000);
     // A late answer ends no round: separators for datagrams 1 and 3 only.
     expect(events.filter((e) => e.event === 'round').map((e) => e.seq)).toEqual([1, 3]);
     const { summary } = lastSummary(stdout);
@@ -374,18 +390,22 @@ describe('reply matching: duplicates, reordering, late and lost datagrams', () =
   // Without --probe the late reply is matched to datagram 2 by order; its RTT must still be the
   // time since datagram 2 left, not NaN (fails at the time of writing: see the report).
   it('without --probe: the late line names datagram 2 and carries a real RTT; the RTT summary stays sane', async () => {
-    const port = await udpPeer((data, n, reply) => (n === 2 ? later(() => reply(data), 1000) : reply(data)));
+    const { port, held } = await holdingPeer((n) => (n === 2 ? 1000 : 0));
     const { code, stdout } = await runCli(['udp-client', '127.0.0.1', String(port), '-c', '3', '-i', '1200ms', '-w', '500ms']);
     expect(code).toBe(0);
     const lines = stdout.split('\n');
     const noReply = lines.indexOf('[client] no reply to datagram 2 within 0.50 s');
     expect(noReply).toBeGreaterThan(0);
-    expect(lines[noReply + 1]).toMatch(/^\[client\] \[server addr: \('127\.0\.0\.1', \d+\)\] recv data: b'1234567890' {2}\(\d{4}\.\d ms, late, datagram 2\)$/);
+    const late = lines[noReply + 1]!.match(/^\[client\] \[server addr: \('127\.0\.0\.1', \d+\)\] recv data: b'1234567890' {2}\((\d+\.\d) ms, late, datagram 2\)$/);
+    expect(late, lines[noReply + 1]).not.toBeNull();
+    // Shown to 0.1 ms: at least the time the peer held the datagram.
+    expect(Number(late![1])).toBeGreaterThanOrEqual(held[2]!.ms - 0.05);
     expect(lossLine(stdout)).toBe('[client] loss 0.0% (0 lost), 1 late, 0 duplicated, 0 reordered, 0 foreign');
     const rtt = /rtt min\/p50\/p90\/p99\/max = ([\d./]+) ms/.exec(stdout)![1]!.split('/').map(Number);
     expect(rtt.every(Number.isFinite)).toBe(true);
     expect([...rtt].sort((a, b) => a - b)).toEqual(rtt); // min ≤ p50 ≤ p90 ≤ p99 ≤ max
-    expect(rtt[4]).toBeGreaterThanOrEqual(990);
+    // The largest round trip is the late one.
+    expect(Math.abs(rtt[4]! - Number(late![1]))).toBeLessThanOrEqual(0.05);
   });
 
   it('a datagram never answered: "no reply to datagram 3 within …", 1 lost, still exit 0 without an assertion', async () => {
@@ -420,6 +440,55 @@ describe('reply matching: duplicates, reordering, late and lost datagrams', () =
     expect(stdout).toMatch(/recv data: b'unsolicited' {2}\(not an answer to any datagram sent\)\n/);
     expect(lossLine(stdout)).toMatch(/, 2 foreign;/);
   });
+});
+
+describe('--probe times against a known delay (a peer that holds each echo and measures how long)', () => {
+  /** The client's answers in arrival order: seq and RTT (late ones included, duplicates and foreign ones not). */
+  const answers = (stdout: string) => jsonLines(stdout).filter((e) => e.event === 'recv' && typeof e.rttMs === 'number').map((e) => ({ seq: e.seq as number, rttMs: e.rttMs as number }));
+  /** The send time each probe carries: bytes 8–15 of the datagram, microseconds (src/core/measure/probe.ts). */
+  const stamps = (stdout: string) => jsonLines(stdout).filter((e) => e.event === 'send').map((e) => Number(Buffer.from(e.data.base64, 'base64').readBigUInt64BE(8)) / 1000);
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+  it('each RTT is the 40 ms the peer held the echo plus the trip; the headers\' send times step as the peer saw them arrive; the summary is those RTTs\'', async () => {
+    const { port, held } = await holdingPeer(() => 40);
+    const { code, stdout, stderr } = await runCli(['--json', 'udp-client', '127.0.0.1', String(port), '--probe', '-c', '20', '-i', '30ms', '-w', '2s']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const got = answers(stdout);
+    expect(got.map((a) => a.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    const overhead = got.map(({ seq, rttMs }) => rttMs - held[seq]!.ms);
+    const context = JSON.stringify({ rtts: got.map((a) => a.rttMs), held: held.slice(1).map((h) => h.ms) });
+    // Never less than the hold (the echo cannot come back before it was sent back), and the trip
+    // through loopback is small next to it, even on a loaded machine.
+    for (const extra of overhead) expect(extra, context).toBeGreaterThanOrEqual(-0.001);
+    expect(median(overhead), context).toBeLessThan(50);
+    // The send times in the headers: as far apart as the datagrams' arrivals at the peer, by its
+    // clock (give or take what a loaded machine adds to the first and the last trip).
+    const sent = stamps(stdout);
+    expect(sent).toHaveLength(20);
+    const span = sent.at(-1)! - sent[0]!;
+    const arrived = held[20]!.at - held[1]!.at;
+    expect(span / arrived, JSON.stringify({ span, arrived })).toBeGreaterThan(0.8);
+    expect(span / arrived, JSON.stringify({ span, arrived })).toBeLessThan(1.25);
+    expect(span).toBeGreaterThan(19 * (40 + 30 - 2)); // a timer may fire a millisecond early
+    const { summary } = lastSummary(stdout);
+    expectRttMatchesSamples(summary.rttMs, got.map((a) => a.rttMs));
+    expect(summary.datagrams.jitterMs).toBeCloseTo(rfc3550Jitter(got.map((a) => a.rttMs)), 2);
+  }, 20_000);
+
+  it('jitter: echoes held alternately 10 and 70 ms give the RFC 3550 jitter of those holds, and exactly that of the RTTs reported', async () => {
+    const { port, held } = await holdingPeer((n) => (n % 2 === 1 ? 10 : 70));
+    const { code, stdout } = await runCli(['--json', 'udp-client', '127.0.0.1', String(port), '--probe', '-c', '30', '-i', '10ms', '-w', '2s']);
+    expect(code).toBe(0);
+    const rtts = answers(stdout).map((a) => a.rttMs);
+    expect(rtts).toHaveLength(30);
+    const { jitterMs } = lastSummary(stdout).summary.datagrams;
+    // J after 29 differences of 60 ms: 60 × (1 − (15/16)^29) ≈ 50.8 ms.
+    const injected = rfc3550Jitter(held.slice(1).map((h) => h.ms));
+    expect(injected).toBeGreaterThan(45);
+    expect(Math.abs(jitterMs - injected), JSON.stringify({ jitterMs, injected, rtts })).toBeLessThan(8);
+    expect(jitterMs).toBeCloseTo(rfc3550Jitter(rtts), 2);
+  }, 20_000);
 });
 
 describe('assertions → exit 1', () => {
@@ -458,7 +527,9 @@ describe('assertions → exit 1', () => {
 
   it('--max-loss: 1 in 4 dropped is 25%, over 10% → 1, within 30% → 0', async () => {
     const port = await udpPeer((data, n, reply) => n % 4 !== 0 && reply(data));
-    const args = ['--json', '--quiet', 'udp-client', '127.0.0.1', String(port), '--probe', '-c', '20', '-i', '0', '-w', '150ms'];
+    // --no-wait: the 20 go out at once and the run waits -w once, long enough that no answer a
+    // loaded machine is slow to deliver can pass for a loss.
+    const args = ['--json', '--quiet', 'udp-client', '127.0.0.1', String(port), '--probe', '--no-wait', '-c', '20', '-i', '0', '-w', '1s'];
     const over = await runCli([...args, '--max-loss', '10']);
     expect(over.code).toBe(1);
     expect(over.stderr).toBe('netnote: loss 25.0% is over --max-loss 10%\n');
@@ -495,7 +566,7 @@ describe('bad input: one stderr line, the documented exit code', () => {
     expect(stdout).toMatch(/\[server\] 1 datagram in \(63\.97 KiB\), 1 out \(63\.97 KiB\), largest 63\.97 KiB, 0 truncated, 0 send errors;/);
   });
 
-  it.skipIf(!HAS_IPV6_LOOPBACK)('the IPv6 limit is 65527 bytes', async () => {
+  it('the IPv6 limit is 65527 bytes', needs(ipv6LoopbackMissing), async () => {
     const server = await serve(['--quiet'], '::1', ['--json']);
     const max = await runCli(['--quiet', 'udp-client', '::1', String(server.port), '--size', '65527', '--verify-echo', '-c', '1']);
     expect(max.code).toBe(0);
@@ -508,7 +579,7 @@ describe('bad input: one stderr line, the documented exit code', () => {
     expect(summary.largest).toBe(65527);
   });
 
-  it.skipIf(netnsUnavailable !== null)(`unknown host → 3 (resolved in a namespace whose resolver is loopback)${netnsUnavailable ? `: skipped, ${netnsUnavailable}` : ''}`, async () => {
+  it('unknown host → 3 (resolved in a namespace whose resolver is loopback)', needs(netnsUnavailable), async () => {
     // The machine's own resolv.conf points off this host: no test may send it a query.
     const ns = createNamespace();
     cleanups.push(ns.remove);
@@ -521,17 +592,17 @@ describe('bad input: one stderr line, the documented exit code', () => {
 
   it('nothing listening → 4 from the ICMP port unreachable, long before the reply timeout', async () => {
     const port = await freeUdpPort();
-    const started = Date.now();
     const { code, stderr, stdout } = await runCli(['--json', 'udp-client', '127.0.0.1', String(port), '-c', '3', '-w', '5s']);
     expect(code).toBe(4);
-    expect(Date.now() - started).toBeLessThan(4000);
     expect(stderr).toBe(`netnote: nothing listening on 127.0.0.1:${port} (ICMP port unreachable)\nnetnote: hint: check the port, or start a server there: netnote udp-server HOST PORT\n`);
     const summary = lastSummary(stdout);
     expect(summary.exitCode).toBe(4);
     expect(summary.error).toMatchObject({ code: 'unreachable' });
+    // By the client's own clock: ended by the ICMP error, not by the 5 s reply timeout.
+    expect(summary.summary.durationMs).toBeLessThan(4000);
   });
 
-  it.skipIf(!HAS_IPV6_LOOPBACK)('nothing listening on ::1 → 4, the address in brackets', async () => {
+  it('nothing listening on ::1 → 4, the address in brackets', needs(ipv6LoopbackMissing), async () => {
     const port = await freeUdpPort('::1');
     const { code, stderr } = await runCli(['udp-client', '::1', String(port), '-c', '1']);
     expect(code).toBe(4);
@@ -707,12 +778,18 @@ describe('--json for udp-client', () => {
   });
 
   it('late and duplicate answers carry their kind and seq', async () => {
+    let held2 = Number.NaN;
     const port = await udpPeer((data, n, reply) => {
       if (n === 1) {
         reply(data);
         reply(data);
-      } else if (n === 2) later(() => reply(data), 1000);
-      else reply(data);
+      } else if (n === 2) {
+        const at = performance.now();
+        later(() => {
+          held2 = performance.now() - at;
+          reply(data);
+        }, 1000);
+      } else reply(data);
     });
     // A late answer to the last datagram would find the client gone: datagram 3 keeps it running.
     const { code, stdout } = await runCli(['--json', 'udp-client', '127.0.0.1', String(port), '--probe', '-c', '3', '-i', '1200ms', '-w', '500ms']);
@@ -721,6 +798,6 @@ describe('--json for udp-client', () => {
     const recv = jsonLines(stdout).filter((e) => e.event === 'recv');
     expect(recv.map((e) => [e.seq, e.kind ?? 'reply'])).toEqual([[1, 'reply'], [1, 'duplicate'], [2, 'late'], [3, 'reply']]);
     expect(recv[1]).not.toHaveProperty('rttMs');
-    expect(recv[2]!.rttMs).toBeGreaterThanOrEqual(990);
+    expect(recv[2]!.rttMs).toBeGreaterThanOrEqual(held2);
   });
 });

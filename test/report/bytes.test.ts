@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hexDump, pythonBytes } from '../../src/report/bytes.js';
+import { SHOWN_BYTES, hexDump, pythonBytes, shownBytes } from '../../src/report/bytes.js';
+import { needs } from '../support/needs.js';
+import { commandMissing } from '../support/peers.js';
 
 /** Python's own repr() of many byte strings at once: one python3 process for a whole batch. */
 function pythonRepr(samples: Uint8Array[]): string[] {
@@ -21,7 +23,7 @@ const printable = fc.tuple(
 const bytesLike = fc.oneof(randomBytes, printable);
 
 describe("payloads render as Python's repr(bytes)", () => {
-  it('matches python3 on thousands of random byte strings, empty data included', () => {
+  it('matches python3 on thousands of random byte strings, empty data included', needs(commandMissing('python3', 'python3')), () => {
     const samples = [new Uint8Array(0), ...fc.sample(bytesLike, { numRuns: 5000, seed: 20261125 })];
     const expected = pythonRepr(samples);
     samples.forEach((sample, i) => expect(pythonBytes(sample), `sample ${i}`).toBe(expected[i]));
@@ -39,10 +41,32 @@ describe("payloads render as Python's repr(bytes)", () => {
   });
 });
 
+describe('a payload longer than a log line shows', () => {
+  it('up to 1 MiB is shown whole; past it, the first MiB and how many bytes were left out', () => {
+    expect(SHOWN_BYTES).toBe(1024 * 1024);
+    const exactly = Buffer.alloc(SHOWN_BYTES, 'a');
+    expect(shownBytes(exactly, '…')).toBe(`b'${'a'.repeat(SHOWN_BYTES)}'`);
+    const over = Buffer.concat([Buffer.alloc(SHOWN_BYTES, 'a'), Buffer.from("'\x00")]);
+    expect(shownBytes(over, '…')).toBe(`b'${'a'.repeat(SHOWN_BYTES)}'… (2 more bytes not shown)`);
+  });
+});
+
 describe('hex dump', () => {
-  it('lays out 16 bytes a row with offsets and printable ASCII, as hexdump -C does', () => {
+  /** hexdump -C's rows, without the final line that holds only the length. */
+  const hexdumpC = (data: Buffer) => execFileSync('hexdump', ['-C'], { input: data, encoding: 'latin1' }).trimEnd().split('\n').slice(0, -1);
+
+  it('lays out 16 bytes a row with offsets and printable ASCII, as hexdump -C does', needs(commandMissing('hexdump', 'bsdextrautils')), () => {
     const data = Buffer.from('1234567890abcdefXYZ\x00');
-    const expected = execFileSync('hexdump', ['-C'], { input: data, encoding: 'latin1' }).trimEnd().split('\n').slice(0, -1);
-    expect(hexDump(data)).toEqual(expected);
+    expect(hexDump(data)).toEqual(hexdumpC(data));
+  });
+
+  it('matches hexdump -C for every row length and every byte value', needs(commandMissing('hexdump', 'bsdextrautils')), () => {
+    // Distinct rows, so hexdump's "*" for a repeated row never appears.
+    const all = Buffer.from(Array.from({ length: 256 }, (_, i) => (i * 37 + 11) & 0xff));
+    for (const length of [1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 256]) {
+      const data = all.subarray(0, length);
+      expect(hexDump(data), `${length} bytes`).toEqual(hexdumpC(data));
+    }
+    expect(hexDump(Buffer.alloc(0))).toEqual([]);
   });
 });

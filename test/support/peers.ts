@@ -1,5 +1,7 @@
-// Peers a test writes or starts: raw TCP servers, and real programs (nc, socat, ncat) fed a payload.
+// Peers a test writes or starts: raw TCP servers, and real programs (nc, socat, ncat) fed a payload;
+// and, for needs(), why a program or ::1 is missing on this machine.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 
 /** A port nothing listens on: bound, then released. */
@@ -94,24 +96,41 @@ export function hasCommand(name: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
 }
 
+/** Why `command` cannot be run here, naming the Debian package that has it; null when it can. */
+export function commandMissing(command: string, debianPackage: string): string | null {
+  return hasCommand(command) ? null : `${command} missing (apt-get install ${debianPackage})`;
+}
+
+/**
+ * Why ::1 cannot be used here, or null when the loopback has it: the kernel's list of IPv6
+ * addresses (absent when IPv6 is off) holds ::1 on lo.
+ */
+export const ipv6LoopbackMissing: string | null = (() => {
+  const list = existsSync('/proc/net/if_inet6') ? readFileSync('/proc/net/if_inet6', 'utf8') : '';
+  return /^0{31}1 .* lo$/m.test(list) ? null : '::1 is not configured on this host\'s loopback';
+})();
+
 function answers(command: string, args: string[], mustSay: RegExp): boolean {
   const result = spawnSync(command, args, { encoding: 'utf8', timeout: 5000 });
   return !result.error && mustSay.test(`${result.stdout}${result.stderr}`);
 }
 
 /**
- * The real peers found on this machine (CI installs them all); `missing` names the absent ones
- * with their package, so a test file can say which of its tests skip and why.
+ * The real peers found on this machine (CI installs them all); `missing` says for each absent one
+ * why, with its package, for needs().
  */
-export function findPeers(): { OPENBSD_NC: string | null; SOCAT: string | null; NCAT: string | null; missing: string[] } {
+export function findPeers(): {
+  OPENBSD_NC: string | null; SOCAT: string | null; NCAT: string | null;
+  missing: { nc: string | null; socat: string | null; ncat: string | null };
+} {
   // OpenBSD netcat: only it has -N (shut down the write side after stdin EOF).
   const OPENBSD_NC = ['nc.openbsd', 'nc'].find((name) => answers(name, ['-h'], /OpenBSD netcat/)) ?? null;
   const SOCAT = answers('socat', ['-V'], /socat version/) ? 'socat' : null;
   const NCAT = answers('ncat', ['--version'], /Ncat/) ? 'ncat' : null;
-  const missing = [
-    OPENBSD_NC ? null : 'OpenBSD netcat (apt install netcat-openbsd)',
-    SOCAT ? null : 'socat (apt install socat)',
-    NCAT ? null : 'ncat (apt install ncat)',
-  ].filter((name): name is string => name !== null);
+  const missing = {
+    nc: OPENBSD_NC ? null : 'OpenBSD netcat missing (apt-get install netcat-openbsd)',
+    socat: SOCAT ? null : 'socat missing (apt-get install socat)',
+    ncat: NCAT ? null : 'ncat missing (apt-get install ncat)',
+  };
   return { OPENBSD_NC, SOCAT, NCAT, missing };
 }

@@ -3,8 +3,8 @@
 // properties, and the bounded buffer (a 4 GB length prefix is an error, not an allocation).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FIELD_WIDTH, writeField } from '../../src/core/message/fields.js';
-import { FrameError, Framer, frameName, parseFrame, type FrameSpec } from '../../src/core/message/frame.js';
+import { FIELD_WIDTH, writeField } from '../../../src/core/message/fields.js';
+import { FrameError, Framer, frameName, parseFrame, type FrameSpec } from '../../../src/core/message/frame.js';
 
 /** How a sender lays out `payload` as one message of `spec` (the test's side of the round trip). */
 function encode(spec: FrameSpec, payload: Buffer): Buffer {

@@ -1,7 +1,7 @@
 // Templates of src/core/message/template.ts: placeholders, lengths, captures and checksums
 // against known vectors (Modbus RTU's C5 CD, the standard "123456789" check values).
 import { describe, expect, it } from 'vitest';
-import { compileTemplate } from '../../src/core/message/template.js';
+import { compileTemplate } from '../../../src/core/message/template.js';
 
 const ctx = { seq: 1, captures: [] as Buffer[] };
 const hex = (source: string, context = ctx) => compileTemplate(source, 'hex', 'test').expand(context).toString('hex');

@@ -186,9 +186,18 @@ describe('--json output validates against docs/netnote.schema.json', () => {
     expect(named(stepEvents, 'send').map((e) => e.step)).toEqual(['2.1', '2.1', '3']);
     expect(stepEvents.at(-1)).toMatchObject({ summary: { rounds: null, received: { messages: 4 }, tls: null, script: { steps: 10, failedStep: null } } });
 
-    const mismatch = await runCli(['--json', 'tcp-client', '127.0.0.1', port, '--script', file('wrong.yaml', 'frame: line\nsteps:\n  - expect: { prefix: "WELCOME" }\n')]);
+    const mismatch = await runCli(['--json', 'tcp-client', '127.0.0.1', port, '--script', file('wrong.yaml', [
+      'frame: line',
+      'steps:',
+      '  - repeat: 1',
+      '    steps:',
+      '      - expect: { prefix: "WELCOME" }',
+      '        name: banner',
+    ].join('\n'))]);
     expect(mismatch.code).toBe(1);
-    expect(named(check('tcp-client --script, a mismatch', mismatch), 'mismatch')).toEqual([expect.objectContaining({ step: '1', check: 'expect-prefix', got: expect.objectContaining({ text: "b'HELLO\\n'" }) })]);
+    expect(named(check('tcp-client --script, a mismatch', mismatch), 'mismatch')).toEqual([expect.objectContaining({
+      step: '1.1', label: 'banner', pass: 1, check: 'expect-prefix', got: expect.objectContaining({ text: "b'HELLO\\n'" }),
+    })]);
 
     const timeout = await runCli(['--json', 'tcp-client', '127.0.0.1', port, '--script', file('silent.yaml', 'frame: line\nsteps:\n  - expect: "HELLO"\n  - expect: { text: "NEVER", timeout: 150ms }\n')]);
     expect(timeout.code).toBe(5);

@@ -56,8 +56,8 @@ export class RunFiles {
    */
   tee(output: Reporter, role: Role, checks: Check[]): Reporter {
     const { recorder } = this;
-    const script = checks.some((c) => c.decidedBy === 'script');
-    const wanted = role === 'client' && this.targets.some((t) => t.option === '--report' || script);
+    const steps = checks.some((c) => c.decidedBy === 'script');
+    const wanted = role === 'client' && this.targets.some((t) => t.option === '--report' || (t.option === '--junit' && steps));
     return {
       messages: output.messages || wanted,
       emit(e) {

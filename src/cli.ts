@@ -21,7 +21,7 @@ const execute: Execute = async (command, role, action, { checks = [], ...style }
     process.stderr.write(errorLines(err as NetnoteError));
     process.exit((err as NetnoteError).exitCode);
   }
-  const reporter = files ? files.tee(createReporter(output), role) : createReporter(output);
+  const reporter = files ? files.tee(createReporter(output), role, checks) : createReporter(output);
   const controller = new AbortController();
   const onSignal = (name: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(130); // a second Ctrl-C does not wait

@@ -1,8 +1,11 @@
 import { createSocket } from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, type Finished, type Running } from './support/cli.js';
+import { trackResources } from './support/cleanup.js';
 import { startSelfSignedServer, type TlsServer } from './support/http.js';
 import { commandMissing } from './support/peers.js';
 import { needs } from './support/needs.js';
@@ -42,8 +45,25 @@ function check(label: string, run: Pick<Finished, 'stdout'>): Array<Record<strin
   });
 }
 
+const { servers } = trackResources();
+const dir = mkdtempSync(join(tmpdir(), 'netnote-json-schema-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A file in this test's temp dir, e.g. a script. */
+function file(name: string, text = ''): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** Events of one kind in a run's output. */
+function named(events: Array<Record<string, unknown>>, event: string): Array<Record<string, unknown>> {
+  return events.filter((e) => e.event === event);
+}
+
 async function server(args: string[]): Promise<Running & { port: number }> {
   const running = startCli(['--json', ...args], { timeoutMs: 60_000 });
+  servers.add(running);
   const match = await running.waitFor(/"event":"(?:listening|bound)".*?"port":(\d+)/);
   return Object.assign(running, { port: Number(match[1]) });
 }
@@ -130,6 +150,137 @@ describe('--json output validates against docs/netnote.schema.json', () => {
       check(args.join(' '), run);
     }
   });
+
+  it('scripts: tcp-client --script against tcp-server --script (greeting, rule replies, echo, close by rule), a mismatch and a timeout at a step, a push, framing errors', async () => {
+    const scripted = await server(['tcp-server', '127.0.0.1', '0', '--script', file('server.yaml', [
+      'frame: line',
+      'greeting: "HELLO\\n"',
+      'rules:',
+      '  - match: { regex: "^PING (\\\\d+)$" }',
+      '    reply: "PONG {1}\\n"',
+      '  - match: "BYE"',
+      '    reply: "BYE\\n"',
+      '    action: close',
+      'default: echo',
+    ].join('\n'))]);
+    const port = String(scripted.port);
+    const steps = await runCli(['--json', 'tcp-client', '127.0.0.1', port, '--script', file('client.yaml', [
+      'frame: line',
+      'steps:',
+      '  - expect: "HELLO"',
+      '    name: greeting',
+      '  - repeat: 2',
+      '    steps:',
+      '      - send: "PING {seq}\\n"',
+      '      - expect: { regex: "^PONG \\\\d+$" }',
+      '  - send: "anything\\n"',
+      '  - expect: { prefix: "any" }',
+      '  - sleep: 10ms',
+      '  - close',
+    ].join('\n'))]);
+    expect(steps.code, steps.stderr).toBe(0);
+    const stepEvents = check('tcp-client --script', steps);
+    expect(named(stepEvents, 'step').map((e) => `${e.step} ${e.name}${e.pass ? ` pass ${e.pass}` : ''}`)).toEqual([
+      '1 expect', '2 repeat', '2.1 send pass 1', '2.2 expect pass 1', '2 repeat', '2.1 send pass 2', '2.2 expect pass 2', '3 send', '4 expect', '5 sleep', '6 close',
+    ]);
+    expect(named(stepEvents, 'step')[0]).toMatchObject({ label: 'greeting', data: { text: "b'HELLO\\n'" } });
+    expect(named(stepEvents, 'send').map((e) => e.step)).toEqual(['2.1', '2.1', '3']);
+    expect(stepEvents.at(-1)).toMatchObject({ summary: { rounds: null, received: { messages: 4 }, tls: null, script: { steps: 10, failedStep: null } } });
+
+    const mismatch = await runCli(['--json', 'tcp-client', '127.0.0.1', port, '--script', file('wrong.yaml', [
+      'frame: line',
+      'steps:',
+      '  - repeat: 1',
+      '    steps:',
+      '      - expect: { prefix: "WELCOME" }',
+      '        name: banner',
+    ].join('\n'))]);
+    expect(mismatch.code).toBe(1);
+    expect(named(check('tcp-client --script, a mismatch', mismatch), 'mismatch')).toEqual([expect.objectContaining({
+      step: '1.1', label: 'banner', pass: 1, check: 'expect-prefix', got: expect.objectContaining({ text: "b'HELLO\\n'" }),
+    })]);
+
+    const timeout = await runCli(['--json', 'tcp-client', '127.0.0.1', port, '--script', file('silent.yaml', 'frame: line\nsteps:\n  - expect: "HELLO"\n  - expect: { text: "NEVER", timeout: 150ms }\n')]);
+    expect(timeout.code).toBe(5);
+    const timedOut = check('tcp-client --script, an expect timing out', timeout);
+    expect(named(timedOut, 'step').at(-1)).toMatchObject({ step: '2', name: 'expect', timedOut: true, ms: 150 });
+    expect(timedOut.at(-1)).toMatchObject({ summary: { ended: 'timeout', script: { failedStep: '2' } }, error: { code: 'timeout' } });
+
+    // A rule that closes the connection; a reply the client's length framing never completes.
+    const bye = await runCli(['--json', 'tcp-client', '127.0.0.1', port, '--script', file('bye.yaml', 'frame: line\nsteps:\n  - expect: "HELLO"\n  - send: "BYE\\n"\n  - expect: "BYE"\n')]);
+    expect(bye.code, bye.stderr).toBe(0);
+    check('tcp-client --script, closed by a rule with action: close', bye);
+    const partial = await runCli(['--json', 'tcp-client', '127.0.0.1', port, '--hex', '0005610a', '--frame', 'length:u16be', '-c', '1', '-w', '300ms']);
+    expect(partial.code).toBe(5);
+    expect(named(check('tcp-client --frame, a reply never complete', partial), 'frame-error')).toEqual([expect.objectContaining({ role: 'client', frame: 'length:u16be', remote: expect.anything() })]);
+
+    const stopped = check('tcp-server --script', await scripted.stop('SIGTERM'));
+    const answers = named(stopped, 'send');
+    expect(answers.map((e) => e.answer)).toEqual(expect.arrayContaining(['greeting', 'reply', 'echo']));
+    const reply = answers.find((e) => e.answer === 'reply')!;
+    expect(reply).toMatchObject({ rule: 1, client: 1, remote: expect.anything() });
+    // Exact here too: a server's answer says why it was sent, a client's send does not.
+    const without = (e: Record<string, unknown>, ...fields: string[]) => Object.fromEntries(Object.entries(e).filter(([key]) => !fields.includes(key)));
+    expect(validate(without({ ...reply, role: 'client' }, 'answer', 'rule', 'client'))).toBe(true);
+    expect(validate(without(reply, 'answer'))).toBe(false);
+    expect(validate({ ...reply, role: 'client' })).toBe(false);
+    expect(named(stopped, 'closed').map((e) => e.reason)).toContain('script-close');
+
+    const pushing = await server(['tcp-server', '127.0.0.1', '0', '--frame', 'line', '--push-hex', '5449434b0a', '--every', '100ms']);
+    const pushed = await runCli(['--json', 'tcp-client', '127.0.0.1', String(pushing.port), '--script', file('push.yaml', 'frame: line\nsteps:\n  - expect: "TICK"\n  - close\n')]);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    check('tcp-client --script, a push', pushed);
+    expect(named(check('tcp-server --push', await pushing.stop('SIGTERM')), 'send')[0]).toMatchObject({ answer: 'push', client: 1 });
+
+    const framed = await server(['tcp-server', '127.0.0.1', '0', '--frame', 'length:u32be']);
+    const tooLong = await runCli(['--json', 'tcp-client', '127.0.0.1', String(framed.port), '--hex', 'ffffffff0102', '-c', '1', '-w', '2s']);
+    check('tcp-client, its message refused by the server', tooLong);
+    const framing = check('tcp-server --frame, a length over the limit', await framed.stop('SIGTERM'));
+    expect(named(framing, 'frame-error')).toEqual([expect.objectContaining({ role: 'server', client: 1, frame: 'length:u32be', buffered: expect.objectContaining({ bytes: 6 }) })]);
+    expect(named(framing, 'closed').map((e) => e.reason)).toEqual(['framing']);
+  }, 60_000);
+
+  it('udp-client --script against udp-server --reply', async () => {
+    const replying = await server(['udp-server', '127.0.0.1', '0', '--reply', 'OK']);
+    const run = await runCli(['--json', 'udp-client', '127.0.0.1', String(replying.port), '--script', file('udp.yaml', 'steps:\n  - send: "AT"\n  - expect: "OK"\n')]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(check('udp-client --script', run).at(-1)).toMatchObject({ summary: { proto: 'udp', datagrams: null, tls: null, script: { steps: 2, failedStep: null } } });
+    const answers = named(check('udp-server --reply', await replying.stop('SIGTERM')), 'send');
+    expect(answers).toEqual([expect.objectContaining({ answer: 'reply', remote: expect.anything() })]);
+    expect(answers[0]).not.toHaveProperty('rule');
+  }, 30_000);
+
+  it('TLS: tcp-server --tls --self-signed (its certificate, each client\'s session, a plain client failing), tcp-client --tls trusting it or not, --stream over TLS', async () => {
+    const saved = join(dir, 'server.pem');
+    const secure = await server(['tcp-server', '127.0.0.1', '0', '--tls', '--self-signed', '--save-cert', saved]);
+    const port = String(secure.port);
+    const trusted = await runCli(['--json', 'tcp-client', '127.0.0.1', port, '--tls', '--ca', saved, '-c', '1']);
+    expect(trusted.code, trusted.stderr).toBe(0);
+    const trustedEvents = check('tcp-client --tls --ca', trusted);
+    expect(named(trustedEvents, 'tls')).toEqual([expect.objectContaining({ role: 'client', authorized: true, failure: null, enforced: true, san: expect.arrayContaining(['IP:127.0.0.1']) })]);
+    expect(trustedEvents.at(-1)).toMatchObject({ summary: { tls: { authorized: true, resumed: false } } });
+    const refused = await runCli(['--json', 'tcp-client', '127.0.0.1', port, '--tls', '-c', '1']);
+    expect(refused.code).toBe(4);
+    expect(check('tcp-client --tls, the certificate refused', refused).at(-1)).toMatchObject({ summary: { ended: 'tls-failed' }, error: { code: 'tls' } });
+    const plain = await runCli(['--json', 'tcp-client', '127.0.0.1', port, '-c', '1', '-w', '2s']);
+    expect(plain.code).not.toBe(0);
+    check('tcp-client without TLS against a TLS server', plain);
+    await secure.waitFor(/"event":"tls-failed"/);
+    const served = check('tcp-server --tls', await secure.stop('SIGTERM'));
+    expect(named(served, 'certificate')).toEqual([expect.objectContaining({ selfSigned: true, keyType: 'ECDSA P-256', savedTo: saved, keySavedTo: null })]);
+    expect(named(served, 'tls')[0]).toMatchObject({ role: 'server', remote: { address: '127.0.0.1' }, subject: null, enforced: false });
+    // The client that refused the certificate may close before its Finished reached the server.
+    const failed = named(served, 'tls-failed');
+    expect(failed.at(-1)).toMatchObject({ role: 'server', remote: { address: '127.0.0.1' }, code: expect.stringMatching(/^ERR_SSL_/) });
+    const { tls } = (served.at(-1) as { summary: { tls: { handshakes: number; failed: number; resumed: number } } }).summary;
+    expect({ ...tls, total: tls.handshakes + tls.failed }).toEqual({ handshakes: 3 - failed.length, failed: failed.length, resumed: 0, total: 3 });
+
+    const sink = await server(['tcp-server', '127.0.0.1', '0', '--tls', '--self-signed', '--sink']);
+    const stream = await runCli(['--json', '--quiet', 'tcp-client', '127.0.0.1', String(sink.port), '--tls', '-k', '--stream', '--duration', '300ms']);
+    expect(stream.code, stream.stderr).toBe(0);
+    expect(check('tcp-client --tls --stream', stream).at(-1)).toMatchObject({ summary: { proto: 'tcp-stream', tls: { failure: 'self-signed', enforced: false } } });
+    check('tcp-server --tls --sink', await sink.stop('SIGTERM'));
+  }, 60_000);
 
   describe('http-get over https (Node https, self-signed certificate)', needs(commandMissing('openssl', 'openssl')), () => {
     let tls: TlsServer | undefined;

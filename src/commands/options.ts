@@ -127,6 +127,11 @@ export function replyRule(options: ExchangeOptions): ReplyRule {
 }
 
 /** The reply check the options ask for, as a JUnit test case (none for a plain echo run). */
+/** --script: each expect step the script runs is a JUnit case of its own (report/junit/checks.ts). */
+export function scriptChecks(options: { script?: string }): Check[] {
+  return options.script === undefined ? [] : [{ name: `--script ${options.script}`, decidedBy: 'script' }];
+}
+
 export function replyChecks(options: ExchangeOptions): Check[] {
   if (options.expect !== undefined) return [{ name: `--expect ${pythonBytes(Buffer.from(options.expect, 'utf8'))}`, decidedBy: 'reply' }];
   if (options.expectHex !== undefined) return [{ name: `--expect-hex ${options.expectHex.toString('hex').replace(/(..)(?!$)/g, '$1 ')}`, decidedBy: 'reply' }];

@@ -11,7 +11,7 @@ import { runTcpClient } from '../core/tcp/client.js';
 import type { Execute } from './context.js';
 import {
   addExchangeOptions, addLocalOptions, addPayloadOptions, addScriptOption, addTemplateOption, loadScriptFile, countArg, durationArg, frameArg, localSpec, payloadSpec,
-  payloadTemplate, replyChecks, replyRule,
+  payloadTemplate, replyChecks, replyRule, scriptChecks,
   type ExchangeOptions, type LocalOptions, type PayloadOptions,
 } from './options.js';
 import { addTlsClientOptions, terminalPassphrase, tlsClientSpec, type TlsClientOptions } from './tls-options.js';
@@ -126,5 +126,5 @@ Examples:
           maxInFlight: options.maxInFlight,
         }, reporter, signal);
         finish([{ role: 'client', summary: result.summary }], result.error);
-      }, { checks: replyChecks(options), chart: options.chart ? 'always' : options.ping ? 'terminal' : undefined }));
+      }, { checks: [...replyChecks(options), ...scriptChecks(options)], chart: options.chart ? 'always' : options.ping ? 'terminal' : undefined }));
 }

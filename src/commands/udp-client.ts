@@ -6,7 +6,7 @@ import { runUdpScript } from '../core/udp/script.js';
 import { UDP_DEFAULT_TIMEOUT_MS, runUdpClient } from '../core/udp/client.js';
 import type { Execute } from './context.js';
 import {
-  addExchangeOptions, addLocalOptions, addPayloadOptions, addScriptOption, addTemplateOption, loadScriptFile, localSpec, payloadSpec, payloadTemplate, percentArg, replyChecks, replyRule,
+  addExchangeOptions, addLocalOptions, addPayloadOptions, addScriptOption, addTemplateOption, loadScriptFile, localSpec, payloadSpec, payloadTemplate, percentArg, replyChecks, replyRule, scriptChecks,
   type ExchangeOptions, type LocalOptions, type PayloadOptions,
 } from './options.js';
 
@@ -69,7 +69,7 @@ Examples:
         }, reporter, signal);
         finish([{ role: 'client', summary: result.summary }], result.error);
       }, {
-        checks: [...replyChecks(options), ...(options.maxLoss === undefined ? [] : [{ name: `--max-loss ${options.maxLoss}%`, decidedBy: 'loss' as const }])],
+        checks: [...replyChecks(options), ...scriptChecks(options), ...(options.maxLoss === undefined ? [] : [{ name: `--max-loss ${options.maxLoss}%`, decidedBy: 'loss' as const }])],
         chart: options.chart ? 'always' : undefined,
       }));
 }

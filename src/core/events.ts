@@ -68,8 +68,8 @@ export type NetEvent =
   | {
       event: 'mismatch'; role: Role; seq: number; check: 'echo' | 'expect' | 'expect-regex' | 'expect-prefix' | 'expect-regex-hex';
       expected: Buffer | RegExp; got: Buffer;
-      /** --script: the expect step that failed. */
-      step?: string;
+      /** --script: the expect step that failed, its label, and its pass inside a repeat (as its `step` events say them). */
+      step?: string; label?: string; pass?: number;
     }
   /** A client --script step: started (send, sleep, repeat, close), met or timed out (expect). */
   | {

@@ -209,7 +209,11 @@ export class Conversation {
       return false;
     }
     if (!result.ok) {
-      this.sink.emit({ event: 'mismatch', role: 'client', seq: this.received.messages + 1, step: step.path, check: check(step.match), expected: expected(step.match), got: result.got });
+      const { step: path, label, pass } = base;
+      this.sink.emit({
+        event: 'mismatch', role: 'client', seq: this.received.messages + 1, step: path, ...(label ? { label } : {}), ...(pass === undefined ? {} : { pass }),
+        check: check(step.match), expected: expected(step.match), got: result.got,
+      });
       this.control.end('mismatch', new NetnoteError('assertion', `${what}: ${this.link.where} sent something else (${result.got.length} bytes)`));
       return false;
     }

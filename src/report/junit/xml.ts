@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
 import type { RunRecord } from '../run/record.js';
-import { verdict, type Check } from './checks.js';
+import { scriptCases, verdict, type Check, type StepCase, type Verdict } from './checks.js';
 
 // JUnit XML as Jenkins, GitLab and GitHub's test reporters read it, valid against both the Jenkins
 // junit XSD and the stricter Apache Ant schema (test/junit.test.ts checks both with xmllint): one
-// test suite per run, a test case for the run and one per assertion.
+// test suite per run, a test case for the run and one per assertion (a script's: one per expect step).
 
 export interface JunitRun {
   run: RunRecord;
@@ -36,14 +36,16 @@ function suite({ run, checks, command }: JunitRun, id: number): string[] {
   const seconds = runSeconds(run);
   const cases: Case[] = [];
   const runError = run.error ?? run.summaries.find((s) => s.error)?.error ?? null;
-  // A failed assertion belongs to its own case; any other way a run ends badly is the run's error.
-  const assertionOwned = runError?.code === 'assertion' && checks.length > 0;
+  const steps: StepCase[] = checks.some((c) => c.decidedBy === 'script') ? scriptCases(run) : [];
+  // A failed assertion belongs to its own case, as does an expect step that timed out; any other
+  // way a run ends badly is the run's error.
+  const owned = steps.some((step) => !step.verdict.passed) || (runError?.code === 'assertion' && checks.some((c) => c.decidedBy !== 'script'));
   const summaries = run.summaries.length > 0 ? run.summaries : [null];
   for (const s of summaries) {
     const error = s ? s.error : run.error;
     const what = s ? `${s.role} ${describe(s.summary)}` : command;
     const c: Case = { name: `run: ${what}`, time: seconds };
-    if (error && !(error.code === 'assertion' && assertionOwned)) {
+    if (error && !owned) {
       const entry = { type: error.code, message: error.message, detail: [error.message, error.hint ? `hint: ${error.hint}` : ''].filter(Boolean).join('\n') };
       if (error.code === 'assertion') c.failure = entry;
       else c.error = entry;
@@ -51,8 +53,8 @@ function suite({ run, checks, command }: JunitRun, id: number): string[] {
     cases.push(c);
   }
   for (const check of checks) {
-    const v = verdict(check, checks, run);
-    cases.push({ name: check.name, time: seconds, ...(v.passed ? {} : { failure: { type: 'assertion', message: v.message, detail: v.detail } }) });
+    if (check.decidedBy === 'script') cases.push(...steps.map((step) => verdictCase(step.name, step.seconds, step.verdict)));
+    else cases.push(verdictCase(check.name, seconds, verdict(check, checks, run)));
   }
   const failures = cases.filter((c) => c.failure).length;
   const errors = cases.filter((c) => c.error).length;
@@ -69,6 +71,11 @@ function suite({ run, checks, command }: JunitRun, id: number): string[] {
     `    <system-err>${text(runError ? `netnote: ${runError.message}${runError.hint ? `\nnetnote: hint: ${runError.hint}` : ''}` : '')}</system-err>`,
     '  </testsuite>',
   ];
+}
+
+function verdictCase(name: string, time: number, v: Verdict): Case {
+  if (v.passed) return { name, time };
+  return { name, time, [v.outcome]: { type: v.type, message: v.message, detail: v.detail } };
 }
 
 function testcase(c: Case, classname: string): string[] {

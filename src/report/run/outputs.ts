@@ -12,6 +12,11 @@ import { RunRecorder } from './record.js';
 /** Events only a run's per-message log has: the ones --quiet leaves out. */
 const PER_MESSAGE = new Set<ReportEvent['event']>(['send', 'recv', 'round', 'no-reply']);
 
+/** Whether --quiet leaves this event out: a per-message one, or a script's step (an expect that timed out is kept). */
+function perMessage(e: ReportEvent): boolean {
+  return PER_MESSAGE.has(e.event) || (e.event === 'step' && e.timedOut !== true);
+}
+
 interface Target {
   option: '--report' | '--junit';
   path: string;
@@ -46,16 +51,18 @@ export class RunFiles {
 
   /**
    * The output the run reports to, recording on the side. A client's report draws every round
-   * trip, so the core is asked for per-message events even with --quiet; the output is spared them.
+   * trip, and a script's JUnit file has a case per expect step met, so the core is asked for
+   * per-message events even with --quiet; the output is spared them.
    */
-  tee(output: Reporter, role: Role): Reporter {
+  tee(output: Reporter, role: Role, checks: Check[]): Reporter {
     const { recorder } = this;
-    const wanted = this.targets.some((t) => t.option === '--report') && role === 'client';
+    const steps = checks.some((c) => c.decidedBy === 'script');
+    const wanted = role === 'client' && this.targets.some((t) => t.option === '--report' || (t.option === '--junit' && steps));
     return {
       messages: output.messages || wanted,
       emit(e) {
         if (e.event !== 'summary') recorder.addLive(e, performance.timeOrigin + performance.now());
-        if (output.messages || !PER_MESSAGE.has(e.event)) output.emit(e);
+        if (output.messages || !perMessage(e)) output.emit(e);
       },
       room: () => output.room(),
       close: () => output.close(),

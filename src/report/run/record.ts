@@ -30,6 +30,27 @@ export interface RecordedMismatch {
   got: string;
 }
 
+/** Where a client script's step ran: its number, its label, its pass inside a repeat. */
+interface StepPlace {
+  step: string;
+  label?: string;
+  pass?: number;
+}
+
+/** A client script's expect step, over every pass that ran it (docs/scripts.md). */
+export interface RecordedExpect {
+  step: string;
+  label: string | null;
+  /** Passes that met it, and the time they waited. */
+  met: number;
+  ms: number;
+  /** The pass that failed it (the run stopped there): what came instead, or what was left when it timed out. */
+  failed:
+    | { outcome: 'mismatch'; pass: number | null; check: string; expected: string; got: string }
+    | { outcome: 'timeout'; pass: number | null; afterMs: number; received: string }
+    | null;
+}
+
 export interface RunRecord {
   /** The command line, or the file it was read from. */
   label: string;
@@ -39,6 +60,8 @@ export interface RunRecord {
   rtt: { atS: number[]; ms: number[] };
   intervals: RecordedInterval[];
   mismatches: RecordedMismatch[];
+  /** A client script's expect steps, in the order they first ran (a live run's: only its JUnit file reads them). */
+  expects: RecordedExpect[];
   summaries: RecordedSummary[];
   /** The error of a run that ended before its summary. */
   error: (ErrorInfo & { exitCode: number }) | null;
@@ -48,15 +71,17 @@ export interface RunRecord {
 export type RecordedEvent =
   | { event: 'recv'; role: Role; rttMs?: number }
   | ({ event: 'interval' } & Omit<RecordedInterval, 'endedAt'>)
-  | { event: 'mismatch'; role: Role; seq: number; check: string; expected: string; got: string }
+  | ({ event: 'mismatch'; role: Role; seq: number; check: string; expected: string; got: string } & Partial<StepPlace>)
+  | ({ event: 'step'; role: Role; name: string; ms?: number; timedOut?: boolean; data?: string } & StepPlace)
   | { event: 'summary'; role: Role; summary: RecordedSummary['summary']; exitCode: number; error: ErrorInfo | null }
   | ({ event: 'error'; role: Role; exitCode: number } & ErrorInfo);
 
 export class RunRecorder {
   private readonly record: RunRecord;
+  private readonly expects = new Map<string, RecordedExpect>();
 
   constructor(label: string) {
-    this.record = { label, startedAt: null, rtt: { atS: [], ms: [] }, intervals: [], mismatches: [], summaries: [], error: null };
+    this.record = { label, startedAt: null, rtt: { atS: [], ms: [] }, intervals: [], mismatches: [], expects: [], summaries: [], error: null };
   }
 
   /** An event and its wall-clock time (ms since the epoch). */
@@ -77,6 +102,15 @@ export class RunRecorder {
       case 'mismatch': {
         const { seq, check, expected, got } = e;
         r.mismatches.push({ seq, check, expected, got });
+        if (e.step !== undefined) this.expect({ step: e.step, label: e.label, pass: e.pass }).failed = { outcome: 'mismatch', pass: e.pass ?? null, check, expected, got };
+        return;
+      }
+      case 'step': {
+        if (e.name !== 'expect') return;
+        const expect = this.expect(e);
+        expect.ms += e.ms ?? 0;
+        if (e.timedOut) expect.failed = { outcome: 'timeout', pass: e.pass ?? null, afterMs: e.ms ?? 0, received: e.data ?? '' };
+        else expect.met++;
         return;
       }
       case 'summary':
@@ -98,9 +132,13 @@ export class RunRecorder {
         return;
       case 'mismatch':
         return this.add({
-          event: 'mismatch', role: e.role, seq: e.seq, check: e.check,
-          expected: e.expected instanceof RegExp ? `/${e.expected.source}/` : shownBytes(e.expected, UNICODE.ellipsis), got: shownBytes(e.got, UNICODE.ellipsis),
+          ...e, expected: e.expected instanceof RegExp ? `/${e.expected.source}/` : shownBytes(e.expected, UNICODE.ellipsis), got: shownBytes(e.got, UNICODE.ellipsis),
         }, time);
+      case 'step': {
+        if (e.name !== 'expect') return;
+        const { data, ...step } = e;
+        return this.add({ ...step, ...(data ? { data: shownBytes(data, UNICODE.ellipsis) } : {}) }, time);
+      }
       case 'summary':
         // Through JSON, as a file would bring it: the record holds no live objects.
         return this.add(JSON.parse(JSON.stringify(e)) as RecordedEvent, time);
@@ -113,5 +151,16 @@ export class RunRecorder {
 
   get run(): RunRecord {
     return this.record;
+  }
+
+  /** The record of an expect step, made the first time it runs. */
+  private expect(place: StepPlace): RecordedExpect {
+    let expect = this.expects.get(place.step);
+    if (!expect) {
+      expect = { step: place.step, label: place.label ?? null, met: 0, ms: 0, failed: null };
+      this.expects.set(place.step, expect);
+      this.record.expects.push(expect);
+    }
+    return expect;
   }
 }

@@ -131,10 +131,11 @@ export async function saveRun(path: string, args: string[]): Promise<string> {
 
 /**
  * Runs `netnote ARGS` on a real pseudo-terminal (script(1)), as a person's shell would, and
- * returns what the terminal showed, lines ending in LF. NO_COLOR and FORCE_COLOR are unset.
+ * returns what the terminal showed, lines ending in LF. NO_COLOR, FORCE_COLOR and CI are unset:
+ * chalk and ora take a terminal under CI=true for a CI log and would draw no colour and no spinner.
  */
 export function runOnTerminal(args: string[], { env = {}, columns = 100 }: { env?: NodeJS.ProcessEnv; columns?: number } = {}): string {
-  const { NO_COLOR, FORCE_COLOR, ...plain } = process.env;
+  const { NO_COLOR, FORCE_COLOR, CI, ...plain } = process.env;
   const command = [process.execPath, NETNOTE, ...args].map((word) => `'${word}'`).join(' ');
   return execFileSync('script', ['-qec', `stty cols ${columns} rows 30; ${command}`, '/dev/null'], {
     encoding: 'utf8', env: { ...plain, LC_ALL: 'C.UTF-8', ...env }, timeout: 30_000,

@@ -93,7 +93,7 @@ describe('--json output validates against docs/netnote.schema.json', () => {
     expect(taken.code).toBe(7);
     expect(check('tcp-server on a taken port', taken).at(-1)).toMatchObject({ event: 'error', code: 'bind', exitCode: 7 });
     const stopped = await echo.stop('SIGTERM');
-    expect(stopped.code).toBe(0);
+    expect(stopped.code).toBe(143);
     expect(check('tcp-server', stopped).map((e) => e.event)).toEqual(expect.arrayContaining(['listening', 'accepted', 'rejected', 'recv', 'closed', 'summary']));
   }, 60_000);
 
@@ -116,7 +116,7 @@ describe('--json output validates against docs/netnote.schema.json', () => {
     const probe = await runCli(['--json', 'udp-client', '127.0.0.1', String(echo.port), '--probe', '-c', '2', '-i', '0']);
     expect(probe.code).toBe(0);
     expect(check('udp-client --probe', probe).at(-1)).toMatchObject({ summary: { proto: 'udp', datagrams: { lost: 0 } } });
-    expect((await echo.stop('SIGTERM')).code).toBe(0);
+    expect((await echo.stop('SIGTERM')).code).toBe(143);
 
     const cutting = await server(['udp-server', '127.0.0.1', '0', '--max-size', '4']);
     const cut = await runCli(['--json', 'udp-client', '127.0.0.1', String(cutting.port), '-c', '1', '--data', '1234567890']);

@@ -5,6 +5,7 @@ import { parseServer, RECORD_TYPES, type RecordType } from '../core/dns/query.js
 import { InvalidValueError } from '../core/errors.js';
 import { runResolve } from '../core/dns/resolve.js';
 import type { Execute } from './context.js';
+import { needs, repeatable } from '../shell/usage.js';
 import { durationArg } from './options.js';
 
 interface ResolveOptions {
@@ -32,9 +33,9 @@ export function registerResolve(program: Command, execute: Execute): void {
     .argument('[port]', 'port for the sockaddr, as getaddrinfo(host, port)', parsePort)
     .addOption(new Option('-s, --server <ip[:port]>', 'ask this DNS server directly, e.g. 127.0.0.1:5353').argParser(parseServer).conflicts('allServers'))
     // The choices are for --help and completion; parseTypes also takes comma-separated lists.
-    .addOption(new Option('-t, --type <type>', 'record type, repeatable or comma-separated (default A,AAAA)').choices(RECORD_TYPES).argParser(parseTypes))
+    .addOption(needs(repeatable(new Option('-t, --type <type>', 'record type asked of the servers, repeatable or comma-separated (default A,AAAA)').choices(RECORD_TYPES).argParser(parseTypes)), '--server', '--all-servers'))
     .addOption(new Option('--all-servers', 'ask every DNS server of the system configuration and compare their answers'))
-    .addOption(new Option('-w, --timeout <duration>', 'how long each DNS query may take').argParser(durationArg).default(DEFAULT_TIMEOUT_MS, '2s'))
+    .addOption(needs(new Option('-w, --timeout <duration>', 'how long each DNS query to a server may take').argParser(durationArg).default(DEFAULT_TIMEOUT_MS, '2s'), '--server', '--all-servers'))
     .addHelpText('after', `
 Exit codes: 3 for NXDOMAIN, SERVFAIL, REFUSED or no record of the type asked (dig says 0);
 5 when a server does not answer; 2 for a bad type or server address.

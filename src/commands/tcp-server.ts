@@ -5,6 +5,7 @@ import { TlsServer } from '../core/socket/tls-server.js';
 import { TcpServer } from '../core/tcp/server.js';
 import { addAnswerOptions, answerPlan, type AnswerOptions } from './answer-options.js';
 import { serveUntilStopped, type Execute } from './context.js';
+import { needs } from '../shell/usage.js';
 import { countArg, durationArg, frameArg } from './options.js';
 import { addTlsServerOptions, terminalPassphrase, tlsServerSpec, type TlsServerOptions } from './tls-options.js';
 
@@ -28,7 +29,7 @@ export function registerTcpServer(program: Command, execute: Execute): void {
     .addOption(new Option('--idle-timeout <duration>', 'close a client silent for this long').argParser(durationArg))
     .addOption(new Option('--sink', 'read and count, echo nothing'))
     .addOption(new Option('--frame <mode>', 'cut each client\'s stream into messages: raw, line, delimiter:HEX, fixed:N, length:u16be[@OFF][+ADJ], mqtt').argParser(frameArg))
-    .addOption(new Option('-w, --timeout <duration>', 'with --frame: close a client whose message stays incomplete this long').argParser(durationArg));
+    .addOption(needs(new Option('-w, --timeout <duration>', 'with --frame: close a client whose message stays incomplete this long').argParser(durationArg), '--frame', '--script'));
   addAnswerOptions(command, 'tcp');
   addTlsServerOptions(command)
     .addHelpText('after', `

@@ -24,7 +24,7 @@ export function registerUdpClient(program: Command, execute: Execute): void {
     .argument('<host>', 'server name or address (IPv6 as ::1 or [::1])', parseHost)
     .argument('<port>', 'port number or service name (echo, dns, ntp…)', parseRemotePort);
   addPayloadOptions(command);
-  addTemplateOption(command, '--data or --hex');
+  addTemplateOption(command);
   addScriptOption(command);
   addLocalOptions(command);
   addExchangeOptions(command, {
@@ -32,8 +32,8 @@ export function registerUdpClient(program: Command, execute: Execute): void {
     timeout: 'how long each datagram waits for its reply before it counts as lost (default 1s)',
   });
   command
-    .addOption(new Option('--probe', 'carry a sequence number and send time in each datagram: exact loss, duplicates, reordering, jitter against any echo peer'))
-    .addOption(new Option('--max-loss <percent>', 'exit 1 when more datagrams than this go unanswered').argParser(percentArg))
+    .addOption(new Option('--probe', 'carry a sequence number and send time in each datagram: exact loss, duplicates, reordering, jitter against any echo peer').conflicts('script'))
+    .addOption(new Option('--max-loss <percent>', 'exit 1 when more datagrams than this go unanswered').argParser(percentArg).conflicts('script'))
     .addHelpText('after', `
 Each reply is one datagram. Without --probe, replies are matched to datagrams in order; with it,
 by the sequence number they carry. A reply after its timeout counts as late, not lost.
@@ -49,14 +49,13 @@ Examples:
         if (options.script !== undefined) {
           const script = (await loadScriptFile()).loadClientScript(options.script);
           if (script.frame) throw new NetnoteError('usage', `frame: is for TCP: a UDP datagram is one message (--script ${options.script})`);
-          if (options.probe) throw new NetnoteError('usage', '--script runs its own steps: it does not go with --probe');
           const result = await runUdpScript({ host, port, local: localSpec(options), timeoutMs: options.timeout ?? null, script }, reporter, signal);
           return finish([{ role: 'client', summary: result.summary }], result.error);
         }
         const reply = replyRule(options);
         const template = payloadTemplate(options);
         // An empty datagram is legal UDP.
-        const payload = template ? template.expand({ seq: 1, captures: [] }) : await loadPayload(payloadSpec(options));
+        const payload = template ? template.expand({ seq: 1, captures: [] }) : await loadPayload(payloadSpec(options), signal);
         const result = await runUdpClient({
           host, port, payload, template, reply,
           local: localSpec(options),

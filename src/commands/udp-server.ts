@@ -4,6 +4,7 @@ import { NetnoteError } from '../core/errors.js';
 import { UdpServer } from '../core/udp/server.js';
 import { addAnswerOptions, answerPlan, type AnswerOptions } from './answer-options.js';
 import { serveUntilStopped, type Execute } from './context.js';
+import { needs } from '../shell/usage.js';
 import { countArg, durationArg } from './options.js';
 
 interface UdpServerOptions extends AnswerOptions {
@@ -23,7 +24,7 @@ export function registerUdpServer(program: Command, execute: Execute): void {
     .addOption(new Option('--reuse-address', 'SO_REUSEADDR: share the port with other sockets that set it too'))
     .addOption(new Option('--max-size <bytes>', "cut longer datagrams to this size, as the note's recvfrom(1024) does").argParser(countArg));
   addAnswerOptions(command, 'udp')
-    .addOption(new Option('--peer-ttl <duration>', '--push goes to the peers heard from within this long').argParser(durationArg).default(60_000, '60s'))
+    .addOption(needs(new Option('--peer-ttl <duration>', '--push goes to the peers heard from within this long').argParser(durationArg).default(60_000, '60s'), '--push', '--push-hex', '--script'))
     .addHelpText('after', `
 Runs until Ctrl-C (exit 130) or SIGTERM (exit 0), then prints a summary.
 

@@ -2,6 +2,7 @@ import { supportsColor } from 'chalk';
 import { HumanReporter } from './human.js';
 import { JsonReporter } from './json.js';
 import { NoteHttpReporter } from './note-http.js';
+import { printableStrings } from './printable.js';
 import type { OutputOptions, Reporter } from './reporter.js';
 import { symbolsFor } from './symbols.js';
 import { LineWriter } from './writer.js';
@@ -17,7 +18,7 @@ export function createReporter(options: OutputOptions): Reporter {
   if (options.json) return new JsonReporter(out, options.quiet);
   const interactive = process.stderr.isTTY === true && (process.stderr.columns ?? 0) > 0;
   const Human = options.style === 'note-http' ? NoteHttpReporter : HumanReporter;
-  return new Human({
+  return printableLines(new Human({
     out,
     err: new LineWriter(process.stderr),
     // chalk's own detection (a terminal, FORCE_COLOR for CI logs, none for TERM=dumb), and the
@@ -29,5 +30,15 @@ export function createReporter(options: OutputOptions): Reporter {
     chart: options.chart === 'always' || (options.chart === 'terminal' && process.stdout.isTTY === true),
     width: process.stdout.columns || Number(process.env.COLUMNS) || DEFAULT_WIDTH,
     symbols: symbolsFor(process.env),
-  });
+  }));
+}
+
+/** Every string an event carries, shown with its control characters escaped (printable.ts). */
+function printableLines(human: Reporter): Reporter {
+  return {
+    messages: human.messages,
+    emit: (e) => human.emit(printableStrings(e)),
+    room: () => human.room(),
+    close: () => human.close(),
+  };
 }

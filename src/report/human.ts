@@ -11,6 +11,7 @@ import { SHOWN_BYTES, hexDump, shownBytes } from './bytes.js';
 import { bytes, ms, pair, plural, seconds, tuple } from './format.js';
 import { capacityLines, intervalLine, streamLines, wireLine } from './measure-lines.js';
 import { interfacesLines, routeLines } from './nic-lines.js';
+import { printable } from './printable.js';
 import { resolveLines } from './resolve-lines.js';
 import { certificateLine, tlsLine, tlsStatsLine } from './tls-lines.js';
 import type { Reporter } from './reporter.js';
@@ -90,9 +91,10 @@ export class HumanReporter implements Reporter {
       case 'no-reply': return this.line(e.role, this.c.yellow(`no reply to datagram ${e.seq} within ${seconds(e.waitedMs)}`));
       case 'round': return this.line(e.role, '-------------------------');
       case 'mismatch': {
-        const expected = e.expected instanceof RegExp ? `/${e.expected.source}/` : shownBytes(e.expected, this.options.symbols.ellipsis);
+        const expected = e.expected instanceof RegExp ? printable(`/${e.expected.source}/`) : shownBytes(e.expected, this.options.symbols.ellipsis);
         const at = e.step === undefined ? `on reply ${e.seq}` : `at step ${e.step}`;
-        return this.line(e.role, this.c.red(`mismatch ${at}: expected ${expected} (${e.check}), got ${shownBytes(e.got, this.options.symbols.ellipsis)}`));
+        const surplus = e.surplus === undefined ? '' : this.extra(`the last ${plural(e.surplus, 'byte')} came when no message awaited a reply`);
+        return this.line(e.role, `${this.c.red(`mismatch ${at}: expected ${expected} (${e.check}), got ${shownBytes(e.got, this.options.symbols.ellipsis)}`)}${surplus}`);
       }
       case 'closed': {
         const detail = `${REASONS[e.reason]}; in ${bytes(e.bytesIn)}, out ${bytes(e.bytesOut)}, ${seconds(e.ms)}`;
@@ -243,8 +245,9 @@ export class HumanReporter implements Reporter {
   private serverSummary(s: ServerSummary): void {
     const where = s.local ? ` ${hostPort(s.local.address, s.local.port)}` : '';
     this.line('server', this.c.bold(`--- ${s.proto}${where} summary ---`));
-    const { served, rejected, active } = s.clients;
-    this.line('server', `${plural(served, 'client')} served, ${rejected} rejected, ${active} still connected; in ${bytes(s.bytesIn)}, out ${bytes(s.bytesOut)}; up ${seconds(s.durationMs)}`);
+    const { served, rejected, active, dropped } = s.clients;
+    const lost = dropped > 0 ? `, ${dropped} dropped (out of file descriptors)` : '';
+    this.line('server', `${plural(served, 'client')} served, ${rejected} rejected${lost}, ${active} still connected; in ${bytes(s.bytesIn)}, out ${bytes(s.bytesOut)}; up ${seconds(s.durationMs)}`);
     if (s.tls) this.line('server', tlsStatsLine(s.tls));
     if (s.olderClients > 0) this.line('server', `(${s.olderClients} earlier clients not listed)`);
     for (const r of s.perClient) {

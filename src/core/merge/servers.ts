@@ -22,6 +22,8 @@ export function mergeTcpServers(parts: Array<RunPart<ServerSummary>>): ServerSum
       served: sum(summaries.map((s) => s.clients.served)),
       rejected: sum(summaries.map((s) => s.clients.rejected)),
       active: sum(summaries.map((s) => s.clients.active)),
+      // Runs saved before the count existed have none.
+      dropped: sum(summaries.map((s) => s.clients.dropped ?? 0)),
     },
     bytesIn: sum(summaries.map((s) => s.bytesIn)),
     bytesOut: sum(summaries.map((s) => s.bytesOut)),

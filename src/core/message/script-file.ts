@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { LineCounter, isMap, isNode, parseDocument, type Document } from 'yaml';
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
-import { parseDuration } from '../clock.js';
+import { checkDuration, parseDuration } from '../clock.js';
 import { NetnoteError } from '../errors.js';
 import type { Action, Rule, ServerPlan } from './answer.js';
 import type { ClientScript, Step } from './conversation.js';
@@ -239,7 +239,7 @@ function regex(text: string, flags: string): RegExp {
 }
 
 function compileDuration(source: ScriptSource, path: Path, value: string | number): number {
-  return source.compile(path, () => (typeof value === 'number' ? Math.round(value * 1000) : parseDuration(value)));
+  return source.compile(path, () => (typeof value === 'number' ? checkDuration(value * 1000, String(value)) : parseDuration(value)));
 }
 
 function compileFrame(source: ScriptSource, value: string | undefined): FrameSpec | null {

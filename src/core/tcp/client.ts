@@ -39,6 +39,14 @@ interface Outstanding {
   size: number;
 }
 
+/** A reply that failed its check; `surplus`: that many bytes came beyond what it should be. */
+interface Failure {
+  seq: number;
+  sent: Buffer;
+  reply: Buffer;
+  surplus?: number;
+}
+
 /** The note's TCP client loop: connect, then send, wait for the reply, sleep, again. */
 export async function runTcpClient(config: TcpClientConfig, sink: EventSink, signal: AbortSignal): Promise<ClientResult> {
   const started = performance.now();
@@ -58,6 +66,8 @@ class TcpClientRun {
   private readonly received: Counter = { messages: 0, bytes: 0 };
   private readonly pending: Outstanding[] = [];
   private readonly keepReplies: boolean;
+  /** With a check on: the last reply completed, for bytes that come after it (a surplus). */
+  private lastReply: Failure | null = null;
   private readonly control = new RunControl();
   private blocked = false;
   private windowFull = false;
@@ -226,7 +236,7 @@ class TcpClientRun {
     this.received.bytes += chunk.length;
     if (this.framer) return this.onFramed(chunk, this.framer);
     let rttMs: number | undefined;
-    let failed: { seq: number; sent: Buffer; reply: Buffer } | undefined;
+    let failed: Failure | undefined;
     let offset = 0;
     while (offset < chunk.length && this.pending.length > 0) {
       const head = this.pending[0]!;
@@ -253,11 +263,20 @@ class TcpClientRun {
       this.received.messages++;
       if (head.parts) {
         const reply = head.parts.length === 1 ? head.parts[0]! : Buffer.concat(head.parts);
-        if (!failed && !replyPasses(this.config.reply, reply, head.sent)) failed = { seq: head.seq, sent: head.sent, reply };
+        this.lastReply = { seq: head.seq, sent: head.sent, reply };
+        if (!failed && !replyPasses(this.config.reply, reply, head.sent)) failed = this.lastReply;
       }
     }
+    // Bytes no message awaits: more than the reply, or a reply to nothing. A check is on: fail.
+    if (offset < chunk.length && this.keepReplies) failed ??= this.surplus(chunk.subarray(offset));
     this.reportChunk(chunk, rttMs, failed);
   };
+
+  /** Bytes beyond every reply, reported with the last reply they followed (or alone, before any). */
+  private surplus(bytes: Buffer): Failure {
+    const last = this.lastReply ?? { seq: this.sent.messages, sent: messageFor(this.config, Math.max(1, this.sent.messages)), reply: Buffer.alloc(0) };
+    return { ...last, reply: Buffer.concat([last.reply, bytes]), surplus: bytes.length };
+  }
 
   /** With --frame: each message the framer completes is the reply to the oldest message waiting. */
   private onFramed(chunk: Buffer, framer: Framer): void {
@@ -273,10 +292,14 @@ class TcpClientRun {
       return;
     }
     let rttMs: number | undefined;
-    let failed: { seq: number; sent: Buffer; reply: Buffer } | undefined;
+    let failed: Failure | undefined;
     for (const frame of frames) {
       const head = this.pending.shift();
-      if (!head) continue; // a message nobody asked for: counted in the bytes received
+      if (!head) {
+        // A message nobody asked for: counted in the bytes received, and a failure when replies are checked.
+        if (this.keepReplies) failed ??= this.surplus(frame.data);
+        continue;
+      }
       const now = performance.now();
       this.rtt.record((now - head.sentAt) * 1e6);
       rttMs = Math.round((now - head.sentAt) * 1000) / 1000;
@@ -285,18 +308,21 @@ class TcpClientRun {
       // A line's terminator is part of an echo; --expect may give the line with or without it.
       const passes = replyPasses(this.config.reply, frame.data, head.sent) ||
         (frame.body !== frame.data && replyPasses(this.config.reply, frame.body, head.sent));
-      if (!passes) failed = { seq: head.seq, sent: head.sent, reply: frame.data };
+      this.lastReply = { seq: head.seq, sent: head.sent, reply: frame.data };
+      if (!passes) failed = this.lastReply;
     }
+    // The start of a message no one awaits, held by the framer after the last reply.
+    if (!failed && this.keepReplies && this.pending.length === 0 && framer.holding > 0) failed = this.surplus(framer.buffered);
     this.reportChunk(chunk, rttMs, failed);
   }
 
   /** Reports a chunk (its rtt when it completed a reply) and a reply that failed its check. */
-  private reportChunk(chunk: Buffer, rttMs: number | undefined, failed: { seq: number; sent: Buffer; reply: Buffer } | undefined): void {
+  private reportChunk(chunk: Buffer, rttMs: number | undefined, failed: Failure | undefined): void {
     if (this.sink.messages) {
       this.sink.emit({ event: 'recv', role: 'client', data: chunk, ...(rttMs === undefined ? {} : { rttMs }) });
       pauseForOutput(this.sink, this.socket);
     }
-    if (failed) this.control.end('mismatch', mismatch(this.sink, this.config.reply, failed.sent, failed.seq, failed.reply, 'message'));
+    if (failed) this.control.end('mismatch', mismatch(this.sink, this.config.reply, failed.sent, failed.seq, failed.reply, 'message', failed.surplus));
     this.control.wake();
   }
 

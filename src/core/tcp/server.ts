@@ -6,6 +6,7 @@ import type { EndReason, EventSink } from '../events.js';
 import { Responder, echoOf, type Answer, type ServerPlan } from '../message/answer.js';
 import { FrameError, Framer, frameName, type FrameSpec } from '../message/frame.js';
 import { pauseForOutput } from '../run/backpressure.js';
+import { descriptorBudget, type DescriptorBudget } from '../socket/descriptors.js';
 import { listenTcp, localEndpoint, remoteEndpoint } from '../socket/tcp.js';
 import type { TlsServer, TlsServerStats } from '../socket/tls-server.js';
 
@@ -43,7 +44,8 @@ export interface ClientRecord {
 export interface ServerSummary {
   proto: 'tcp';
   local: Endpoint | null;
-  clients: { served: number; rejected: number; active: number };
+  /** `dropped`: closed at once, or lost by accept(), because the process was out of file descriptors (ulimit -n). */
+  clients: { served: number; rejected: number; active: number; dropped: number };
   bytesIn: number;
   bytesOut: number;
   durationMs: number;
@@ -53,6 +55,9 @@ export interface ServerSummary {
   /** --tls: handshakes done, failed (client certificates refused included) and resumed; null without TLS. */
   tls: TlsServerStats | null;
 }
+
+/** Clients dropped for want of file descriptors are said at most this often (a flood would bury the log). */
+const DROP_WARNING_MS = 1000;
 
 /** Per-client lines kept for the summary; older clients are only counted. */
 export const SUMMARY_CLIENTS = 100;
@@ -83,6 +88,14 @@ export class TcpServer {
   private olderClients = 0;
   private served = 0;
   private rejected = 0;
+  private dropped = 0;
+  /** Dropped since the last warning, and when that warning was. */
+  private droppedUnsaid = 0;
+  private dropCode: 'EMFILE' | 'ENFILE' = 'EMFILE';
+  private lastDropWarning = -Infinity;
+  private dropWarning: NodeJS.Timeout | undefined;
+  /** Set once listening: the clients this process can hold at once. */
+  private descriptors: DescriptorBudget | null = null;
   private bytesIn = 0;
   private bytesOut = 0;
   private readonly started = performance.now();
@@ -102,10 +115,13 @@ export class TcpServer {
     const { listener, local } = await listenTcp(config, sink, (socket) => server.accept(socket));
     server.server = listener;
     server.local = local;
+    server.descriptors = descriptorBudget();
     if (config.mode === 'sink') server.reportEverySecond();
     if (config.plan?.push) server.pushEvery(config.plan.push.intervalMs);
     listener.on('error', (err: NodeJS.ErrnoException) => {
-      // accept() failures (EMFILE when out of file descriptors) must not end the server.
+      // accept() failures must not end the server. Out of descriptors anyway (another part of the
+      // process took them, or ENFILE: the whole system), at least one client was lost.
+      if (err.code === 'EMFILE' || err.code === 'ENFILE') return server.drop(null, err.code);
       sink.emit({ event: 'warning', role: 'server', message: `accept failed: ${err.code ?? err.message}` });
     });
     return server;
@@ -118,6 +134,7 @@ export class TcpServer {
       socket.destroy();
       return;
     }
+    if (this.descriptors && this.clients.size >= this.descriptors.sockets) return this.drop(socket, 'EMFILE');
     const remote = remoteEndpoint(socket);
     const { maxClients, idleTimeoutMs, mode } = this.config;
     if (maxClients !== null && this.clients.size >= maxClients) {
@@ -155,6 +172,33 @@ export class TcpServer {
     }
     if (mode === 'echo') socket.pipe(socket);
     else socket.resume();
+  }
+
+  /**
+   * A client the process has no descriptor left for: closed at once (`socket` null: accept()
+   * itself failed), counted, and said in a warning at most once a second.
+   */
+  private drop(socket: net.Socket | null, code: 'EMFILE' | 'ENFILE'): void {
+    socket?.destroy();
+    this.dropped++;
+    this.droppedUnsaid++;
+    this.dropCode = code;
+    const wait = this.lastDropWarning + DROP_WARNING_MS - performance.now();
+    if (wait <= 0) this.sayDropped();
+    else this.dropWarning ??= setTimeout(() => this.sayDropped(), wait);
+  }
+
+  private sayDropped(): void {
+    clearTimeout(this.dropWarning);
+    this.dropWarning = undefined;
+    if (this.droppedUnsaid === 0) return;
+    const why = this.dropCode === 'ENFILE'
+      ? 'the system is out of file descriptors (ENFILE)'
+      : `out of file descriptors (EMFILE): ulimit -n ${this.descriptors ? `${this.descriptors.limit} holds about ${this.descriptors.sockets} clients at once` : 'is reached'}`;
+    const count = this.droppedUnsaid === 1 ? '1 client' : `${this.droppedUnsaid} clients`;
+    this.sink.emit({ event: 'warning', role: 'server', message: `${count} closed at once, ${why}` });
+    this.droppedUnsaid = 0;
+    this.lastDropWarning = performance.now();
   }
 
   /** Framed messages, each answered by the plan (or echoed whole): --frame, --reply, --script. */
@@ -322,6 +366,7 @@ export class TcpServer {
 
   /** Stops accepting and closes every client (their reason: interrupted). */
   async close(): Promise<void> {
+    this.sayDropped(); // the last ones, not said yet
     clearInterval(this.ticker);
     clearInterval(this.pusher);
     const stopped = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -339,7 +384,7 @@ export class TcpServer {
     const bytesIn = this.totalIn();
     return {
       proto: 'tcp', local: this.local,
-      clients: { served: this.served, rejected: this.rejected, active: this.clients.size },
+      clients: { served: this.served, rejected: this.rejected, active: this.clients.size, dropped: this.dropped },
       bytesIn, bytesOut, durationMs: elapsedMs(this.started),
       perClient: [...this.records], olderClients: this.olderClients,
       tls: this.config.tls?.stats() ?? null,

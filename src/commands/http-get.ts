@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { parseHost, parseRemotePort } from '../core/socket/address.js';
-import { InvalidValueError, NetnoteError } from '../core/errors.js';
+import { InvalidValueError, NetnoteError, outputError } from '../core/errors.js';
 import { runHttpGet } from '../core/http/get.js';
 import { TlsClient } from '../core/socket/tls.js';
 import type { Execute } from './context.js';
@@ -52,9 +52,19 @@ function parseTarget(target: string, port: string | undefined): Target {
   };
 }
 
+// What goes into the request line and the headers as typed: a CR or LF there would end the line
+// early and start another (request splitting), so they are refused before anything connects.
+
 function parseHeader(input: string, previous: string[] = []): string[] {
   if (!/^[!#$%&'*+.^_`|~\w-]+:/.test(input)) throw new InvalidValueError('header', input, "expected 'Name: value'");
+  // RFC 9110 field values: visible characters, spaces and tabs (latin1, as node:http allows).
+  if (/[^\t\x20-\x7e\x80-\xff]/.test(input)) throw new InvalidValueError('header', input, 'a header holds no control characters (CR, LF…) and only latin1');
   return [...previous, input];
+}
+
+function parsePath(input: string): string {
+  if (!/^[\x21-\x7e]+$/.test(input)) throw new InvalidValueError('path', input, 'a request path holds visible ASCII only: percent-encode the rest (%20 for a space, %0D%0A for CR LF)');
+  return input;
 }
 
 export function registerHttpGet(program: Command, execute: Execute): void {
@@ -65,7 +75,7 @@ export function registerHttpGet(program: Command, execute: Execute): void {
     .argument('[port]', 'port when a host is given (default 80)');
   addLocalOptions(command);
   command
-    .addOption(new Option('--path <path>', 'request path (default /, or the URL path)'))
+    .addOption(new Option('--path <path>', 'request path (default /, or the URL path)').argParser(parsePath))
     .addOption(repeatable(new Option('-H, --header <header>', "extra request header 'Name: value' (repeatable)").argParser(parseHeader).default([])))
     .addOption(new Option('--method <method>', 'request method').choices(['GET', 'HEAD']).default('GET'))
     .addOption(new Option('--keep-alive', 'no Connection: close; the response ends by Content-Length or chunked encoding'))
@@ -106,12 +116,13 @@ Examples:
           maxTimeMs: options.maxTime ?? null,
           body,
         }, reporter, signal);
-        if (output) await new Promise((resolve) => output.end(resolve));
+        // The last writes may fail after the download settled (a full disk): the body is not whole.
+        const unwritten = output ? await closeOutput(output, options.output!) : null;
         const status = result.summary.status;
         const failed = !result.error && options.fail && status && status.code >= 400
           ? new NetnoteError('assertion', `the server answered ${status.code} ${status.message} (--fail)`)
           : null;
-        finish([{ role: 'client', summary: result.summary }], result.error ?? failed);
+        finish([{ role: 'client', summary: result.summary }], result.error ?? unwritten ?? failed);
       }, { style: 'note-http', silent: options.bodyOnly === true, checks: options.fail ? [{ name: '--fail', decidedBy: 'status' }] : [] }));
 }
 
@@ -119,6 +130,14 @@ function openOutput(path: string): Promise<WriteStream> {
   return new Promise((resolve, reject) => {
     const stream = createWriteStream(path);
     stream.once('open', () => resolve(stream));
-    stream.once('error', (err: NodeJS.ErrnoException) => reject(new NetnoteError('usage', `cannot write --output ${path}: ${err.code ?? err.message}`)));
+    stream.once('error', (err: NodeJS.ErrnoException) => reject(outputError(`--output ${path}`, err)));
+  });
+}
+
+/** Flushes and closes --output: the error of a write that failed, if one did. */
+function closeOutput(stream: WriteStream, path: string): Promise<NetnoteError | null> {
+  return new Promise((resolve) => {
+    if (stream.errored) return resolve(outputError(`--output ${path}`, stream.errored));
+    stream.end((err?: Error | null) => resolve(err ? outputError(`--output ${path}`, err) : null));
   });
 }

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { NetnoteError } from '../core/errors.js';
+import { outputError } from '../core/errors.js';
 import { loadHdr } from '../core/measure/rtt.js';
 import { renderHtml } from '../report/html/page.js';
 import { readRunFile } from '../report/run/file.js';
@@ -25,7 +25,7 @@ Examples:
         try {
           await writeFile(options.output, renderHtml(records, hdr));
         } catch (err) {
-          throw new NetnoteError('usage', `cannot write --output ${options.output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+          throw outputError(`--output ${options.output}`, err);
         }
       }, { silent: true }));
 }

@@ -140,7 +140,12 @@ export class HumanReporter implements Reporter {
   }
 
   private clientSummary(s: ClientSummary): void {
-    if (!s.connected) return;
+    if (!s.connected) {
+      // A run that never connected has its error line; one stopped while connecting says so too.
+      if (s.ended !== 'interrupted') return;
+      this.line('client', this.c.bold(`--- ${s.proto} summary ---`));
+      return this.line('client', `not connected; ended: ${REASONS[s.ended]} after ${seconds(s.durationMs)}`);
+    }
     const missing = s.sent.messages - s.received.messages;
     this.line('client', this.c.bold(`--- ${s.proto} ${s.remote ? hostPort(s.remote.address, s.remote.port) : ''} summary ---`));
     if (s.script) {

@@ -1,5 +1,5 @@
 import { closeSync, openSync, writeFileSync } from 'node:fs';
-import { NetnoteError } from '../../core/errors.js';
+import { outputError, type NetnoteError } from '../../core/errors.js';
 import { loadHdr, type Hdr } from '../../core/measure/rtt.js';
 import type { Role } from '../../core/events.js';
 import type { ReportEvent, Summary } from '../../core/summary.js';
@@ -25,7 +25,7 @@ interface Target {
 
 /**
  * The files a run writes beside its output (--report FILE.html, --junit FILE.xml). They are
- * opened before the run, so a path that cannot be written fails at once (exit 2) instead of
+ * opened before the run, so a path that cannot be written fails at once (exit 8) instead of
  * after an hour's soak, and written when the run has its summaries.
  */
 export class RunFiles {
@@ -88,7 +88,7 @@ export class RunFiles {
           closeSync(target.fd);
         }
       } catch (err) {
-        failure ??= new NetnoteError('usage', `cannot write ${target.option} ${target.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        failure ??= outputError(`${target.option} ${target.path}`, err);
       }
     }
     return failure;
@@ -99,7 +99,7 @@ function open(option: Target['option'], path: string): Target {
   try {
     return { option, path, fd: openSync(path, 'w') };
   } catch (err) {
-    throw new NetnoteError('usage', `cannot write ${option} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw outputError(`${option} ${path}`, err);
   }
 }
 

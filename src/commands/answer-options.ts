@@ -41,8 +41,8 @@ export function addAnswerOptions(command: Command, proto: 'tcp' | 'udp'): Comman
 }
 
 /** How the server answers, from its options; null: the note's echo (or --sink). */
-export async function answerPlan(options: AnswerOptions): Promise<{ plan: ServerPlan | null; frame: FrameSpec | null }> {
-  if (options.script !== undefined) return (await loadScriptFile()).loadServerScript(options.script);
+export async function answerPlan(options: AnswerOptions, signal: AbortSignal): Promise<{ plan: ServerPlan | null; frame: FrameSpec | null }> {
+  if (options.script !== undefined) return (await loadScriptFile()).loadServerScript(options.script, signal);
   const payload = (text: string | undefined, hex: string | undefined, name: string): Template[] => {
     if (hex !== undefined) return [options.template ? compileTemplate(hex, 'hex', `--${name}-hex`) : literal(parseHex(hex))];
     if (text !== undefined) return [options.template ? compileTemplate(text, 'text', `--${name}`) : literal(Buffer.from(text, 'utf8'))];

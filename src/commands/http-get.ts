@@ -2,6 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { parseHost, parseRemotePort } from '../core/socket/address.js';
 import { InvalidValueError, NetnoteError, outputError } from '../core/errors.js';
+import { openOutput } from '../core/files.js';
 import { runHttpGet } from '../core/http/get.js';
 import { TlsClient } from '../core/socket/tls.js';
 import type { Execute } from './context.js';
@@ -98,8 +99,8 @@ Examples:
         const where = parseTarget(target, port);
         // -k on an http:// URL has always been accepted and ignored, as curl does.
         const tlsSpec = tlsClientSpec(where.tls ? options : { ...options, insecure: undefined }, where.tls, 'an https:// URL', ['http/1.1']);
-        const tls = tlsSpec ? await TlsClient.create(tlsSpec, terminalPassphrase()) : null;
-        const output = options.output === undefined ? null : await openOutput(options.output);
+        const tls = tlsSpec ? await TlsClient.create(tlsSpec, terminalPassphrase(), signal) : null;
+        const output = options.output === undefined ? null : openBodyFile(options.output);
         const body = output ? { to: output, name: `--output ${options.output}` } : options.bodyOnly ? { to: process.stdout, name: 'stdout' } : null;
         const result = await runHttpGet({
           ...where,
@@ -126,12 +127,8 @@ Examples:
       }, { style: 'note-http', silent: options.bodyOnly === true, checks: options.fail ? [{ name: '--fail', decidedBy: 'status' }] : [] }));
 }
 
-function openOutput(path: string): Promise<WriteStream> {
-  return new Promise((resolve, reject) => {
-    const stream = createWriteStream(path);
-    stream.once('open', () => resolve(stream));
-    stream.once('error', (err: NodeJS.ErrnoException) => reject(outputError(`--output ${path}`, err)));
-  });
+function openBodyFile(path: string): WriteStream {
+  return createWriteStream('', { fd: openOutput(path, `--output ${path}`) });
 }
 
 /** Flushes and closes --output: the error of a write that failed, if one did. */

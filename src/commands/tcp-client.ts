@@ -89,7 +89,7 @@ Examples:
       execute(cmd, 'client', async ({ reporter, signal, finish }) => {
         const local = localSpec(options);
         const tlsSpec = tlsClientSpec(options, options.tls === true, '--tls');
-        const tls = tlsSpec ? await TlsClient.create(tlsSpec, terminalPassphrase()) : null;
+        const tls = tlsSpec ? await TlsClient.create(tlsSpec, terminalPassphrase(), signal) : null;
         if (options.connections !== undefined) {
           const result = await runCapacity({
             host, port, local, tls, connections: options.connections, ratePerSecond: options.rate ?? null,
@@ -98,7 +98,7 @@ Examples:
           return finish([{ role: 'client', summary: result.summary }], result.error);
         }
         if (options.script !== undefined) {
-          const script = (await loadScriptFile()).loadClientScript(options.script);
+          const script = await (await loadScriptFile()).loadClientScript(options.script, signal);
           const result = await runTcpScript({
             host, port, local, tls, timeoutMs: options.timeout ?? null, script: { ...script, frame: options.frame ?? script.frame },
           }, reporter, signal);

@@ -48,9 +48,9 @@ Examples:
   $ netnote tcp-server 127.0.0.1 8443 --tls --self-signed --key-type rsa --san localhost,192.0.2.10`)
     .action((host: string, port: number, options: ServerOptions, cmd: Command) =>
       execute(cmd, 'server', async (context) => {
-        const { plan, frame } = await answerPlan(options);
+        const { plan, frame } = await answerPlan(options, context.signal);
         const tlsSpec = tlsServerSpec(options, cmd.getOptionValueSource('keyType') !== 'default');
-        const tls = tlsSpec ? await TlsServer.create(tlsSpec, host, terminalPassphrase()) : null;
+        const tls = tlsSpec ? await TlsServer.create(tlsSpec, host, terminalPassphrase(), context.signal) : null;
         const server = await TcpServer.start({
           host, port,
           backlog: options.backlog,

@@ -47,7 +47,7 @@ Examples:
     .action((host: string, port: number, options: UdpClientOptions, cmd: Command) =>
       execute(cmd, 'client', async ({ reporter, signal, finish }) => {
         if (options.script !== undefined) {
-          const script = (await loadScriptFile()).loadClientScript(options.script);
+          const script = await (await loadScriptFile()).loadClientScript(options.script, signal);
           if (script.frame) throw new NetnoteError('usage', `frame: is for TCP: a UDP datagram is one message (--script ${options.script})`);
           const result = await runUdpScript({ host, port, local: localSpec(options), timeoutMs: options.timeout ?? null, script }, reporter, signal);
           return finish([{ role: 'client', summary: result.summary }], result.error);

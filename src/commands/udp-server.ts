@@ -37,7 +37,7 @@ Examples:
   $ netnote udp-server 127.0.0.1 9000 --script device.yaml      rules, replies, pushes (docs/scripts.md)`)
     .action((host: string, port: number, options: UdpServerOptions, cmd: Command) =>
       execute(cmd, 'server', async (context) => {
-        const { plan, frame } = await answerPlan(options);
+        const { plan, frame } = await answerPlan(options, context.signal);
         if (frame) throw new NetnoteError('usage', `frame: is for TCP: a UDP datagram is one message (--script ${options.script})`);
         const server = await UdpServer.start({
           host, port,

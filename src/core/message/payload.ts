@@ -1,5 +1,5 @@
 import { InvalidValueError, NetnoteError } from '../errors.js';
-import { readInput } from '../input.js';
+import { readInput } from '../files.js';
 
 /** The note's test message. */
 export const NOTE_PAYLOAD = '1234567890';

@@ -1,5 +1,6 @@
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, writeFileSync } from 'node:fs';
 import { outputError, type NetnoteError } from '../../core/errors.js';
+import { openOutput } from '../../core/files.js';
 import { loadHdr, type Hdr } from '../../core/measure/rtt.js';
 import type { Role } from '../../core/events.js';
 import type { ReportEvent, Summary } from '../../core/summary.js';
@@ -96,11 +97,7 @@ export class RunFiles {
 }
 
 function open(option: Target['option'], path: string): Target {
-  try {
-    return { option, path, fd: openSync(path, 'w') };
-  } catch (err) {
-    throw outputError(`${option} ${path}`, err);
-  }
+  return { option, path, fd: openOutput(path, `${option} ${path}`) };
 }
 
 /** This process's command line as a person would type it again: `netnote tcp-client … --hex '01 03'`. */

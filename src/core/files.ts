@@ -1,14 +1,15 @@
-import { close, constants, createReadStream, fstat, open } from 'node:fs';
+import { close, closeSync, constants, createReadStream, fstat, open, openSync } from 'node:fs';
 import { promisify } from 'node:util';
 import net from 'node:net';
 import type { Readable } from 'node:stream';
 import tty from 'node:tty';
-import { NetnoteError } from './errors.js';
+import { NetnoteError, outputError } from './errors.js';
 
-// Files a person names on the command line (--file, --script, --cert, a run to merge) may be a
-// FIFO, a device or stdin, not only a regular file. A FIFO nobody writes to blocks open() and
-// read() forever, and a blocked call in Node's thread pool also blocks the process's exit: such
-// an input is opened non-blocking and read by the event loop, so a signal can always stop it.
+// Files a person names on the command line (--file, --script, --cert, a run to merge, --output,
+// --report) may be a FIFO, a device or stdin, not only a regular file. A FIFO nobody writes to
+// (or reads from) blocks open() and read() forever, and a blocked call in Node's thread pool also
+// blocks the process's exit: an input is opened non-blocking and read by the event loop, so a
+// signal can always stop it; an output FIFO nobody reads fails at once.
 
 /** What was named, for messages: `--file /tmp/x`, `stdin`. */
 export interface InputName {
@@ -67,6 +68,19 @@ export async function readInput(name: InputName, limit: number, signal?: AbortSi
     if (input !== process.stdin) input.destroy();
   }
   return Buffer.concat(chunks, total);
+}
+
+/**
+ * Opens an output for writing (created or truncated) and returns its descriptor. A FIFO with no
+ * reader is refused at once (ENXIO) instead of blocking the open until one comes.
+ */
+export function openOutput(path: string, what: string): number {
+  try {
+    closeSync(openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NONBLOCK, 0o666));
+    return openSync(path, 'w');
+  } catch (err) {
+    throw outputError(what, err);
+  }
 }
 
 function cannotRead(name: InputName, err: unknown): NetnoteError {

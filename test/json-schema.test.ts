@@ -1,27 +1,20 @@
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, type Finished, type Running } from './support/cli.js';
 import { trackResources } from './support/cleanup.js';
 import { startSelfSignedServer, type TlsServer } from './support/http.js';
 import { commandMissing } from './support/peers.js';
 import { needs } from './support/needs.js';
+import { ajv, schema, validate } from './support/schema.js';
 
 // docs/netnote.schema.json is the contract of --json: every line of real output of every command
 // and mode must validate against it, and every event and summary it defines must show up in that
 // output (a definition nothing produces is a documentation bug too).
 
-interface Schema {
-  properties: { event: { enum: string[] } };
-  $defs: Record<string, unknown>;
-}
-
-const schema = JSON.parse(readFileSync(new URL('../docs/netnote.schema.json', import.meta.url), 'utf8')) as Schema;
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-const validate = ajv.compile(schema);
 const SUMMARY_KINDS = Object.keys(schema.$defs).filter((name) => name.startsWith('summary-'));
 const summaryValidators = new Map<string, ValidateFunction>(SUMMARY_KINDS.map((kind) => [kind, ajv.getSchema(`urn:netnote:events:1#/$defs/${kind}`)!]));
 

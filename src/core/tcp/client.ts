@@ -26,6 +26,13 @@ export interface TcpClientConfig extends ExchangeConfig {
 
 /** How long --no-wait lingers for outstanding replies after the last send when no --timeout is given. */
 const NO_WAIT_LINGER_MS = 1000;
+/**
+ * With a check on the replies, bytes the peer sends with or just after its last reply fail it too:
+ * the client listens this many round trips more (within these bounds) before it closes.
+ */
+const SURPLUS_ROUND_TRIPS = 2;
+const SURPLUS_MIN_MS = 5;
+const SURPLUS_MAX_MS = 1000;
 
 /** A message whose reply is still coming in. */
 interface Outstanding {
@@ -68,6 +75,7 @@ class TcpClientRun {
   private readonly keepReplies: boolean;
   /** With a check on: the last reply completed, for bytes that come after it (a surplus). */
   private lastReply: Failure | null = null;
+  private lastRttMs: number | null = null;
   private readonly control = new RunControl();
   private blocked = false;
   private windowFull = false;
@@ -101,6 +109,7 @@ class TcpClientRun {
     const stopListening = this.control.interruptOn(signal, () => new NetnoteError('interrupted', 'interrupted'));
     try {
       await this.loop();
+      await this.listenForSurplus();
     } finally {
       stopListening();
     }
@@ -149,6 +158,12 @@ class TcpClientRun {
       if (this.sink.messages) this.sink.emit({ event: 'round', role: 'client', seq });
     }
     if (!wait) await this.replies(timeoutMs ?? NO_WAIT_LINGER_MS);
+  }
+
+  /** After the last reply of a checked run, a moment more: what comes then is beyond every reply. */
+  private async listenForSurplus(): Promise<void> {
+    if (this.control.ended || !this.keepReplies || this.lastRttMs === null) return;
+    await this.control.until(() => false, Math.min(SURPLUS_MAX_MS, this.config.timeoutMs ?? SURPLUS_MAX_MS, Math.max(SURPLUS_MIN_MS, this.lastRttMs * SURPLUS_ROUND_TRIPS)));
   }
 
   /**
@@ -260,6 +275,7 @@ class TcpClientRun {
       const now = performance.now();
       this.rtt.record((now - head.sentAt) * 1e6);
       rttMs = Math.round((now - head.sentAt) * 1000) / 1000;
+      this.lastRttMs = rttMs;
       this.received.messages++;
       if (head.parts) {
         const reply = head.parts.length === 1 ? head.parts[0]! : Buffer.concat(head.parts);
@@ -303,6 +319,7 @@ class TcpClientRun {
       const now = performance.now();
       this.rtt.record((now - head.sentAt) * 1e6);
       rttMs = Math.round((now - head.sentAt) * 1000) / 1000;
+      this.lastRttMs = rttMs;
       this.received.messages++;
       if (failed || !this.keepReplies) continue;
       // A line's terminator is part of an echo; --expect may give the line with or without it.

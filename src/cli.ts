@@ -72,17 +72,6 @@ const execute: Execute = async (command, role, action, { checks = [], ...style }
   const globals = command.optsWithGlobals() as { json?: boolean; quiet?: boolean; color: boolean; hexDump?: boolean; report?: string; junit?: string };
   const output: OutputOptions = { json: globals.json === true, quiet: globals.quiet === true, color: globals.color, hexDump: globals.hexDump === true, ...style };
   const screen = createReporter(output);
-  let files: RunFiles | null;
-  try {
-    files = await RunFiles.open(command.name(), globals);
-  } catch (err) {
-    const error = asNetnoteError(err);
-    screen.emit({ event: 'error', role, ...error.info, exitCode: error.exitCode });
-    screen.close();
-    return exitWhenWritten(error.exitCode, errorLines(error));
-  }
-  const reporter = files ? files.tee(screen, role, checks) : screen;
-
   const controller = new AbortController();
   stopRun = (error) => {
     if (!controller.signal.aborted) controller.abort(error);
@@ -95,6 +84,23 @@ const execute: Execute = async (command, role, action, { checks = [], ...style }
       controller.abort(stop());
     });
   }
+  /** The core ends any run stopped from outside as `interrupted` (`while connecting`…): say what stopped it. */
+  const stoppedAs = (error: NetnoteError): NetnoteError => {
+    const stop = controller.signal.aborted ? (controller.signal.reason as NetnoteError) : null;
+    if (!stop || error.code !== 'interrupted') return error;
+    return stop.code === 'output' ? stop : new NetnoteError(stop.code, error.message.replace(/^interrupted/, stop.message), error.hint);
+  };
+
+  let files: RunFiles | null;
+  try {
+    files = await RunFiles.open(command.name(), globals, controller.signal);
+  } catch (err) {
+    const error = stoppedAs(asNetnoteError(err));
+    screen.emit({ event: 'error', role, ...error.info, exitCode: error.exitCode });
+    screen.close();
+    return exitWhenWritten(error.exitCode, errorLines(error));
+  }
+  const reporter = files ? files.tee(screen, role, checks) : screen;
 
   let outcome: { summaries: Summary[]; error: NetnoteError | null } = { summaries: [], error: null };
   const context: RunContext = {
@@ -111,11 +117,7 @@ const execute: Execute = async (command, role, action, { checks = [], ...style }
   } catch (err) {
     error = asNetnoteError(err);
   }
-  // The core ends any run stopped from outside as `interrupted` (`while connecting`…): say what stopped it.
-  const stop = controller.signal.aborted ? (controller.signal.reason as NetnoteError) : null;
-  if (stop && error?.code === 'interrupted') {
-    error = stop.code === 'output' ? stop : new NetnoteError(stop.code, error.message.replace(/^interrupted/, stop.message), error.hint);
-  }
+  if (error) error = stoppedAs(error);
 
   // What the run printed is out before the summary is written: a stdout that failed in the
   // meantime is the exit code the summary carries, in every file too.

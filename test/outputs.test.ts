@@ -1,7 +1,7 @@
 // Output that cannot be written is an error of its own (exit 8), named, whatever the output:
 // stdout, --output, --report, --junit. The failures are real: /dev/full (ENOSPC), a write to
-// /proc/version (EIO, even as root), a directory the user `nobody` may not write (EACCES), a FIFO
-// nobody reads (ENXIO). Only EPIPE on stdout (`| head`) is a quiet stop.
+// /proc/version (EIO, even as root), a directory the user `nobody` may not write (EACCES). Only
+// EPIPE on stdout (`| head`) is a quiet stop; a FIFO waits for its reader, as long as no signal comes.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,12 +87,17 @@ describe('files named on the command line: exit 8, the file and the reason named
     expect(JSON.parse(run.stdout)).toMatchObject({ event: 'error', code: 'output', exitCode: 8 });
   });
 
-  it('a FIFO nobody reads: ENXIO at once, not a wait for ever', async () => {
+  it('a FIFO: the run waits for its reader, as `> fifo` does, and a signal stops the wait', async () => {
     const fifo = join(dir, 'nobody-reads');
     execFileSync('mkfifo', [fifo]);
-    const run = await runCli(['--report', fifo, 'demo', '-c', '1', '-i', '0'], { timeoutMs: 10_000 });
-    expect(run.stderr).toBe(`netnote: cannot write --report ${fifo}: it is a FIFO nobody reads (ENXIO)\n`);
-    expect(run.code).toBe(8);
+    const waiting = startCli(['--json', '--report', fifo, 'demo', '-c', '1', '-i', '0'], { timeoutMs: 10_000 });
+    servers.add(waiting);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(waiting.stdout()).toBe('');
+    const stopped = await waiting.stop('SIGTERM');
+    expect(stopped.stderr).toBe(`netnote: terminated (SIGTERM) while waiting for a reader of --report ${fifo}\n`);
+    expect(stopped.code).toBe(143);
+    expect(JSON.parse(stopped.stdout)).toMatchObject({ event: 'error', code: 'terminated', exitCode: 143 });
   });
 
   it('report -o /dev/full', async () => {

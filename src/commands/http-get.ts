@@ -100,7 +100,7 @@ Examples:
         // -k on an http:// URL has always been accepted and ignored, as curl does.
         const tlsSpec = tlsClientSpec(where.tls ? options : { ...options, insecure: undefined }, where.tls, 'an https:// URL', ['http/1.1']);
         const tls = tlsSpec ? await TlsClient.create(tlsSpec, terminalPassphrase(), signal) : null;
-        const output = options.output === undefined ? null : openBodyFile(options.output);
+        const output = options.output === undefined ? null : await openBodyFile(options.output, signal);
         const body = output ? { to: output, name: `--output ${options.output}` } : options.bodyOnly ? { to: process.stdout, name: 'stdout' } : null;
         const result = await runHttpGet({
           ...where,
@@ -127,8 +127,8 @@ Examples:
       }, { style: 'note-http', silent: options.bodyOnly === true, checks: options.fail ? [{ name: '--fail', decidedBy: 'status' }] : [] }));
 }
 
-function openBodyFile(path: string): WriteStream {
-  return createWriteStream('', { fd: openOutput(path, `--output ${path}`) });
+async function openBodyFile(path: string, signal: AbortSignal): Promise<WriteStream> {
+  return createWriteStream('', { fd: await openOutput(path, `--output ${path}`, signal) });
 }
 
 /** Flushes and closes --output: the error of a write that failed, if one did. */

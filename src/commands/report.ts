@@ -24,7 +24,7 @@ Examples:
     .action((files: string[], options: { output: string }, cmd: Command) =>
       execute(cmd, 'client', async ({ signal }) => {
         const [records, hdr] = await Promise.all([Promise.all(files.map((file) => readRunFile(file, signal))), loadHdr()]);
-        const fd = openOutput(options.output, `--output ${options.output}`);
+        const fd = await openOutput(options.output, `--output ${options.output}`, signal);
         try {
           await promisify(writeFile)(fd, renderHtml(records, hdr));
         } catch (err) {

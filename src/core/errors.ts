@@ -75,7 +75,6 @@ const OUTPUT_REASONS: Record<string, string> = {
   EISDIR: 'it is a directory',
   EBADF: 'it is closed',
   EPIPE: 'nobody reads it any more',
-  ENXIO: 'it is a FIFO nobody reads',
 };
 
 /**

@@ -70,16 +70,30 @@ export async function readInput(name: InputName, limit: number, signal?: AbortSi
   return Buffer.concat(chunks, total);
 }
 
+/** How often an output FIFO is tried again while it has no reader. */
+const READER_POLL_MS = 50;
+
 /**
- * Opens an output for writing (created or truncated) and returns its descriptor. A FIFO with no
- * reader is refused at once (ENXIO) instead of blocking the open until one comes.
+ * Opens an output for writing (created or truncated) and returns its descriptor. A FIFO waits for
+ * its reader, as the shell's `> fifo` does, but without blocking a thread: `signal` stops the wait.
  */
-export function openOutput(path: string, what: string): number {
-  try {
-    closeSync(openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NONBLOCK, 0o666));
-    return openSync(path, 'w');
-  } catch (err) {
-    throw outputError(what, err);
+export async function openOutput(path: string, what: string, signal?: AbortSignal): Promise<number> {
+  for (;;) {
+    try {
+      // Non-blocking, a FIFO without a reader is ENXIO at once; with one, the real open cannot block.
+      closeSync(openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NONBLOCK, 0o666));
+      return openSync(path, 'w');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENXIO') throw outputError(what, err);
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, READER_POLL_MS);
+      signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      }, { once: true });
+    });
+    if (signal?.aborted) throw new NetnoteError('interrupted', `interrupted while waiting for a reader of ${what}`);
   }
 }
 

@@ -122,7 +122,11 @@ function serverVerdict(host: string, server: Endpoint, mine: AskedQuery[]): { er
     warnings.push(`${where} contradicts itself: NXDOMAIN for ${host} ${nxdomain.map((q) => q.type).join(', ')}, but the name exists for ${exists.map((q) => q.type).join(', ')}`);
   }
   if (mine.some(answered)) {
-    for (const q of mine.filter((q) => q.failure)) warnings.push(`${where}, ${q.type}: ${q.failure!.message}`);
+    // Answered for a type asked: the others did not decide, but a person should see them.
+    for (const q of mine) {
+      if (q.failure) warnings.push(`${where}, ${q.type}: ${q.failure.message}`);
+      else if (q.answer!.rcode !== 'NOERROR' && q.answer!.rcode !== 'NXDOMAIN') warnings.push(`${where} answered ${q.answer!.rcode} for ${host} ${q.type}`);
+    }
     return { error: null, warnings };
   }
   const failed = mine.find((q) => q.failure);

@@ -31,7 +31,7 @@ const NO_WAIT_LINGER_MS = 1000;
  * the client listens this many round trips more (within these bounds) before it closes.
  */
 const SURPLUS_ROUND_TRIPS = 2;
-const SURPLUS_MIN_MS = 5;
+const SURPLUS_MIN_MS = 50;
 const SURPLUS_MAX_MS = 1000;
 
 /** A message whose reply is still coming in. */

@@ -1,0 +1,73 @@
+// A server out of file descriptors (`ulimit -n`) cannot take every client; each one it could
+// not take is counted and said, in warnings at most once a second and in the summary, instead of
+// being closed unseen by libuv's EMFILE trick.
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { startCli } from './support/cli.js';
+import { trackResources } from './support/cleanup.js';
+import { schemaErrors } from './support/schema.js';
+
+const { servers, sockets } = trackResources();
+
+/** netnote alone runs with `ulimit -n 64`. */
+const LOW_LIMIT = { prefix: ['sh', '-c', 'ulimit -n 64 && exec "$0" "$@"'], timeoutMs: 30_000 };
+const CLIENTS = 100;
+
+type Json = Record<string, unknown> & { event: string };
+const events = (stdout: string): Json[] => stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Json);
+
+describe('tcp-server under ulimit -n 64 with 100 clients at once', () => {
+  it('every client is served or counted as dropped, the drops said in rate-limited warnings and in the summary', async () => {
+    const server = startCli(['--json', 'tcp-server', '127.0.0.1', '0', '--backlog', '128'], LOW_LIMIT);
+    servers.add(server);
+    const port = Number((await server.waitFor(/"event":"listening".*?"port":(\d+)/))[1]);
+
+    // The clients hold their connections: a dropped one sees the server close it at once.
+    let closedByServer = 0;
+    for (let i = 0; i < CLIENTS; i++) {
+      const socket = net.connect(port, '127.0.0.1');
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('end', () => closedByServer++);
+    }
+    const accepted = () => (server.stdout().match(/"event":"accepted"/g) ?? []).length;
+    for (let i = 0; i < 200 && accepted() + closedByServer < CLIENTS; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(accepted() + closedByServer).toBe(CLIENTS);
+    expect(closedByServer).toBeGreaterThan(0);
+    // Counted now: stopping the server closes the clients it served too.
+    const dropped = closedByServer;
+
+    const finished = await server.stop('SIGINT');
+    expect(finished.code).toBe(130);
+    const all = events(finished.stdout);
+    for (const event of all) expect(schemaErrors(event), JSON.stringify(event)).toBeNull();
+    const summary = all.at(-1)!.summary as { clients: { served: number; rejected: number; dropped: number } };
+    expect(summary.clients).toMatchObject({ served: accepted(), rejected: 0, dropped });
+
+    const warnings = all.filter((e) => e.event === 'warning').map((e) => e.message as string);
+    const said = warnings.map((message) => Number(/^(\d+) clients? closed at once, out of file descriptors \(EMFILE\): ulimit -n 64 holds about \d+ clients at once$/.exec(message)?.[1]));
+    expect(said.every((count) => count > 0), warnings.join('\n')).toBe(true);
+    expect(said.reduce((a, b) => a + b, 0)).toBe(dropped);
+    // A flood of drops is a few lines, not one per client: the first at once, then one a second.
+    expect(warnings.length).toBeLessThanOrEqual(3);
+  });
+
+  it('the human summary names the drops', async () => {
+    const server = startCli(['--quiet', 'tcp-server', '127.0.0.1', '0', '--backlog', '128'], LOW_LIMIT);
+    servers.add(server);
+    const port = Number((await server.waitFor(/bind address: \S+, (\d+)\n/))[1]);
+    let closedByServer = 0;
+    for (let i = 0; i < CLIENTS; i++) {
+      const socket = net.connect(port, '127.0.0.1');
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('end', () => closedByServer++);
+    }
+    const accepted = () => (server.stdout().match(/accept a client/g) ?? []).length;
+    for (let i = 0; i < 200 && accepted() + closedByServer < CLIENTS; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    const dropped = closedByServer;
+    const finished = await server.stop('SIGINT');
+    expect(finished.stdout).toMatch(new RegExp(`\\[server\\] ${accepted()} clients served, 0 rejected, ${dropped} dropped \\(out of file descriptors\\), 0 still connected;`));
+    expect(finished.stderr).toMatch(/^\[server\] warning: \d+ clients? closed at once, out of file descriptors \(EMFILE\): ulimit -n 64 holds about \d+ clients at once\n/);
+  });
+});

@@ -33,7 +33,7 @@ export function registerTcpServer(program: Command, execute: Execute): void {
   addAnswerOptions(command, 'tcp');
   addTlsServerOptions(command)
     .addHelpText('after', `
-Runs until Ctrl-C (exit 130) or SIGTERM (exit 0), then prints a summary.
+Runs until a signal, then prints a summary: Ctrl-C (exit 130), SIGTERM (143), SIGHUP (129).
 
 Examples:
   $ netnote tcp-server                          127.0.0.1, port 8080

@@ -26,7 +26,7 @@ export function registerUdpServer(program: Command, execute: Execute): void {
   addAnswerOptions(command, 'udp')
     .addOption(needs(new Option('--peer-ttl <duration>', '--push goes to the peers heard from within this long').argParser(durationArg).default(60_000, '60s'), '--push', '--push-hex', '--script'))
     .addHelpText('after', `
-Runs until Ctrl-C (exit 130) or SIGTERM (exit 0), then prints a summary.
+Runs until a signal, then prints a summary: Ctrl-C (exit 130), SIGTERM (143), SIGHUP (129).
 
 Examples:
   $ netnote udp-server                          127.0.0.1, port 8080

@@ -28,6 +28,9 @@ const SIGNALS: Record<'SIGINT' | 'SIGTERM' | 'SIGHUP', () => NetnoteError> = {
   SIGTERM: () => new NetnoteError('terminated', 'terminated (SIGTERM)'),
   SIGHUP: () => new NetnoteError('hangup', 'hung up (SIGHUP)'),
 };
+/** What a signal does now: before a run (and after it), exit at once with the signal's code. */
+let onSignal = (stop: NetnoteError): void => process.exit(stop.exitCode);
+for (const [name, stop] of Object.entries(SIGNALS)) process.on(name, () => onSignal(stop()));
 
 // stdout that cannot be written (a full disk, /dev/full, EIO) is an error of its own, exit 8;
 // EPIPE is a reader that took what it wanted (`| head`): a quiet stop, nothing more is written.
@@ -77,13 +80,11 @@ const execute: Execute = async (command, role, action, { checks = [], ...style }
     if (!controller.signal.aborted) controller.abort(error);
   };
   if (stdoutFailure) stopRun(stdoutFailure);
-  for (const [name, stop] of Object.entries(SIGNALS)) {
-    process.on(name, () => {
-      // A second signal does not wait for the summary.
-      if (controller.signal.aborted) process.exit(stop().exitCode);
-      controller.abort(stop());
-    });
-  }
+  onSignal = (stop) => {
+    // A second signal does not wait for the summary.
+    if (controller.signal.aborted) process.exit(stop.exitCode);
+    controller.abort(stop);
+  };
   /** The core ends any run stopped from outside as `interrupted` (`while connecting`…): say what stopped it. */
   const stoppedAs = (error: NetnoteError): NetnoteError => {
     const stop = controller.signal.aborted ? (controller.signal.reason as NetnoteError) : null;

@@ -7,7 +7,7 @@ import { runHttpGet } from '../core/http/get.js';
 import { TlsClient } from '../core/socket/tls.js';
 import type { Execute } from './context.js';
 import { addLocalOptions, countArg, durationArg, localSpec, type LocalOptions } from './options.js';
-import { repeatable } from '../shell/usage.js';
+import { notWith, repeatable } from '../shell/usage.js';
 import { addTlsClientOptions, terminalPassphrase, tlsClientSpec, type TlsClientOptions } from './tls-options.js';
 
 interface HttpGetOptions extends LocalOptions, TlsClientOptions {
@@ -81,7 +81,7 @@ export function registerHttpGet(program: Command, execute: Execute): void {
     .addOption(new Option('--method <method>', 'request method').choices(['GET', 'HEAD']).default('GET'))
     .addOption(new Option('--keep-alive', 'no Connection: close; the response ends by Content-Length or chunked encoding'))
     .addOption(new Option('-o, --output <file>', 'write the body (chunked encoding undone) to a file').conflicts('bodyOnly'))
-    .addOption(new Option('--body-only', 'print only the body on stdout, as curl does'))
+    .addOption(notWith(new Option('--body-only', 'print only the body on stdout, as curl does'), '--json'))
     .addOption(new Option('--fail', 'exit 1 when the status is 400 or more'))
     .addOption(new Option('-m, --max-time <duration>', 'bound on the whole exchange (exit 5)').argParser(durationArg))
     .addOption(new Option('--chunk-size <bytes>', "show received bytes in pieces of at most this size (the note's recv(1024))").argParser(countArg).default(1024));

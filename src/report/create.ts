@@ -13,7 +13,8 @@ const DEFAULT_WIDTH = 80;
 const SILENT: Reporter = { messages: false, emit() {}, room: () => null, close() {} };
 
 export function createReporter(options: OutputOptions): Reporter {
-  if (options.silent) return SILENT;
+  // --json always says how a run ended: a command silent on a terminal (report) still has its error event.
+  if (options.silent && !options.json) return SILENT;
   const out = new LineWriter(process.stdout);
   if (options.json) return new JsonReporter(out, options.quiet);
   const interactive = process.stderr.isTTY === true && (process.stderr.columns ?? 0) > 0;

@@ -24,10 +24,13 @@ export async function connectUdp(options: UdpConnectOptions, sink: EventSink): P
   const binding = localBinding(options.local ?? null, target!.family);
   const socket = dgram.createSocket({ type: target!.family === 'IPv6' ? 'udp6' : 'udp4', reuseAddr: binding?.reuseAddress === true });
   await new Promise<void>((resolve, reject) => {
-    socket.once('error', (err: NodeJS.ErrnoException) => reject(binding && isBindFailure(err)
-      ? bindError(err, binding, 'udp')
-      : fromSystemError(err, { host: target!.address, port: options.port, doing: 'connect' })));
-    const connect = () => socket.connect(options.port, target!.address, () => resolve());
+    const fail = (err: NodeJS.ErrnoException) => {
+      socket.close();
+      reject(binding && isBindFailure(err) ? bindError(err, binding, 'udp') : fromSystemError(err, { host: target!.address, port: options.port, doing: 'connect' }));
+    };
+    socket.once('error', fail);
+    // connect() calls back with its error (no route: ENETUNREACH), not with an 'error' event.
+    const connect = () => socket.connect(options.port, target!.address, (err?: Error) => (err ? fail(err) : resolve()));
     if (binding) socket.bind({ address: binding.address, port: binding.port }, connect);
     else connect();
   });

@@ -9,7 +9,8 @@
 // gw.lan and refuses the rest: no generated name ever leaves the machine.
 //
 // npm test runs a short budget (FUZZ_RUNS per command, default 6, one fixed seed); `npm run
-// fuzz` a long one (FUZZ_RUNS=400, a new seed each time: FUZZ_SEED=N repeats one).
+// fuzz` a long one (FUZZ_RUNS=400, a new seed each time: FUZZ_SEED=N repeats one), and prints how
+// the runs ended per command (FUZZ_WHY=1: the first line of every usage error too).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +38,7 @@ const DOCUMENTED = new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 129, 130, 143]);
 const tally = new Map<string, Map<string, number>>();
 function count(name: string, finished: Finished & { interrupted: boolean }): void {
   const outcome = finished.signal ? `signal ${finished.signal}` : `exit ${finished.code}${finished.interrupted ? ' (SIGINT sent)' : ''}`;
+  if (process.env.FUZZ_WHY && finished.code === 2) console.log(`why: ${finished.stderr.split('\n')[0]!.replace(/'[^']*'/g, "'…'").slice(0, 90)}`);
   const mine = tally.get(name) ?? new Map<string, number>();
   mine.set(outcome, (mine.get(outcome) ?? 0) + 1);
   tally.set(name, mine);

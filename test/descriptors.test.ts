@@ -14,6 +14,22 @@ const LOW_LIMIT = { prefix: ['sh', '-c', 'ulimit -n 64 && exec "$0" "$@"'], time
 const CLIENTS = 100;
 
 type Json = Record<string, unknown> & { event: string };
+
+/**
+ * CLIENTS connections at once, held open; `closedByServer()` counts those the server closed (a
+ * dropped one, at once); resolves once each is either closed so or `accepted()` by the server.
+ */
+async function clients(port: number, accepted: () => number): Promise<{ closedByServer: () => number }> {
+  let closed = 0;
+  for (let i = 0; i < CLIENTS; i++) {
+    const socket = net.connect(port, '127.0.0.1');
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.on('end', () => closed++);
+  }
+  for (let i = 0; i < 200 && accepted() + closed < CLIENTS; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  return { closedByServer: () => closed };
+}
 const events = (stdout: string): Json[] => stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Json);
 
 describe('tcp-server under ulimit -n 64 with 100 clients at once', () => {
@@ -22,20 +38,12 @@ describe('tcp-server under ulimit -n 64 with 100 clients at once', () => {
     servers.add(server);
     const port = Number((await server.waitFor(/"event":"listening".*?"port":(\d+)/))[1]);
 
-    // The clients hold their connections: a dropped one sees the server close it at once.
-    let closedByServer = 0;
-    for (let i = 0; i < CLIENTS; i++) {
-      const socket = net.connect(port, '127.0.0.1');
-      sockets.add(socket);
-      socket.on('error', () => {});
-      socket.on('end', () => closedByServer++);
-    }
     const accepted = () => (server.stdout().match(/"event":"accepted"/g) ?? []).length;
-    for (let i = 0; i < 200 && accepted() + closedByServer < CLIENTS; i++) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(accepted() + closedByServer).toBe(CLIENTS);
-    expect(closedByServer).toBeGreaterThan(0);
+    const { closedByServer } = await clients(port, accepted);
     // Counted now: stopping the server closes the clients it served too.
-    const dropped = closedByServer;
+    const dropped = closedByServer();
+    expect(accepted() + dropped).toBe(CLIENTS);
+    expect(dropped).toBeGreaterThan(0);
 
     const finished = await server.stop('SIGINT');
     expect(finished.code).toBe(130);
@@ -56,16 +64,8 @@ describe('tcp-server under ulimit -n 64 with 100 clients at once', () => {
     const server = startCli(['--quiet', 'tcp-server', '127.0.0.1', '0', '--backlog', '128'], LOW_LIMIT);
     servers.add(server);
     const port = Number((await server.waitFor(/bind address: \S+, (\d+)\n/))[1]);
-    let closedByServer = 0;
-    for (let i = 0; i < CLIENTS; i++) {
-      const socket = net.connect(port, '127.0.0.1');
-      sockets.add(socket);
-      socket.on('error', () => {});
-      socket.on('end', () => closedByServer++);
-    }
     const accepted = () => (server.stdout().match(/accept a client/g) ?? []).length;
-    for (let i = 0; i < 200 && accepted() + closedByServer < CLIENTS; i++) await new Promise((resolve) => setTimeout(resolve, 50));
-    const dropped = closedByServer;
+    const dropped = (await clients(port, accepted)).closedByServer();
     const finished = await server.stop('SIGINT');
     expect(finished.stdout).toMatch(new RegExp(`\\[server\\] ${accepted()} clients served, 0 rejected, ${dropped} dropped \\(out of file descriptors\\), 0 still connected;`));
     expect(finished.stderr).toMatch(/^\[server\] warning: \d+ clients? closed at once, out of file descriptors \(EMFILE\): ulimit -n 64 holds about \d+ clients at once\n/);

@@ -92,7 +92,8 @@ describe('files named on the command line: exit 8, the file and the reason named
     execFileSync('mkfifo', [fifo]);
     const waiting = startCli(['--json', '--report', fifo, 'demo', '-c', '1', '-i', '0'], { timeoutMs: 10_000 });
     servers.add(waiting);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Long enough for many tries at the FIFO: each must leave no listener behind (Node warns past 10).
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(waiting.stdout()).toBe('');
     const stopped = await waiting.stop('SIGTERM');
     expect(stopped.stderr).toBe(`netnote: terminated (SIGTERM) while waiting for a reader of --report ${fifo}\n`);

@@ -87,11 +87,13 @@ export async function openOutput(path: string, what: string, signal?: AbortSigna
       if ((err as NodeJS.ErrnoException).code !== 'ENXIO') throw outputError(what, err);
     }
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, READER_POLL_MS);
-      signal?.addEventListener('abort', () => {
+      const done = () => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
         resolve();
-      }, { once: true });
+      };
+      const timer = setTimeout(done, READER_POLL_MS);
+      signal?.addEventListener('abort', done, { once: true });
     });
     if (signal?.aborted) throw new NetnoteError('interrupted', `interrupted while waiting for a reader of ${what}`);
   }

@@ -3,6 +3,7 @@ import { HumanReporter } from './human.js';
 import { JsonReporter } from './json.js';
 import { NoteHttpReporter } from './note-http.js';
 import { printableStrings } from './printable.js';
+import type { ReportEvent } from '../core/summary.js';
 import type { OutputOptions, Reporter } from './reporter.js';
 import { symbolsFor } from './symbols.js';
 import { LineWriter } from './writer.js';
@@ -34,11 +35,18 @@ export function createReporter(options: OutputOptions): Reporter {
   }));
 }
 
+/**
+ * Events whose strings are all netnote's own or the kernel's (addresses, names of events and
+ * reasons): the per-message ones among them are the hot path, which pays for no walk. Any other
+ * event, a new one too, is walked.
+ */
+const OWN_STRINGS = new Set<ReportEvent['event']>(['created', 'bound', 'listening', 'connecting', 'connected', 'accepted', 'rejected', 'send', 'recv', 'no-reply', 'round', 'closed', 'interval']);
+
 /** Every string an event carries, shown with its control characters escaped (printable.ts). */
 function printableLines(human: Reporter): Reporter {
   return {
     messages: human.messages,
-    emit: (e) => human.emit(printableStrings(e)),
+    emit: (e) => human.emit(OWN_STRINGS.has(e.event) ? e : printableStrings(e)),
     room: () => human.room(),
     close: () => human.close(),
   };

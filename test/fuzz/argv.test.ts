@@ -74,7 +74,8 @@ async function peer(args: string[]): Promise<number> {
 /** Runs one generated command line; SIGINT if it is still going after RUN_MS. */
 function run(argv: string[]): Promise<Finished & { interrupted: boolean }> {
   return slot(async () => {
-    const cli = startCli(argv, { prefix: ns.prefix, timeoutMs: RUN_MS + STOP_MS });
+    // In the campaign's own directory: a generated relative path (-o, --save-cert…) is written there.
+    const cli = startCli(argv, { prefix: ns.prefix, timeoutMs: RUN_MS + STOP_MS, cwd: dir });
     cli.proc.stdin.end(); // `--file -` reads an empty stdin
     let interrupted = false;
     const timer = setTimeout(() => {

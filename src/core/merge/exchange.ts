@@ -51,6 +51,8 @@ function mergeDatagrams(parts: Array<RunPart<ClientSummary>>, start: number, sen
     duplicated: sum(stats.map((s) => s.d.duplicated)),
     reordered: sum(stats.map((s) => s.d.reordered)),
     foreign: sum(stats.map((s) => s.d.foreign)),
+    // Runs saved before replies from another address were counted have none.
+    otherSource: sum(stats.map((s) => s.d.otherSource ?? 0)),
     lossPercent: lossPercent(lost, sent),
     jitterMs: jitters.length === 0 ? null : round3(weight === 0
       ? sum(jitters.map((s) => s.d.jitterMs!)) / jitters.length

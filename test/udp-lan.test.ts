@@ -164,3 +164,173 @@ describe.skipIf(unavailable !== null)(`replies from another address: a multi-hom
     expect(stopped.code).toBe(0);
   }, 30_000);
 });
+
+// A LAN: a bridge in its own namespace, the client and three devices each on a veth port of it.
+const LAN = { client: '198.51.100.1', devices: ['198.51.100.11', '198.51.100.12', '198.51.100.13'], broadcast: '198.51.100.255' };
+const LAN6 = { client: '2001:db8:5::1', devices: ['2001:db8:5::11', '2001:db8:5::12'] };
+const PORT = 9100;
+const GROUP4 = '239.1.2.3';
+const GROUP6 = 'ff02::1234';
+const SSM_GROUP = '232.1.1.1';
+
+describe.skipIf(unavailable !== null)(`broadcast and multicast on a bridge: a client and three devices (namespaces)${skipped}`, () => {
+  let lan: Namespace;
+  let client: Namespace;
+  const devices: Namespace[] = [];
+  const peers = new Set<ChildProcess>();
+  const servers = new Set<Running>();
+
+  beforeAll(() => {
+    lan = createNamespace();
+    lan.run('ip', ['link', 'add', 'br0', 'type', 'bridge']);
+    lan.run('ip', ['link', 'set', 'br0', 'up']);
+    client = createNamespace();
+    for (let i = 0; i < 3; i++) devices.push(createNamespace());
+    for (const [ns, v4, v6] of [[client, LAN.client, LAN6.client], ...devices.map((d, i) => [d, LAN.devices[i]!, LAN6.devices[i]] as const)] as const) {
+      const pair = createVethPair(ns, lan);
+      // Every host calls its NIC eth0, as a device would.
+      ns.run('ip', ['link', 'set', pair.a, 'down']);
+      ns.run('ip', ['link', 'set', pair.a, 'name', 'eth0']);
+      ns.run('ip', ['addr', 'add', `${v4}/24`, 'dev', 'eth0']);
+      if (v6) ns.run('ip', ['addr', 'add', `${v6}/64`, 'dev', 'eth0', 'nodad']);
+      ns.run('ip', ['link', 'set', 'eth0', 'up']);
+      lan.run('ip', ['link', 'set', pair.b, 'master', 'br0']);
+    }
+  }, 30_000);
+
+  afterEach(async () => {
+    for (const peer of peers) killGroup(peer);
+    peers.clear();
+    await Promise.all([...servers].map((s) => s.stop('SIGKILL')));
+    servers.clear();
+  });
+
+  afterAll(() => {
+    for (const ns of [client, ...devices, lan]) ns?.remove();
+  });
+
+  const inClient = (args: string[]) => runCli(args, { prefix: client.prefix, timeoutMs: 20_000 });
+
+  /** The three devices: netnote udp-server, socat UDP-RECVFROM with fork, and socat UDP-RECVFROM answering once. */
+  async function threeDevices(): Promise<Running> {
+    const [netnote] = await Promise.all([
+      serveIn(servers, devices[0]!, ['udp-server', '0.0.0.0', String(PORT)]),
+      startPeerIn(peers, devices[1]!, SOCAT!, [`UDP4-RECVFROM:${PORT},fork`, 'EXEC:cat'], PORT),
+      startPeerIn(peers, devices[2]!, SOCAT!, [`UDP4-RECVFROM:${PORT}`, 'EXEC:cat'], PORT),
+    ]);
+    return netnote;
+  }
+
+  it('without --broadcast, a broadcast destination is a usage error naming the flag (exit 2), for a subnet\'s and for 255.255.255.255', async () => {
+    for (const address of [LAN.broadcast, '255.255.255.255']) {
+      const run = await inClient(['udp-client', address, String(PORT), '-c', '1']);
+      expect(run.code, run.stdout + run.stderr).toBe(2);
+      expect(run.stderr).toBe(`netnote: ${address} is a broadcast address: sending to it needs --broadcast\n` +
+        `netnote: hint: netnote udp-client ${address} ${PORT} --broadcast sends one datagram and lists every device that answers\n`);
+      expect(run.stdout).not.toContain('send data');
+    }
+  });
+
+  it(`--broadcast to ${LAN.broadcast}: netnote udp-server and two socat UDP-RECVFROM answer, "3 devices answered", each with its count and RTT`, async () => {
+    const netnote = await threeDevices();
+    const run = await inClient(['udp-client', LAN.broadcast, String(PORT), '--broadcast', '-w', '1s']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain('[client] sent 1 (10 B) to a broadcast address, received 3 (30 B) from 3 devices\n');
+    expect(run.stdout).toContain('[client] 3 devices answered:\n');
+    for (const device of LAN.devices) {
+      expect(run.stdout).toMatch(new RegExp(`^\\[client\\] \\[server addr: \\('${esc(device)}', ${PORT}\\)\\] recv data: b'1234567890'  \\(\\d+\\.\\d+ ms\\)$`, 'm'));
+      expect(run.stdout).toMatch(new RegExp(`^\\[client\\] \\[server addr: \\('${esc(device)}', ${PORT}\\)\\] 1 reply to 1 datagram, rtt \\d+\\.\\d{3} ms$`, 'm'));
+    }
+    expect(run.stderr).toBe('');
+    await netnote.waitFor(new RegExp(`recv data: b'1234567890'  \\(to broadcast ${esc(LAN.broadcast)}\\)\\n`));
+  });
+
+  it('--broadcast to 255.255.255.255 with --bind: it leaves by that address\'s NIC; --json lists the responders', async () => {
+    await threeDevices();
+    const run = await inClient(['--json', 'udp-client', '255.255.255.255', String(PORT), '--broadcast', '--bind', LAN.client, '-w', '1s', '--probe']);
+    expect(run.code, run.stderr).toBe(0);
+    const summary = events(run).at(-1)!.summary!;
+    expect(summary.cast).toBe('broadcast');
+    expect(summary.responders.map((r: { remote: { address: string } }) => r.remote.address).sort()).toEqual(LAN.devices);
+    for (const r of summary.responders) expect(r).toMatchObject({ replies: 1, answered: 1, bytes: 26, rttMs: { min: expect.any(Number), mean: expect.any(Number), max: expect.any(Number) } });
+    expect(summary.datagrams).toMatchObject({ lost: 0, duplicated: 0, foreign: 0 });
+  });
+
+  it(`multicast ${GROUP4}: udp-server --join and socat (ip-add-membership) answer udp-client; udp-server answers socat as sender and logs the group`, async () => {
+    const netnote = await serveIn(servers, devices[0]!, ['udp-server', '0.0.0.0', String(PORT), '--join', `${GROUP4}@eth0`]);
+    expect(netnote.stdout()).toContain(`[server] bind address: ${GROUP4}, ${PORT}  (group joined on eth0)\n`);
+    await startPeerIn(peers, devices[1]!, SOCAT!, [`UDP4-RECVFROM:${PORT},ip-add-membership=${GROUP4}:eth0,fork`, 'EXEC:cat'], PORT);
+    const run = await inClient(['udp-client', GROUP4, String(PORT), '--multicast-interface', 'eth0', '--ttl', '1', '-w', '1s']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain('[client] sent 1 (10 B) to a group, received 2 (20 B) from 2 devices\n');
+    for (const device of LAN.devices.slice(0, 2)) expect(run.stdout).toContain(`[client] [server addr: ('${device}', ${PORT})] 1 reply to 1 datagram, rtt `);
+    await netnote.waitFor(new RegExp(`\\[client addr: \\('${esc(LAN.client)}', \\d+\\)\\] recv data: b'1234567890'  \\(to group ${esc(GROUP4)}\\)\\n`));
+    // socat as the sender: each member's echo comes back to it.
+    const sent = await new Promise<string>((resolve, reject) => {
+      const child = spawn('ip', ['netns', 'exec', client.name, SOCAT!, '-t', '1', '-', `UDP4-DATAGRAM:${GROUP4}:${PORT},ip-multicast-if=${LAN.client}`], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      peers.add(child);
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+      child.on('error', reject);
+      child.on('close', () => resolve(out));
+      child.stdin.end('from socat\n');
+    });
+    expect(sent).toBe('from socat\nfrom socat\n');
+    await netnote.waitFor(/recv data: b'from socat\\n' {2}\(to group 239\.1\.2\.3\)\n/);
+  });
+
+  it(`multicast ${GROUP6}: udp-server :: --join GROUP@eth0 and socat (ipv6-join-group) answer udp-client; socat as sender gets udp-server's echo`, async () => {
+    const netnote = await serveIn(servers, devices[0]!, ['udp-server', '::', String(PORT), '--join', `${GROUP6}@eth0`]);
+    await startPeerIn(peers, devices[1]!, SOCAT!, [`UDP6-RECVFROM:${PORT},ipv6-join-group=[${GROUP6}]:eth0,fork`, 'EXEC:cat'], PORT);
+    const run = await inClient(['--json', 'udp-client', GROUP6, String(PORT), '--multicast-interface', 'eth0', '-w', '1s']);
+    expect(run.code, run.stderr).toBe(0);
+    const summary = events(run).at(-1)!.summary!;
+    expect(summary.cast).toBe('multicast');
+    // Link-scope: the members answer from their link-local addresses.
+    expect(summary.responders).toHaveLength(2);
+    for (const r of summary.responders) expect(r.remote.address).toMatch(/^fe80::[0-9a-f:]+%eth0$/);
+    await netnote.waitFor(new RegExp(`recv data: b'1234567890'  \\(to group ${esc(GROUP6)}\\)\\n`));
+    const sent = await new Promise<string>((resolve, reject) => {
+      const child = spawn('ip', ['netns', 'exec', client.name, SOCAT!, '-t', '1', '-', `UDP6-DATAGRAM:[${GROUP6}%eth0]:${PORT}`], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      peers.add(child);
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+      child.on('error', reject);
+      child.on('close', () => resolve(out));
+      child.stdin.end('v6 from socat\n');
+    });
+    expect(sent).toBe('v6 from socat\nv6 from socat\n');
+    await netnote.waitFor(new RegExp(`recv data: b'v6 from socat\\\\n'  \\(to group ${esc(GROUP6)}\\)\\n`));
+  });
+
+  it('--loopback off: a member on the sending host does not hear the group; on (the kernel\'s default): it answers too', async () => {
+    await serveIn(servers, devices[0]!, ['udp-server', '0.0.0.0', String(PORT), '--join', `${GROUP4}@eth0`]);
+    await serveIn(servers, client, ['udp-server', '0.0.0.0', String(PORT), '--join', `${GROUP4}@eth0`]);
+    const off = await inClient(['--json', 'udp-client', GROUP4, String(PORT), '--multicast-interface', LAN.client, '--loopback', 'off', '-w', '1s']);
+    const on = await inClient(['--json', 'udp-client', GROUP4, String(PORT), '--multicast-interface', LAN.client, '--loopback', 'on', '-w', '1s']);
+    const answered = (run: Finished) => events(run).at(-1)!.summary!.responders.map((r: { remote: { address: string } }) => r.remote.address).sort();
+    expect(answered(off)).toEqual([LAN.devices[0]]);
+    expect(answered(on)).toEqual([LAN.client, LAN.devices[0]]);
+  });
+
+  it(`source-specific: --join ${SSM_GROUP}@eth0,source=${LAN.client} receives the client's datagrams to the group, not another sender's`, async () => {
+    const netnote = await serveIn(servers, devices[0]!, ['udp-server', '0.0.0.0', String(PORT), '--join', `${SSM_GROUP}@eth0,source=${LAN.client}`]);
+    expect(netnote.stdout()).toContain(`[server] bind address: ${SSM_GROUP}, ${PORT}  (group joined as (${LAN.client}, ${SSM_GROUP}) on eth0)\n`);
+    const other = await runCli(['udp-client', SSM_GROUP, String(PORT), '--multicast-interface', 'eth0', '--data', 'not from the source', '-w', '500ms'], { prefix: devices[2]!.prefix, timeoutMs: 20_000 });
+    expect(other.code, other.stdout + other.stderr).toBe(5);
+    const run = await inClient(['udp-client', SSM_GROUP, String(PORT), '--multicast-interface', 'eth0', '-w', '1s']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain(`[client] [server addr: ('${LAN.devices[0]}', ${PORT})] 1 reply to 1 datagram`);
+    await netnote.waitFor(new RegExp(`\\[client addr: \\('${esc(LAN.client)}', \\d+\\)\\] recv data: b'1234567890'  \\(to group ${esc(SSM_GROUP)}\\)\\n`));
+    expect(netnote.stdout()).not.toContain('not from the source');
+  });
+
+  it('--join with a group that is not multicast, or a source of the other family: exit 2 naming --join', async () => {
+    const bad = await runCli(['udp-server', '0.0.0.0', '0', '--join', '192.0.2.1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("netnote: invalid --join '192.0.2.1': expected a multicast group (224.0.0.0/4 or ff00::/8)");
+    const family = await runCli(['udp-server', '0.0.0.0', '0', '--join', `${SSM_GROUP},source=2001:db8::1`]);
+    expect(family.code).toBe(2);
+    expect(family.stderr).toContain('the source must be an IPv4 address of the sender');
+  });
+});

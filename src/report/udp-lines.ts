@@ -8,7 +8,10 @@ import { bitRate, plural, seconds, tuple } from './format.js';
 /** What follows `bind address: …` for a server's socket after its first; null for the plain line. */
 export function boundDetail(e: Extract<NetEvent, { event: 'bound' }>): string | null {
   const parts: string[] = [];
-  if (e.cast === 'multicast') parts.push(`joined ${e.joined ?? e.local.address}${e.interface ? ` on ${e.interface}` : ''}`);
+  if (e.cast === 'multicast') {
+    const as = e.joined && e.joined !== e.local.address.replace(/%.*$/, '') ? ` as ${e.joined}` : '';
+    parts.push(`group joined${as}${e.interface ? ` on ${e.interface}` : ''}`);
+  }
   else if (e.cast === 'broadcast') parts.push(`broadcast${e.interface ? `, ${e.interface}` : ''}`);
   else if (e.interface) parts.push(e.interface);
   if (e.added) parts.push('address added');

@@ -24,6 +24,9 @@ interface Tracked {
   seqs: Set<number>;
 }
 
+/** Datagrams to a broadcast or a group when --count is not given: one question, every answer. */
+const DISCOVERY_COUNT = 1;
+
 /** A broadcast or a group: every device's answers, collected per device. */
 export function runDiscovery(config: UdpClientConfig, sink: EventSink, socket: UdpClientSocket, started: number, rtt: RttRecorder, signal: AbortSignal): Promise<ClientResult> {
   return new Discovery(config, sink, socket, started, rtt).run(signal);
@@ -79,7 +82,7 @@ class Discovery {
     for (const [, { sentAt }] of unanswered) this.seconds.lost(sentAt);
     return {
       summary: {
-        proto: 'udp', remote: this.remote, local, connected: true, rounds: this.config.count,
+        proto: 'udp', remote: this.remote, local, connected: true, rounds: this.config.count ?? DISCOVERY_COUNT,
         sent: { ...this.sent }, received: { ...this.received }, rttMs: this.rtt.summary(), durationMs: elapsedMs(this.started), ended: reason, tls: null,
         datagrams: {
           lost: unanswered.length, late: 0, duplicated: this.duplicated, reordered: 0, foreign: this.foreign, otherSource: 0,
@@ -95,7 +98,8 @@ class Discovery {
 
   /** Each datagram, then its answers for --timeout, then the interval before the next. */
   private async loop(): Promise<void> {
-    const { count, intervalMs, timeoutMs } = this.config;
+    const { intervalMs, timeoutMs } = this.config;
+    const count = this.config.count ?? DISCOVERY_COUNT;
     const { control } = this;
     for (let seq = 1; count === null || seq <= count; seq++) {
       if (seq > 1 && intervalMs > 0) await control.until(() => false, intervalMs);

@@ -74,7 +74,11 @@ export type NetEvent =
    * Throughput per second of a stream (client) or a sink (server): bytes moved in [fromS, toS);
    * a stream's per connection, a sink's per client (each client that sent something that second).
    */
-  | { event: 'interval'; role: Role; fromS: number; toS: number; bytes: number; perConnection?: number[]; perClient?: Array<{ client: number; bytes: number }> }
+  | {
+      event: 'interval'; role: Role; fromS: number; toS: number; bytes: number; perConnection?: number[]; perClient?: Array<{ client: number; bytes: number }>;
+      /** tcp-client --stream --bidir: which way these bytes went (one event each way per second). */
+      direction?: 'send' | 'receive';
+    }
   | { event: 'response'; role: Role; version: string; code: number; message: string; headers: Array<[string, string]> }
   | { event: 'round'; role: Role; seq: number }
   | {

@@ -115,12 +115,15 @@ const mbits = (bytes: number, seconds: number) => Math.round((bytes * 8) / secon
 function throughput(runs: RunView[]): ChartSpec | null {
   const series: SeriesSpec[] = [];
   for (const run of runs) {
-    for (const role of ['client', 'server'] as const) {
-      const intervals = run.record.intervals.filter((i) => i.role === role);
+    // --stream --bidir reports each way apart: a series each.
+    const ways = [['client', undefined], ['client', 'send'], ['client', 'receive'], ['server', undefined]] as const;
+    for (const [role, direction] of ways) {
+      const intervals = run.record.intervals.filter((i) => i.role === role && i.direction === direction);
       if (intervals.length === 0) continue;
-      const tag = runs.length > 1 ? `${run.label} ` : '';
+      const tag = `${runs.length > 1 ? `${run.label} ` : ''}${direction === 'send' ? 'sent, ' : direction === 'receive' ? 'received, ' : ''}`;
       const xs = intervals.map((i) => i.toS);
-      series.push({ label: `${tag}${role === 'server' ? 'received, total' : 'total'}`, color: run.color, style: 'line', xs, ys: intervals.map((i) => mbits(i.bytes, i.toS - i.fromS)) });
+      const color = direction === 'receive' ? shade(run.color, 1, 2) : run.color;
+      series.push({ label: `${tag}${role === 'server' ? 'received, total' : 'total'}`, color, style: 'line', xs, ys: intervals.map((i) => mbits(i.bytes, i.toS - i.fromS)) });
       const connections = Math.max(0, ...intervals.map((i) => i.perConnection?.length ?? 0));
       if (connections > 1 && connections <= MAX_PARTS_DRAWN) {
         for (let k = 0; k < connections; k++) {

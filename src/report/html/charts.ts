@@ -32,6 +32,7 @@ export function chartSpecs(runs: RunView[], hdr: Hdr): ChartSpec[] {
     rttOverTime(runs),
     throughput(runs),
     ...udpSeconds(runs),
+    oneWaySeconds(runs),
     connections(runs),
     wireCost(runs),
   ].filter((chart): chart is ChartSpec => chart !== null && chart.series.length > 0);
@@ -192,6 +193,25 @@ function udpSeconds(runs: RunView[]): ChartSpec[] {
       series: jitter,
     },
   ];
+}
+
+/** --one-way, --reverse: the receiver's count each second, the pace as it arrived. */
+function oneWaySeconds(runs: RunView[]): ChartSpec | null {
+  const counted = runs.flatMap((run) => clientSummaries(run).flatMap((s) => {
+    const seconds = (s.summary.oneWay as { perSecond?: unknown } | null | undefined)?.perSecond;
+    return Array.isArray(seconds) && seconds.length > 0 && seconds.every((n) => typeof n === 'number') ? [{ run, seconds: seconds as number[] }] : [];
+  }));
+  if (counted.length === 0) return null;
+  return {
+    id: 'one-way',
+    title: 'Datagrams received per second, at the receiver (one-way)',
+    note: 'The receiving end\'s count of distinct probes each second from its first arrival (udp-server\'s report for --one-way, the client for --reverse).',
+    x: { label: 'time since the first arrival (s)' },
+    y: { label: 'datagrams' },
+    series: counted.map(({ run, seconds }) => ({
+      label: run.label, color: run.color, style: 'step' as const, xs: [...seconds.map((_, i) => i), seconds.length], ys: [...seconds, null],
+    })),
+  };
 }
 
 interface CapacityPoint { ms: number; established: number; failed: number; open: number }

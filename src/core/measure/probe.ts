@@ -17,7 +17,8 @@
  *         from that client: {"received","bytes","duplicated","reordered","highestSeq",
  *         "jitterMs","spanMs","perSecond"} (see OneWayCounts in measure/one-way.ts).
  *   NNPs  reverse start, client -> server: seq 0; body {"perSecond","burst","size","count",
- *         "cookie"}: send `count` probes of `size` bytes at `perSecond`, `burst` at a time. The
+ *         "durationMs","cookie"}: send `count` probes of `size` bytes at `perSecond`, `burst` at a
+ *         time, for at most `durationMs` (optional; at most an hour in any case). The
  *         first start has no cookie; the server answers it with NNPc, and streams only when the
  *         start carries the cookie back, so a spoofed source cannot make it flood someone else.
  *   NNPc  cookie, server -> client: seq 0; body = 8 bytes to send back in the start's "cookie"

@@ -32,6 +32,8 @@ interface StreamRequest {
   burst: number;
   size: number;
   count: number;
+  /** Stop after this long even if `count` is not reached (a client's -i 0: as fast as it goes). */
+  durationMs?: number;
 }
 
 /**
@@ -117,7 +119,7 @@ export class OneWayServer {
       this.send(via, encodeControl('reverse-end', 0, { error }), remote, () => {});
       return;
     }
-    this.sink.emit({ event: 'one-way', role: 'server', remote, action: 'reverse-start', ...request });
+    this.sink.emit({ event: 'one-way', role: 'server', remote, action: 'reverse-start', perSecond: request.perSecond, burst: request.burst, size: request.size, count: request.count });
     let stopped = false;
     this.streams.set(key, { stop: () => (stopped = true) });
     void this.stream(request, remote, via, () => stopped).then(async (sent) => {
@@ -137,7 +139,8 @@ export class OneWayServer {
     const filler = Buffer.alloc(request.size - PROBE_HEADER, 'netnote ');
     let sent = 0;
     const queue = new SendQueue((data, done) => this.send(via, data, remote, done));
-    for (let i = 0; i < request.count && !stopped(); i++) {
+    const until = started + Math.min(request.durationMs ?? MAX_STREAM_MS, MAX_STREAM_MS);
+    for (let i = 0; i < request.count && !stopped() && performance.now() < until; i++) {
       const wait = pacer.waitMs(i);
       if (wait > 0) await pause(wait);
       await queue.push(encodeProbe(i + 1, performance.now(), filler), (err) => {
@@ -151,13 +154,14 @@ export class OneWayServer {
 
 /** A start's body as a request, or why it cannot be served. */
 function streamRequest(body: Record<string, unknown> | null): StreamRequest | string {
-  const { perSecond, burst, size, count } = body ?? {};
+  const { perSecond, burst, size, count, durationMs } = body ?? {};
   const whole = (value: unknown, low: number, high: number) => typeof value === 'number' && Number.isInteger(value) && value >= low && value <= high;
   if (typeof perSecond !== 'number' || !(perSecond > 0) || perSecond > 1e7) return 'perSecond must be above 0 and at most 10 000 000';
   if (!whole(burst, 1, 100_000)) return 'burst must be 1 to 100 000';
   if (!whole(size, PROBE_HEADER, 65507)) return `size must be ${PROBE_HEADER} to 65 507 bytes`;
   if (!whole(count, 1, Math.min(0xffffffff, Math.ceil((perSecond * MAX_STREAM_MS) / 1000)))) return 'count must be 1 or more, and last at most an hour';
-  return { perSecond, burst: burst as number, size: size as number, count: count as number };
+  if (durationMs !== undefined && !whole(durationMs, 1, MAX_STREAM_MS)) return 'durationMs must be 1 to 3 600 000';
+  return { perSecond, burst: burst as number, size: size as number, count: count as number, ...(durationMs === undefined ? {} : { durationMs: durationMs as number }) };
 }
 
 /** 8 random bytes as hex: unguessable, so only the source address that asked can give it back. */

@@ -19,6 +19,8 @@ export const ONE_WAY_DEFAULT_MS = 10_000;
 const SETTLE_MS = 100;
 /** A control message (report request, reverse start) goes again this often until answered. */
 const RETRY_MS = 250;
+/** -i 0: no schedule at all (the send queue is what holds the sender back). */
+const MAX_PER_SECOND = 1e7;
 
 export type OneWayDirection = OneWayStats['direction'];
 
@@ -39,12 +41,15 @@ export async function runOneWay(config: UdpClientConfig, direction: OneWayDirect
     const error = new NetnoteError('usage', `${direction === 'send' ? '--one-way' : '--reverse'} talks to one netnote udp-server, not to a ${opened.socket.cast} address`);
     return { summary: { ...emptySummary(config, opened.socket.remote, started), connected: false, ended: 'failed' }, error };
   }
-  // The pace: --rate/--bitrate, else one probe per --interval (0: as fast as the socket takes them).
-  const pace: Pace = config.pace ? datagramPace(config.pace, size) : { perSecond: config.intervalMs > 0 ? 1000 / config.intervalMs : 1e7, burst: 1 };
+  // The pace: --rate/--bitrate, else one probe per --interval; -i 0 is as fast as the socket takes
+  // them (iperf3 -b 0), so that run ends by the clock, not by a count.
+  const unpaced = !config.pace && config.intervalMs === 0;
+  const pace: Pace = config.pace ? datagramPace(config.pace, size) : { perSecond: unpaced ? MAX_PER_SECOND : 1000 / config.intervalMs, burst: 1 };
   const durationMs = config.durationMs ?? (config.count === null ? ONE_WAY_DEFAULT_MS : null);
-  const byDuration = durationMs !== null && durationMs > 0 ? Math.max(1, Math.round((pace.perSecond * durationMs) / 1000)) : null;
+  const byDuration = !unpaced && durationMs !== null && durationMs > 0 ? Math.max(1, Math.round((pace.perSecond * durationMs) / 1000)) : null;
   const count = config.count === null ? byDuration : byDuration === null ? config.count : Math.min(config.count, byDuration);
-  const run = new OneWayRun(config, sink, opened.socket, started, pace, count);
+  const deadline = unpaced && durationMs !== null && durationMs > 0 ? started + durationMs : null;
+  const run = new OneWayRun(config, sink, opened.socket, started, pace, count, deadline);
   return direction === 'send' ? run.sendProbes(signal) : run.receiveProbes(signal, size);
 }
 
@@ -72,8 +77,10 @@ class OneWayRun {
     private readonly socket: UdpClientSocket,
     private readonly started: number,
     private readonly pace: Pace,
-    /** Probes in the run; null: until Ctrl-C. */
+    /** Probes in the run; null: until Ctrl-C (or the deadline). */
     private readonly count: number | null,
+    /** -i 0 with a duration: sending stops at this time (performance.now()). */
+    private readonly deadline: number | null,
   ) {
     this.remote = socket.remote;
     this.log = new DatagramLog(sink, 'client');
@@ -159,7 +166,11 @@ class OneWayRun {
       }
     };
     const stopListening = this.control.interruptOn(signal, () => new NetnoteError('interrupted', 'interrupted'));
-    const request = { perSecond: this.pace.perSecond, burst: this.pace.burst, size, count: this.count ?? 0xffffffff };
+    // -i 0 (no schedule): the server sends as fast as it can for the run's length.
+    const request = {
+      perSecond: this.pace.perSecond, burst: this.pace.burst, size, count: this.count ?? 0xffffffff,
+      ...(this.deadline === null ? {} : { durationMs: Math.round(this.deadline - this.started) }),
+    };
     try {
       // The start goes again until probes come: lost on the way, or answered with a cookie first
       // (which it then carries back at once).
@@ -209,7 +220,7 @@ class OneWayRun {
       if (wait >= 1) await this.control.until(() => false, wait);
       else if (wait > 0) await pause(wait);
       await this.control.settle(this.sink.room());
-      if (this.control.ended) break;
+      if (this.control.ended || (this.deadline !== null && performance.now() >= this.deadline)) break;
       const data = encodeProbe(seq, performance.now(), messageFor(this.config, seq));
       await queue.push(data, (err) => {
         if (err) {

@@ -2,19 +2,17 @@ import { elapsedMs } from '../clock.js';
 import { hostPort, type Endpoint } from '../endpoint.js';
 import { NetnoteError, fromSystemError } from '../errors.js';
 import type { EndReason, EventSink } from '../events.js';
-import { DatagramSeconds } from '../measure/datagram-seconds.js';
 import { Pacer, pause, type Pace } from '../measure/pacer.js';
 import { PROBE_HEADER, decodeProbe, encodeProbe } from '../measure/probe.js';
 import { RttRecorder } from '../measure/rtt.js';
 import { mtuOf, sumWire, udpWire } from '../measure/wire.js';
-import { lossPercent, messageFor, type ClientResult, type Counter } from '../message/exchange.js';
+import { lossPercent, messageFor, type ClientResult } from '../message/exchange.js';
 import { keepsReply, mismatch, replyPasses } from '../message/reply.js';
-import { DatagramLog } from '../run/backpressure.js';
-import { RunControl } from '../run/control.js';
 import { SendQueue } from '../run/send-queue.js';
 import { sameEndpoint, type UdpClientSocket } from '../socket/udp.js';
 import { datagramPace, openUdpRun, type UdpClientConfig } from './client-config.js';
 import { runDiscovery } from './discover.js';
+import { DatagramRun } from './datagram-run.js';
 
 /** The note's UDP client loop, with every reply matched to the datagram it answers. */
 export async function runUdpClient(config: UdpClientConfig, sink: EventSink, signal: AbortSignal): Promise<ClientResult> {
@@ -27,10 +25,7 @@ export async function runUdpClient(config: UdpClientConfig, sink: EventSink, sig
   return new UdpClientRun(config, sink, opened.socket, started, rtt, config.pace ? datagramPace(config.pace, size) : null).run(signal);
 }
 
-class UdpClientRun {
-  private readonly control = new RunControl();
-  private readonly sent: Counter = { messages: 0, bytes: 0 };
-  private readonly received: Counter = { messages: 0, bytes: 0 };
+class UdpClientRun extends DatagramRun {
   /** Datagrams waiting for their reply, oldest first: seq → send time. */
   private readonly outstanding = new Map<number, number>();
   /** Datagrams whose reply did not come in time, oldest first: seq → send time; a reply still may (late). */
@@ -50,23 +45,10 @@ class UdpClientRun {
   private readonly keepReplies: boolean;
   /** With --template and a check on replies: what each datagram still unanswered carried. */
   private readonly sentPayloads = new Map<number, Buffer>();
-  private readonly log: DatagramLog;
-  private readonly seconds: DatagramSeconds;
-  private readonly remote: Endpoint;
 
-  constructor(
-    private readonly config: UdpClientConfig,
-    private readonly sink: EventSink,
-    private readonly socket: UdpClientSocket,
-    private readonly started: number,
-    private readonly rtt: RttRecorder,
-    private readonly pace: Pace | null,
-  ) {
-    this.remote = socket.remote;
+  constructor(config: UdpClientConfig, sink: EventSink, socket: UdpClientSocket, started: number, rtt: RttRecorder, private readonly pace: Pace | null) {
+    super(config, sink, socket, started, rtt);
     this.keepReplies = keepsReply(config.reply);
-    this.log = new DatagramLog(sink, 'client');
-    this.seconds = new DatagramSeconds(started);
-    socket.onMessage(this.onMessage);
     socket.onError((err) => {
       if (err.code === 'ECONNREFUSED') {
         this.control.end('failed', new NetnoteError('unreachable', `nothing listening on ${this.where()} (ICMP port unreachable)`,
@@ -78,12 +60,12 @@ class UdpClientRun {
   }
 
   async run(signal: AbortSignal): Promise<ClientResult> {
-    const stopListening = this.control.interruptOn(signal, () => new NetnoteError('interrupted', 'interrupted'));
     try {
-      await (this.pace ? this.pacedLoop(this.pace) : this.loop());
-      await this.control.until(() => this.outstanding.size === 0, null);
+      await this.control.whileInterruptible(signal, async () => {
+        await (this.pace ? this.pacedLoop(this.pace) : this.loop());
+        await this.control.until(() => this.outstanding.size === 0, null);
+      });
     } finally {
-      stopListening();
       clearTimeout(this.sweeper);
     }
     const { reason, error } = this.verdict();
@@ -230,7 +212,7 @@ class UdpClientRun {
     this.control.wake();
   };
 
-  private readonly onMessage = (datagram: Buffer, from: Endpoint): void => {
+  protected onMessage(datagram: Buffer, from: Endpoint): void {
     this.received.bytes += datagram.length;
     const now = performance.now();
     const elsewhere = !sameEndpoint(from, this.remote);

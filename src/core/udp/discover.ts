@@ -2,16 +2,14 @@ import { elapsedMs } from '../clock.js';
 import { hostPort, type Endpoint } from '../endpoint.js';
 import { NetnoteError, fromSystemError } from '../errors.js';
 import type { EndReason, EventSink } from '../events.js';
-import { DatagramSeconds } from '../measure/datagram-seconds.js';
 import { decodeProbe, encodeProbe } from '../measure/probe.js';
 import type { RttRecorder } from '../measure/rtt.js';
 import { mtuOf, sumWire, udpWire } from '../measure/wire.js';
-import { lossPercent, messageFor, type ClientResult, type Counter, type ResponderStats } from '../message/exchange.js';
+import { lossPercent, messageFor, type ClientResult, type ResponderStats } from '../message/exchange.js';
 import { keepsReply, mismatch, replyPasses } from '../message/reply.js';
-import { DatagramLog } from '../run/backpressure.js';
-import { RunControl } from '../run/control.js';
 import type { UdpClientSocket } from '../socket/udp.js';
 import type { UdpClientConfig } from './client-config.js';
+import { DatagramRun } from './datagram-run.js';
 
 /** Devices listed in one run (a flood of sources must not grow memory without bound): more are only counted as replies. */
 const TRACKED_RESPONDERS = 1000;
@@ -37,10 +35,7 @@ export function runDiscovery(config: UdpClientConfig, sink: EventSink, socket: U
  * every answer from every device collected for --timeout after it, whoever sends it. A reply
  * answers the datagram its probe header names (--probe), else the last one sent.
  */
-class Discovery {
-  private readonly control = new RunControl();
-  private readonly sent: Counter = { messages: 0, bytes: 0 };
-  private readonly received: Counter = { messages: 0, bytes: 0 };
+class Discovery extends DatagramRun {
   /** seq → send time and payload of each datagram sent. */
   private readonly datagrams = new Map<number, { sentAt: number; payload: Buffer }>();
   /** Datagrams at least one device answered. */
@@ -49,31 +44,14 @@ class Discovery {
   private current = 0;
   private duplicated = 0;
   private foreign = 0;
-  private readonly log: DatagramLog;
-  private readonly seconds: DatagramSeconds;
-  private readonly remote: Endpoint;
 
-  constructor(
-    private readonly config: UdpClientConfig,
-    private readonly sink: EventSink,
-    private readonly socket: UdpClientSocket,
-    private readonly started: number,
-    private readonly rtt: RttRecorder,
-  ) {
-    this.remote = socket.remote;
-    this.log = new DatagramLog(sink, 'client');
-    this.seconds = new DatagramSeconds(started);
-    socket.onMessage(this.onMessage);
+  constructor(config: UdpClientConfig, sink: EventSink, socket: UdpClientSocket, started: number, rtt: RttRecorder) {
+    super(config, sink, socket, started, rtt);
     socket.onError((err) => this.control.end('failed', fromSystemError(err, { host: this.remote.address, port: this.remote.port, doing: 'io' })));
   }
 
   async run(signal: AbortSignal): Promise<ClientResult> {
-    const stopListening = this.control.interruptOn(signal, () => new NetnoteError('interrupted', 'interrupted'));
-    try {
-      await this.loop();
-    } finally {
-      stopListening();
-    }
+    await this.control.whileInterruptible(signal, () => this.loop());
     const { reason, error } = this.verdict();
     const local = this.socket.local();
     const mtu = mtuOf(local.address);
@@ -154,7 +132,7 @@ class Discovery {
     return { reason: 'completed', error: null };
   }
 
-  private readonly onMessage = (datagram: Buffer, from: Endpoint): void => {
+  protected onMessage(datagram: Buffer, from: Endpoint): void {
     const now = performance.now();
     this.received.messages++;
     this.received.bytes += datagram.length;

@@ -107,12 +107,7 @@ class OneWayRun {
         arrived?.();
       }
     };
-    const stopListening = this.control.interruptOn(signal, () => new NetnoteError('interrupted', 'interrupted'));
-    try {
-      await this.stream();
-    } finally {
-      stopListening();
-    }
+    await this.control.whileInterruptible(signal, () => this.stream());
     // Even after Ctrl-C (so not on the run's control, which has ended): what the server received
     // is the point of the run.
     const asked = performance.now();
@@ -165,13 +160,12 @@ class OneWayRun {
         this.control.wake();
       }
     };
-    const stopListening = this.control.interruptOn(signal, () => new NetnoteError('interrupted', 'interrupted'));
     // -i 0 (no schedule): the server sends as fast as it can for the run's length.
     const request = {
       perSecond: this.pace.perSecond, burst: this.pace.burst, size, count: this.count ?? 0xffffffff,
       ...(this.deadline === null ? {} : { durationMs: Math.round(this.deadline - this.started) }),
     };
-    try {
+    await this.control.whileInterruptible(signal, async () => {
       // The start goes again until probes come: lost on the way, or answered with a cookie first
       // (which it then carries back at once).
       const asked = performance.now();
@@ -187,9 +181,7 @@ class OneWayRun {
         if (quiet >= quietMs) break;
         await this.control.until(() => end !== null, quietMs - quiet);
       }
-    } finally {
-      stopListening();
-    }
+    });
     const finished = end as { sent: number; error: string | null } | null;
     if (this.control.ended?.reason === 'interrupted') {
       for (let i = 0; i < 3; i++) this.ask(encodeControl('reverse-stop', 0));

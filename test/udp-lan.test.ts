@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, type Finished, type Running } from './support/cli.js';
 import { createNamespace, createVethPair, vethUnavailable, type Namespace } from './support/netns.js';
-import { findPeers, killGroup } from './support/peers.js';
+import { findPeers, killGroup, runPeer } from './support/peers.js';
 
 const { SOCAT } = findPeers();
 const unavailable = vethUnavailable() ?? (SOCAT ? null : 'socat missing (apt install socat)');
@@ -211,6 +211,9 @@ describe.skipIf(unavailable !== null)(`broadcast and multicast on a bridge: a cl
 
   const inClient = (args: string[]) => runCli(args, { prefix: client.prefix, timeoutMs: 20_000 });
 
+  /** socat in the client's namespace sending `input` to `address` (a group): what came back within a second. */
+  const socatSends = (address: string, input: string) => runPeer(peers, 'ip', ['netns', 'exec', client.name, SOCAT!, '-t', '1', '-', address], Buffer.from(input)).then((run) => run.stdout.toString());
+
   /** The three devices: netnote udp-server, socat UDP-RECVFROM with fork, and socat UDP-RECVFROM answering once. */
   async function threeDevices(): Promise<Running> {
     const [netnote] = await Promise.all([
@@ -266,15 +269,7 @@ describe.skipIf(unavailable !== null)(`broadcast and multicast on a bridge: a cl
     for (const device of LAN.devices.slice(0, 2)) expect(run.stdout).toContain(`[client] [server addr: ('${device}', ${PORT})] 1 reply to 1 datagram, rtt `);
     await netnote.waitFor(new RegExp(`\\[client addr: \\('${esc(LAN.client)}', \\d+\\)\\] recv data: b'1234567890'  \\(to group ${esc(GROUP4)}\\)\\n`));
     // socat as the sender: each member's echo comes back to it.
-    const sent = await new Promise<string>((resolve, reject) => {
-      const child = spawn('ip', ['netns', 'exec', client.name, SOCAT!, '-t', '1', '-', `UDP4-DATAGRAM:${GROUP4}:${PORT},ip-multicast-if=${LAN.client}`], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-      peers.add(child);
-      let out = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-      child.on('error', reject);
-      child.on('close', () => resolve(out));
-      child.stdin.end('from socat\n');
-    });
+    const sent = await socatSends(`UDP4-DATAGRAM:${GROUP4}:${PORT},ip-multicast-if=${LAN.client}`, 'from socat\n');
     expect(sent).toBe('from socat\nfrom socat\n');
     await netnote.waitFor(/recv data: b'from socat\\n' {2}\(to group 239\.1\.2\.3\)\n/);
   });
@@ -290,15 +285,7 @@ describe.skipIf(unavailable !== null)(`broadcast and multicast on a bridge: a cl
     expect(summary.responders).toHaveLength(2);
     for (const r of summary.responders) expect(r.remote.address).toMatch(/^fe80::[0-9a-f:]+%eth0$/);
     await netnote.waitFor(new RegExp(`recv data: b'1234567890'  \\(to group ${esc(GROUP6)}\\)\\n`));
-    const sent = await new Promise<string>((resolve, reject) => {
-      const child = spawn('ip', ['netns', 'exec', client.name, SOCAT!, '-t', '1', '-', `UDP6-DATAGRAM:[${GROUP6}%eth0]:${PORT}`], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-      peers.add(child);
-      let out = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-      child.on('error', reject);
-      child.on('close', () => resolve(out));
-      child.stdin.end('v6 from socat\n');
-    });
+    const sent = await socatSends(`UDP6-DATAGRAM:[${GROUP6}%eth0]:${PORT}`, 'v6 from socat\n');
     expect(sent).toBe('v6 from socat\nv6 from socat\n');
     await netnote.waitFor(new RegExp(`recv data: b'v6 from socat\\\\n'  \\(to group ${esc(GROUP6)}\\)\\n`));
   });

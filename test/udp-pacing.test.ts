@@ -12,7 +12,7 @@ const tracked = trackResources();
 const { SOCAT } = findPeers();
 
 interface OneWay {
-  direction: string; sent: number | null; received: number; lost: number; duplicated: number; reordered: number;
+  direction: string; sent: number | null; received: number; bytes: number; lost: number; duplicated: number; reordered: number;
   highestSeq: number; spanMs: number; perSecond: number[]; bitsPerSecond: number; jitterMs: number | null;
 }
 

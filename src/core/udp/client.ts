@@ -7,7 +7,7 @@ import { PROBE_HEADER, decodeProbe, encodeProbe } from '../measure/probe.js';
 import { RttRecorder } from '../measure/rtt.js';
 import { mtuOf, sumWire, udpWire } from '../measure/wire.js';
 import { lossPercent, messageFor, type ClientResult } from '../message/exchange.js';
-import { keepsReply, mismatch, replyPasses } from '../message/reply.js';
+import { keepsReply } from '../message/reply.js';
 import { SendQueue } from '../run/send-queue.js';
 import { sameEndpoint, type UdpClientSocket } from '../socket/udp.js';
 import { datagramPace, openUdpRun, type UdpClientConfig } from './client-config.js';
@@ -255,17 +255,11 @@ class UdpClientRun extends DatagramRun {
     } else if (kind === 'foreign') {
       this.foreign++;
     }
-    if (this.sink.messages) {
-      this.log.emit({
-        event: 'recv', role: 'client', data: datagram, remote: from,
-        ...(seq === null ? {} : { seq }), ...(kind ? { kind } : {}), ...(rttMs === undefined ? {} : { rttMs }),
-      });
-    }
+    this.logReply(datagram, from, seq, kind, rttMs);
     if (rttMs !== undefined) {
-      const reply = probe ? probe.payload : datagram;
       const sent = this.sentPayloads.get(seq!) ?? this.config.payload;
       this.sentPayloads.delete(seq!);
-      if (!replyPasses(this.config.reply, reply, sent)) this.mismatch(seq!, sent, reply);
+      this.checkReply(seq!, probe ? probe.payload : datagram, sent);
     }
     this.control.wake();
   };
@@ -293,10 +287,6 @@ class UdpClientRun extends DatagramRun {
   private trackJitter(rtt: number): void {
     if (this.lastRtt !== null) this.jitter += (Math.abs(rtt - this.lastRtt) - this.jitter) / 16;
     this.lastRtt = rtt;
-  }
-
-  private mismatch(seq: number, sent: Buffer, got: Buffer): void {
-    this.control.end('mismatch', mismatch(this.sink, this.config.reply, sent, seq, got, 'datagram'));
   }
 
   private where(): string {

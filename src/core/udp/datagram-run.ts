@@ -3,6 +3,7 @@ import type { EventSink } from '../events.js';
 import { DatagramSeconds } from '../measure/datagram-seconds.js';
 import type { RttRecorder } from '../measure/rtt.js';
 import type { Counter } from '../message/exchange.js';
+import { mismatch, replyPasses } from '../message/reply.js';
 import { DatagramLog } from '../run/backpressure.js';
 import { RunControl } from '../run/control.js';
 import type { UdpClientSocket } from '../socket/udp.js';
@@ -35,4 +36,18 @@ export abstract class DatagramRun {
   }
 
   protected abstract onMessage(data: Buffer, from: Endpoint): void;
+
+  /** The note's `recv data:` line of a datagram, with what it answers (its datagram, how, how fast). */
+  protected logReply(data: Buffer, from: Endpoint, seq: number | null, kind: 'late' | 'duplicate' | 'reordered' | 'foreign' | undefined, rttMs: number | undefined): void {
+    if (!this.sink.messages) return;
+    this.log.emit({
+      event: 'recv', role: 'client', data, remote: from,
+      ...(seq === null ? {} : { seq }), ...(kind ? { kind } : {}), ...(rttMs === undefined ? {} : { rttMs }),
+    });
+  }
+
+  /** A reply to datagram `seq` that fails its check (--expect…, --verify-echo) ends the run. */
+  protected checkReply(seq: number, reply: Buffer, sent: Buffer): void {
+    if (!replyPasses(this.config.reply, reply, sent)) this.control.end('mismatch', mismatch(this.sink, this.config.reply, sent, seq, reply, 'datagram'));
+  }
 }

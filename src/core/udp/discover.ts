@@ -6,7 +6,7 @@ import { decodeProbe, encodeProbe } from '../measure/probe.js';
 import type { RttRecorder } from '../measure/rtt.js';
 import { mtuOf, sumWire, udpWire } from '../measure/wire.js';
 import { lossPercent, messageFor, type ClientResult, type ResponderStats } from '../message/exchange.js';
-import { keepsReply, mismatch, replyPasses } from '../message/reply.js';
+import { keepsReply } from '../message/reply.js';
 import type { UdpClientSocket } from '../socket/udp.js';
 import type { UdpClientConfig } from './client-config.js';
 import { DatagramRun } from './datagram-run.js';
@@ -167,18 +167,8 @@ class Discovery extends DatagramRun {
         device.stats.rttMs = r ? { min: Math.min(r.min, rttMs), mean: 0, max: Math.max(r.max, rttMs) } : { min: rttMs, mean: 0, max: rttMs };
       }
     }
-    if (this.sink.messages) {
-      this.log.emit({
-        event: 'recv', role: 'client', data: datagram, remote: from,
-        ...(seq === null ? {} : { seq }), ...(kind ? { kind } : {}), ...(rttMs === undefined ? {} : { rttMs }),
-      });
-    }
-    if (rttMs !== undefined) {
-      const reply = probe ? probe.payload : datagram;
-      if (!replyPasses(this.config.reply, reply, sent!.payload)) {
-        this.control.end('mismatch', mismatch(this.sink, this.config.reply, sent!.payload, seq!, reply, 'datagram'));
-      }
-    }
+    this.logReply(datagram, from, seq, kind, rttMs);
+    if (rttMs !== undefined) this.checkReply(seq!, probe ? probe.payload : datagram, sent!.payload);
   };
 
   /** The device at `from`, first seen now or before; null once too many were seen. */

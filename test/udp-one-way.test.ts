@@ -110,7 +110,8 @@ describe.skipIf(unavailable !== null)(`one-way loss through nft numgen drops, an
     const inside = createVethPair(natted, router, '192.0.2.10/24', '192.0.2.254/24');
     createVethPair(router, server, '198.51.100.1/24', '198.51.100.2/24');
     natted.run('ip', ['route', 'add', 'default', 'via', '192.0.2.254']);
-    router.run('sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+    // /proc/sys/net is the namespace's own (procps' sysctl is not on every CI image).
+    router.run('sh', ['-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward']);
     nft(router, [
       'table ip nat {',
       ' chain postrouting {',

@@ -7,6 +7,7 @@ import { runCli, startCli, startServer, type Finished } from './support/cli.js';
 import { trackResources } from './support/cleanup.js';
 import { createNamespace, createVethPair, nft, vethUnavailable, type Namespace } from './support/netns.js';
 import { findPeers, freePort } from './support/peers.js';
+import { ProbeReceiver } from '../src/core/measure/one-way.js';
 
 const tracked = trackResources();
 const { SOCAT } = findPeers();
@@ -16,6 +17,16 @@ function last(run: Finished): { event: string; summary: Record<string, any>; exi
   expect(event.event, run.stdout + run.stderr).toBe('summary');
   return event;
 }
+
+describe('what a receiver makes of a probe stream (measure/one-way.ts)', () => {
+  it('duplicates are told apart within 65 536 numbers of the highest, older ones count as reordered, and a jump reuses the same 8 KiB', () => {
+    const receiver = new ProbeReceiver();
+    const seen = (seq: number) => receiver.receive({ seq, sentAtMs: 0, payload: Buffer.alloc(0) }, 20, seq);
+    expect([1, 2, 2, 4, 3, 3, 70_000, 4, 70_000 + 65_536, 70_000, 70_000 + 65_536].map(seen))
+      .toEqual(['new', 'new', 'duplicate', 'new', 'reordered', 'duplicate', 'new', 'reordered', 'new', 'reordered', 'duplicate']);
+    expect(receiver.counts()).toMatchObject({ received: 8, duplicated: 3, reordered: 3, highestSeq: 70_000 + 65_536, bytes: 160 });
+  });
+});
 
 describe('--one-way and --reverse against udp-server on loopback', () => {
   it('--one-way -c 200 -i 0 against udp-server --sink: the client prints what the server received, the server logs its report and keeps it per peer', async () => {

@@ -3,15 +3,20 @@ import type { Probe } from './probe.js';
 
 /** A report datagram carries at most this many seconds: the body stays well under one Ethernet frame. */
 export const REPORTED_SECONDS = 100;
-/** Sequence numbers tracked exactly for duplicates (2 MiB of bits); beyond, a probe counts as new. */
-const TRACKED_SEQ = 1 << 24;
+/**
+ * Duplicates are told apart within this many sequence numbers below the highest seen (a ring of
+ * bits, 8 KiB per sender): a probe older than that counts as reordered. A sender's numbers cost
+ * the receiver a fixed amount of memory, whatever they are.
+ */
+const WINDOW = 1 << 16;
 
 /**
  * The receiving side of a probe stream (udp-server for --one-way, udp-client for --reverse):
  * loss, duplicates and reordering from the sequence numbers, jitter from the send times.
  */
 export class ProbeReceiver {
-  private seen = new Uint8Array(128);
+  /** Bit `seq % WINDOW`: seen, for the WINDOW numbers up to the highest. */
+  private readonly seen = new Uint8Array(WINDOW >>> 3);
   private received = 0;
   private bytes = 0;
   private duplicated = 0;
@@ -22,6 +27,8 @@ export class ProbeReceiver {
   private lastTransit: number | null = null;
   private jitter = 0;
   private readonly seconds: number[] = [];
+  /** The run outlasted REPORTED_SECONDS: no seconds are reported (nor kept). */
+  private longRun = false;
 
   receive(probe: Probe, length: number, now: number): 'new' | 'duplicate' | 'reordered' {
     if (this.mark(probe.seq)) {
@@ -33,7 +40,8 @@ export class ProbeReceiver {
     this.first ??= now;
     this.last = now;
     const second = Math.floor((now - this.first) / 1000);
-    this.seconds[second] = (this.seconds[second] ?? 0) + 1;
+    if (second >= REPORTED_SECONDS) this.longRun = true;
+    else this.seconds[second] = (this.seconds[second] ?? 0) + 1;
     // RFC 3550 §6.4.1: D is the change in transit time between two arrivals; J += (|D| - J) / 16.
     const transit = now - probe.sentAtMs;
     if (this.lastTransit !== null) this.jitter += (Math.abs(transit - this.lastTransit) - this.jitter) / 16;
@@ -50,23 +58,33 @@ export class ProbeReceiver {
       received: this.received, bytes: this.bytes, duplicated: this.duplicated, reordered: this.reordered, highestSeq: this.highest,
       jitterMs: this.received > 1 ? round3(this.jitter) : null,
       spanMs: this.first === null ? 0 : round3(this.last - this.first),
-      perSecond: perSecond.length <= REPORTED_SECONDS ? perSecond : [],
+      perSecond: this.longRun ? [] : perSecond,
     };
   }
 
-  /** Whether `seq` was seen before; marks it seen. */
+  /** Whether `seq` was seen before (within the window); marks it seen. */
   private mark(seq: number): boolean {
-    if (seq >= TRACKED_SEQ) return false;
-    const byte = seq >>> 3;
-    if (byte >= this.seen.length) {
-      const grown = new Uint8Array(Math.min(TRACKED_SEQ >>> 3, Math.max(this.seen.length * 2, byte + 1)));
-      grown.set(this.seen);
-      this.seen = grown;
+    if (seq > this.highest) {
+      // The window moves up to `seq`: the numbers it leaves behind free their bits.
+      if (seq - this.highest >= WINDOW) this.seen.fill(0);
+      else for (let n = this.highest + 1; n <= seq; n++) this.flip(n, false);
+    } else if (this.highest - seq >= WINDOW) {
+      return false; // too old to tell: counted as reordered
     }
-    const bit = 1 << (seq & 7);
-    const was = (this.seen[byte]! & bit) !== 0;
-    this.seen[byte]! |= bit;
+    const was = this.bit(seq);
+    this.flip(seq, true);
     return was;
+  }
+
+  private bit(seq: number): boolean {
+    const at = seq % WINDOW;
+    return (this.seen[at >>> 3]! & (1 << (at & 7))) !== 0;
+  }
+
+  private flip(seq: number, on: boolean): void {
+    const at = seq % WINDOW;
+    if (on) this.seen[at >>> 3]! |= 1 << (at & 7);
+    else this.seen[at >>> 3]! &= ~(1 << (at & 7));
   }
 }
 

@@ -10,8 +10,11 @@ import type { Listener } from '../socket/udp-listen.js';
 /** How a one-way service sends: through the server, so its counters see every datagram. */
 export type ServerSend = (via: Listener, data: Buffer, to: Endpoint, done: (err: Error | null) => void) => void;
 
-/** Peers whose probes are counted at once; more are not (a flood of spoofed sources stays bounded). */
-const TRACKED_RECEIVERS = 10_000;
+/**
+ * Peers whose probes are counted at once (8 KiB each, measure/one-way.ts); more are not, so a
+ * flood from spoofed sources stays bounded. Also the reverse-start cookies kept.
+ */
+const TRACKED_RECEIVERS = 1000;
 /** Reverse streams at once: each is a paced sender in this process. */
 const MAX_STREAMS = 16;
 /** A reverse stream may not ask for more than this long (perSecond × it bounds the count). */

@@ -27,6 +27,10 @@ export function parseGroupJoin(input: string): GroupJoin {
     throw new InvalidValueError('group', input, 'expected a multicast group (224.0.0.0/4 or ff00::/8), optionally @NIC and ,source=ADDR: 239.1.2.3@eth0');
   }
   const family = familyOf(group);
+  // A link-scope IPv6 group (ff02::1, ff12::…) exists once per link: the socket is bound with its NIC as zone.
+  if (family === 'IPv6' && /^ff[0-9a-f]2:/i.test(group) && !match[2]) {
+    throw new InvalidValueError('group', input, `a link-scope group exists on each link apart: name the NIC, e.g. ${group}@eth0`);
+  }
   const source = match[3] ?? null;
   if (source !== null && (isIP(source) === 0 || familyOf(source) !== family)) {
     throw new InvalidValueError('group', input, `the source must be an ${family} address of the sender`);

@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { endpoint, type Endpoint, type Family } from '../endpoint.js';
-import { fromSystemError } from '../errors.js';
+import { NetnoteError, fromSystemError } from '../errors.js';
 import type { EventSink } from '../events.js';
 import { LIMITED_BROADCAST, localSubnets, type Cast } from './cast.js';
 import { describeJoin, joinGroup, type GroupJoin } from './multicast.js';
@@ -162,7 +162,9 @@ export class UdpListeners {
         for (const join of joins) joinGroup(socket, join);
       } catch (err) {
         socket.close();
-        throw fromSystemError(err, { host: bindTo, port: this.local.port, doing: 'listen' });
+        if (err instanceof NetnoteError) throw err;
+        throw new NetnoteError('bind', `cannot bind group ${bindTo}, ${this.local.port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+          'another program may hold that port on the group without SO_REUSEADDR');
       }
       const nics = [...new Set(joins.map((j) => j.interface ?? ''))].filter((n) => n !== '');
       this.adopt(socket, { bind: bindTo, family, cast: 'multicast', interface: nics.length > 0 ? nics.join(', ') : null }, joins.map(describeJoin).join(', '));

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, type Finished, type Running } from './support/cli.js';
 import { trackResources } from './support/cleanup.js';
 import { startSelfSignedServer, type TlsServer } from './support/http.js';
+import { createNamespace, netnsUnavailable } from './support/netns.js';
 import { commandMissing } from './support/peers.js';
 import { needs } from './support/needs.js';
 
@@ -134,6 +135,47 @@ describe('--json output validates against docs/netnote.schema.json', () => {
       silent.close();
     }
   }, 60_000);
+
+  it('UDP on a LAN: a wildcard udp-server (its sockets, the address each datagram went to), a broadcast and its responders, --one-way, --reverse, --stream --bidir', async () => {
+    const wildcard = await server(['udp-server', '0.0.0.0', '0']);
+    const port = String(wildcard.port);
+    const broadcast = await runCli(['--json', 'udp-client', '127.255.255.255', port, '--broadcast', '-w', '300ms']);
+    expect(broadcast.code, broadcast.stderr).toBe(0);
+    expect(check('udp-client --broadcast', broadcast).at(-1)).toMatchObject({ summary: { cast: 'broadcast', responders: [{ replies: 1 }] } });
+    const oneWay = await runCli(['--json', 'udp-client', '127.0.0.1', port, '--one-way', '-c', '3', '-i', '0']);
+    expect(oneWay.code, oneWay.stderr).toBe(0);
+    expect(check('udp-client --one-way', oneWay).at(-1)).toMatchObject({ summary: { oneWay: { direction: 'send', received: 3 } } });
+    const reverse = await runCli(['--json', 'udp-client', '127.0.0.1', port, '--reverse', '-c', '3', '--rate', '100']);
+    expect(reverse.code, reverse.stderr).toBe(0);
+    expect(check('udp-client --reverse', reverse).at(-1)).toMatchObject({ summary: { oneWay: { direction: 'receive', received: 3 } } });
+    await wildcard.waitFor(/"action":"reverse-end"/);
+    const stopped = await wildcard.stop('SIGTERM');
+    const served = check('udp-server 0.0.0.0', stopped);
+    expect(served.some((e) => e.event === 'bound' && e.cast === 'broadcast')).toBe(true);
+    expect(served.some((e) => e.event === 'recv' && e.cast === 'broadcast')).toBe(true);
+    expect(served.map((e) => e.action).filter(Boolean)).toEqual(['report', 'reverse-start', 'reverse-end']);
+
+    const echo = await server(['tcp-server', '127.0.0.1', '0']);
+    const bidir = await runCli(['--json', 'tcp-client', '127.0.0.1', String(echo.port), '--stream', '--bidir', '--duration', '1200ms', '--bitrate', '8M']);
+    expect(bidir.code, bidir.stderr).toBe(0);
+    expect(check('tcp-client --stream --bidir', bidir).filter((e) => e.event === 'interval').map((e) => e.direction)).toEqual(['send', 'receive']);
+    await echo.stop('SIGTERM');
+  }, 60_000);
+
+  it('a wildcard udp-server whose address comes and goes: bound (added), unbound (a namespace)', needs(netnsUnavailable), async () => {
+    const ns = createNamespace();
+    try {
+      const running = startCli(['--json', 'udp-server', '0.0.0.0', '0'], { prefix: ns.prefix, timeoutMs: 30_000 });
+      await running.waitFor(/"event":"bound"/);
+      ns.run('ip', ['addr', 'add', '192.0.2.7/32', 'dev', 'lo']);
+      await running.waitFor(/"added":true/);
+      ns.run('ip', ['addr', 'del', '192.0.2.7/32', 'dev', 'lo']);
+      await running.waitFor(/"event":"unbound"/);
+      expect(check('udp-server 0.0.0.0, an address added and removed', await running.stop('SIGTERM')).map((e) => e.event)).toContain('unbound');
+    } finally {
+      ns.remove();
+    }
+  }, 30_000);
 
   it('demo tcp and demo udp: the client summary, then the server summary', async () => {
     for (const proto of ['tcp', 'udp']) {
@@ -298,7 +340,9 @@ describe('--json output validates against docs/netnote.schema.json', () => {
   });
 
   it('every event and every summary the schema defines came up in the output above', () => {
-    expect([...seenEvents].sort()).toEqual([...schema.properties.event.enum].sort());
+    // Without namespaces no address can come and go here.
+    const expected = schema.properties.event.enum.filter((event) => netnsUnavailable === null || event !== 'unbound');
+    expect([...seenEvents].sort()).toEqual([...expected].sort());
     expect([...seenSummaries].sort()).toEqual([...SUMMARY_KINDS].sort());
   });
 });

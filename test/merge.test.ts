@@ -156,6 +156,48 @@ describe('netnote merge', () => {
     expect(merged.datagrams.perSecond.reduce((t: number, s: Json) => t + s.sent, 0)).toBe(100);
   });
 
+  it('--one-way runs at once to one udp-server --sink: the receiver\'s counts summed, its seconds on one clock, as the server counted them', async () => {
+    const sink = startCli(['--json', 'udp-server', '127.0.0.1', '0', '--sink']);
+    cleanups.push(() => sink.stop('SIGKILL'));
+    const port = Number((await sink.waitFor(/"event":"bound".*?"port":(\d+)/))[1]);
+    const files = await Promise.all([300, 500].map((rate) => runToFile(`one-way-${rate}.ndjson`, ['--quiet', 'udp-client', '127.0.0.1', String(port), '--one-way', '--rate', String(rate), '--duration', '2s'])));
+    const { code, stdout } = await runCli(['--json', 'merge', ...files]);
+    expect(code).toBe(0);
+    const merged = summaries(stdout)[0]!.summary;
+    expect(merged.oneWay).toMatchObject({ direction: 'send', sent: 1600, duplicated: 0 });
+    expect(merged.oneWay.received + merged.oneWay.lost).toBe(1600);
+    expect(merged.oneWay.perSecond.reduce((t: number, n: number) => t + n, 0)).toBe(merged.oneWay.received);
+    const server = summaries((await sink.stop('SIGTERM')).stdout)[0]!.summary;
+    expect(merged.oneWay.received).toBe(server.perPeer.reduce((t: number, p: Json) => t + p.oneWay.received, 0));
+  });
+
+  it('two broadcasts answered by one device: the device listed once, with both runs\' replies', async () => {
+    const wildcard = startCli(['udp-server', '0.0.0.0', '0', '--quiet']);
+    cleanups.push(() => wildcard.stop('SIGKILL'));
+    const port = (await wildcard.waitFor(/bind address: 0\.0\.0\.0, (\d+)\n/))[1]!;
+    const files = await Promise.all(['a', 'b'].map((n) => runToFile(`broadcast-${n}.ndjson`, ['--quiet', 'udp-client', '127.255.255.255', port, '--broadcast', '-c', '2', '-i', '0', '-w', '300ms'])));
+    const { code, stdout } = await runCli(['--json', 'merge', ...files]);
+    expect(code).toBe(0);
+    const merged = summaries(stdout)[0]!.summary;
+    expect(merged.cast).toBe('broadcast');
+    expect(merged.responders).toMatchObject([{ remote: { address: '127.0.0.1', port: Number(port) }, replies: 4, answered: 4 }]);
+  });
+
+  it('--stream --bidir runs: each way added up apart, its seconds apart', async () => {
+    const echo = await startServer('tcp-server', ['--quiet']);
+    cleanups.push(() => echo.stop('SIGKILL'));
+    const files = await Promise.all(['a', 'b'].map((n) => runToFile(`bidir-${n}.ndjson`, ['tcp-client', '127.0.0.1', String(echo.port), '--stream', '--bidir', '--bitrate', '8M', '--duration', '1500ms'])));
+    const runs = files.map((file) => summaries(readFileSync(file, 'utf8'))[0]!.summary);
+    const { code, stdout } = await runCli(['--json', 'merge', ...files]);
+    expect(code).toBe(0);
+    const merged = summaries(stdout)[0]!.summary;
+    expect(merged.direction).toBe('both');
+    expect(merged.bytes).toBe(runs[0]!.bytes + runs[1]!.bytes);
+    expect(merged.received.bytes).toBe(runs[0]!.received.bytes + runs[1]!.received.bytes);
+    const intervals = lines(stdout).filter((e) => e.event === 'interval');
+    expect(new Set(intervals.map((e) => e.direction))).toEqual(new Set(['send', 'receive']));
+  });
+
   describe('bad input is a usage error (exit 2), never a crash', () => {
     const write = (name: string, text: string) => {
       const path = join(dir, name);

@@ -166,6 +166,34 @@ describe('HTML reports in Chromium', needs(chromiumMissing), () => {
     expect(errors).toEqual([]);
   });
 
+  it('netnote report of one-way, reverse and --bidir runs: the receiver\'s seconds charted, each way of --bidir its own series, the receiver\'s figures in the table', async () => {
+    const sink = await startServer('udp-server', ['--sink', '--quiet']);
+    cleanups.push(() => sink.stop('SIGKILL'));
+    const echo = await startServer('tcp-server', ['--quiet']);
+    cleanups.push(() => echo.stop('SIGKILL'));
+    const files = [
+      await saved('one-way.ndjson', ['--quiet', 'udp-client', '127.0.0.1', String(sink.port), '--one-way', '--rate', '500', '--duration', '2s']),
+      await saved('reverse.ndjson', ['--quiet', 'udp-client', '127.0.0.1', String(sink.port), '--reverse', '--rate', '300', '--duration', '2s']),
+      await saved('bidir.ndjson', ['tcp-client', '127.0.0.1', String(echo.port), '--stream', '--bidir', '--bitrate', '8M', '--duration', '2s']),
+    ];
+    const html = join(dir, 'one-way.html');
+    const made = await runCli(['report', ...files, '-o', html]);
+    expect(made.code, made.stderr).toBe(0);
+    const { page, errors } = await open(html);
+    const { charts } = await drawnCharts(page, RUN_COLOURS);
+    await page.screenshot({ path: join(OUTPUT, 'report-one-way.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    const byId = Object.fromEntries(charts.map((c) => [c.id, c]));
+    expect(byId['one-way']!.series).toBe(2);
+    expect(byId['one-way']!.colours).toEqual(['#1f77b4', '#d62728']);
+    expect(byId['throughput']!.series).toBe(2); // sent and received, each a total
+    // One table for the two UDP runs, a column each.
+    const table = await page.locator('table.figures').first().textContent();
+    expect(table).toContain('one wayclient to server (--one-way)server to client (--reverse)');
+    expect(table).toContain('receiver: received1000 of 1000600 of 600');
+    expect(table).toContain('receiver: loss0.0% (0 lost)0.0% (0 lost)');
+  });
+
   it('--report on a --quiet --ping run: the log stays quiet, the report has every round trip', async () => {
     const server = await startServer('tcp-server', ['--quiet']);
     cleanups.push(() => server.stop('SIGKILL'));

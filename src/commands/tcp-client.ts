@@ -6,6 +6,7 @@ import { loadPayload } from '../core/message/payload.js';
 import { runTcpScript } from '../core/tcp/script.js';
 import { runCapacity } from '../core/measure/capacity.js';
 import { runStream } from '../core/measure/stream.js';
+import { parseBitrate } from '../core/measure/pacer.js';
 import { TlsClient } from '../core/socket/tls.js';
 import { runTcpClient } from '../core/tcp/client.js';
 import type { Execute } from './context.js';
@@ -22,6 +23,9 @@ interface TcpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions
   duration: number;
   parallel: number;
   reverse?: boolean;
+  bidir?: boolean;
+  bitrate?: number;
+  burst?: number;
   connections?: number;
   rate?: number;
   hold: number;
@@ -34,6 +38,8 @@ interface TcpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions
 const PING_COUNT = 100;
 /** iperf3's default block for TCP. */
 const STREAM_BLOCK = 128 * 1024;
+/** With --bitrate and no --size: blocks small enough for about this many writes a second (and at least 1 KiB). */
+const PACED_WRITES_PER_SECOND = 100;
 const CAPACITY_CONNECT_TIMEOUT_MS = 5000;
 /** About 64 MB of bookkeeping: deep enough for any pipeline a kernel buffer holds. */
 const MAX_IN_FLIGHT = 1 << 20;
@@ -60,7 +66,10 @@ export function registerTcpClient(program: Command, execute: Execute): void {
     .addOption(new Option('--stream', 'throughput: send as fast as TCP allows for --duration, report each second').conflicts(['connections']))
     .addOption(new Option('--duration <duration>', 'how long --stream runs; 0 = until Ctrl-C (iperf3 -t 0)').argParser(durationArg).default(10_000, '10s'))
     .addOption(new Option('--parallel <n>', '--stream over this many connections at once').argParser(countArg).default(1))
-    .addOption(new Option('--reverse', '--stream: receive what the peer sends instead'))
+    .addOption(new Option('--reverse', '--stream: receive what the peer sends instead').conflicts(['bidir', 'bitrate']))
+    .addOption(new Option('--bidir', '--stream: send and receive at once on each connection, each way reported apart'))
+    .addOption(new Option('--bitrate <rate>', '--stream: send at most this many bits a second per connection, as iperf3 -b: 512k, 10M').argParser(parseBitrate))
+    .addOption(new Option('--burst <n>', '--stream --bitrate: write n blocks back to back, then wait for the schedule').argParser(countArg))
     .addOption(new Option('--connections <n>', 'capacity: open this many connections, count how many are held').argParser(countArg))
     .addOption(new Option('--rate <per-second>', '--connections: open this many a second (default: all at once)').argParser(countArg))
     .addOption(new Option('--hold <duration>', '--connections: keep them this long, then count the ones alive').argParser(durationArg).default(1000, '1s'))
@@ -74,6 +83,8 @@ Examples:
   $ netnote tcp-client 127.0.0.1 8080 --size 65536 -i 0 -c 1000 --quiet --json
   $ netnote tcp-client 127.0.0.1 8080 --ping -c 1000 --size 64 --quiet     (the RTT chart on a terminal)
   $ netnote tcp-client 127.0.0.1 9000 --stream --duration 5s --parallel 4      (against tcp-server --sink)
+  $ netnote tcp-client 127.0.0.1 9000 --stream --bitrate 10M --duration 10s     paced, as iperf3 -b 10M
+  $ netnote tcp-client 127.0.0.1 8080 --stream --bidir --duration 5s            both ways at once (against the echo server)
   $ netnote tcp-client 127.0.0.1 8080 --connections 64 --hold 2s
   $ netnote tcp-client 127.0.0.1 8080 --data $'AT+CSQ\\r\\n' --frame line --expect-regex '^\\+CSQ: \\d+,\\d+$'
   $ netnote tcp-client 127.0.0.1 1883 --script mqtt-login.yaml        steps: send, expect, sleep, repeat (docs/scripts.md)
@@ -101,11 +112,16 @@ Examples:
           }, reporter, signal);
           return finish([{ role: 'client', summary: result.summary }], result.error);
         }
+        if (!options.stream && (options.bidir || options.bitrate !== undefined)) throw new NetnoteError('usage', `${options.bidir ? '--bidir' : '--bitrate'} is for --stream`);
+        if (options.burst !== undefined && options.bitrate === undefined) throw new NetnoteError('usage', '--burst paces bursts: it needs --bitrate');
         if (options.stream) {
           const given = options.size !== undefined || options.data !== undefined || options.hex !== undefined || options.file !== undefined;
+          const paced = options.bitrate === undefined ? STREAM_BLOCK : Math.min(STREAM_BLOCK, Math.max(1024, Math.round(options.bitrate / 8 / PACED_WRITES_PER_SECOND)));
+          const blockSize = given ? (await loadPayload(payloadSpec(options))).length || STREAM_BLOCK : paced;
           const result = await runStream({
             host, port, local, tls, timeoutMs: options.timeout ?? null, durationMs: options.duration, parallel: options.parallel,
-            reverse: options.reverse === true, blockSize: given ? (await loadPayload(payloadSpec(options))).length || STREAM_BLOCK : STREAM_BLOCK,
+            reverse: options.reverse === true, bidir: options.bidir === true, blockSize,
+            pace: options.bitrate === undefined ? null : { perSecond: options.bitrate / 8 / blockSize, burst: options.burst ?? 1 },
           }, reporter, signal);
           return finish([{ role: 'client', summary: result.summary }], result.error);
         }

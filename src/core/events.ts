@@ -29,7 +29,17 @@ export type EndReason =
 export type NetEvent =
   | { event: 'created'; role: Role; proto: Proto }
   | { event: 'resolved'; role: Role; host: string; address: string; family: Endpoint['family']; ms: number }
-  | { event: 'bound'; role: Role; local: Endpoint }
+  | {
+      event: 'bound'; role: Role; local: Endpoint;
+      /**
+       * A UDP server's sockets after its first (a wildcard binds each address of this host, each
+       * IPv4 broadcast address and each --join group): the NIC, a broadcast or a group, the
+       * memberships, and whether the address appeared after the start.
+       */
+      interface?: string; cast?: 'broadcast' | 'multicast'; joined?: string; added?: boolean;
+    }
+  /** A wildcard UDP server's address went away: its socket is closed. */
+  | { event: 'unbound'; role: 'server'; local: Endpoint; interface?: string }
   | { event: 'listening'; role: Role; local: Endpoint; backlog: number }
   | { event: 'connecting'; role: Role; remote: Endpoint }
   | { event: 'connected'; role: Role; local: Endpoint; remote: Endpoint; ms: number }
@@ -48,6 +58,8 @@ export type NetEvent =
       seq?: number; kind?: 'late' | 'duplicate' | 'reordered' | 'foreign';
       /** UDP server: the datagram was this long before --max-size cut it. */
       truncatedFrom?: number;
+      /** UDP server with several sockets (a wildcard, --join): the address it was sent to, and what that address is. */
+      local?: Endpoint; cast?: 'broadcast' | 'multicast';
     }
   | { event: 'no-reply'; role: Role; seq: number; waitedMs: number }
   /** The stream could not be cut into messages, or a message never completed: what was buffered. */
@@ -62,7 +74,11 @@ export type NetEvent =
    * Throughput per second of a stream (client) or a sink (server): bytes moved in [fromS, toS);
    * a stream's per connection, a sink's per client (each client that sent something that second).
    */
-  | { event: 'interval'; role: Role; fromS: number; toS: number; bytes: number; perConnection?: number[]; perClient?: Array<{ client: number; bytes: number }> }
+  | {
+      event: 'interval'; role: Role; fromS: number; toS: number; bytes: number; perConnection?: number[]; perClient?: Array<{ client: number; bytes: number }>;
+      /** tcp-client --stream --bidir: which way these bytes went (one event each way per second). */
+      direction?: 'send' | 'receive';
+    }
   | { event: 'response'; role: Role; version: string; code: number; message: string; headers: Array<[string, string]> }
   | { event: 'round'; role: Role; seq: number }
   | {
@@ -83,9 +99,45 @@ export type NetEvent =
       /** expect: the message that met it, or what was received and not matched when it timed out. */
       data?: Buffer; timedOut?: boolean;
     }
+  /** A one-way test (udp-client --one-way, --reverse) as the udp-server serves it. */
+  | { event: 'one-way'; role: 'server'; remote: Endpoint; action: 'report'; stats: OneWayStats }
+  | { event: 'one-way'; role: 'server'; remote: Endpoint; action: 'reverse-start'; perSecond: number; burst: number; size: number; count: number }
+  | { event: 'one-way'; role: 'server'; remote: Endpoint; action: 'reverse-end'; sent: number; ms: number; stopped: boolean }
   | { event: 'closed'; role: Role; reason: EndReason; remote?: Endpoint; client?: number; bytesIn: number; bytesOut: number; ms: number }
   | { event: 'warning'; role: Role; message: string }
   | ({ event: 'error'; role: Role; exitCode: number } & ErrorInfo);
+
+/** What a receiver counted of one sender's probes: the body of a report (NNPr, measure/probe.ts). */
+export interface OneWayCounts {
+  /** Distinct probes received. */
+  received: number;
+  /** Bytes of those datagrams. */
+  bytes: number;
+  duplicated: number;
+  /** Probes that arrived after a later one. */
+  reordered: number;
+  /** The highest sequence number seen (0: none). */
+  highestSeq: number;
+  /** RFC 3550 interarrival jitter, from the send times in the probes (the clocks need not agree). */
+  jitterMs: number | null;
+  /** From the first probe's arrival to the last one's. */
+  spanMs: number;
+  /** Distinct probes received in each second since the first arrived (empty past 100 seconds). */
+  perSecond: number[];
+}
+
+/** A one-way run as the receiver saw it, with the sender's count beside it. */
+export interface OneWayStats extends OneWayCounts {
+  /** `send`: the client sent and the server received (--one-way); `receive`: the reverse (--reverse). */
+  direction: 'send' | 'receive';
+  /** Probes the sender sent, as it said (report request, stream end); null when it never said. */
+  sent: number | null;
+  /** sent − received, or, when the sender never said, the gaps up to the highest sequence number. */
+  lost: number;
+  lossPercent: number;
+  /** Bits received per second over spanMs (payload and probe header, as iperf3 counts them). */
+  bitsPerSecond: number;
+}
 
 /** A certificate as a person compares it with what a device holds. */
 export interface CertificateInfo {

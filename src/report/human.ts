@@ -13,6 +13,7 @@ import { capacityLines, intervalLine, streamLines, wireLine } from './measure-li
 import { interfacesLines, routeLines } from './nic-lines.js';
 import { resolveLines } from './resolve-lines.js';
 import { certificateLine, tlsLine, tlsStatsLine } from './tls-lines.js';
+import { boundDetail, destination, oneWayEventText, oneWayText, responderLines } from './udp-lines.js';
 import type { Reporter } from './reporter.js';
 import type { Symbols } from './symbols.js';
 import type { LineWriter } from './writer.js';
@@ -74,7 +75,12 @@ export class HumanReporter implements Reporter {
         this.proto[e.role] = e.proto;
         return this.line(e.role, 'socket object created.');
       case 'resolved': return this.line(e.role, `DNS for ${e.host}: ${e.address}`);
-      case 'bound': return this.line(e.role, `bind address: ${pair(e.local)}`);
+      case 'bound': {
+        const detail = boundDetail(e);
+        return this.line(e.role, `bind address: ${pair(e.local)}${detail === null ? '' : this.extra(detail)}`);
+      }
+      case 'unbound': return this.line('server', `address gone: ${pair(e.local)}${this.extra(`${e.interface ? `${e.interface}, ` : ''}its socket closed`)}`);
+      case 'one-way': return this.line('server', `${this.peerLabel('server', e.remote)}${oneWayEventText(e)}`);
       case 'listening': return this.line(e.role, 'started, listening ...');
       case 'connecting':
         this.line(e.role, `connecting: ${pair(e.remote)}`);
@@ -143,6 +149,13 @@ export class HumanReporter implements Reporter {
     this.line('client', this.c.bold(`--- ${s.proto} ${s.remote ? hostPort(s.remote.address, s.remote.port) : ''} summary ---`));
     if (s.script) {
       this.line('client', `sent ${s.sent.messages} (${bytes(s.sent.bytes)}), received ${bytes(s.received.bytes)}; ${plural(s.received.messages, 'expect')} met, ${plural(s.script.steps, 'step')} run`);
+    } else if (s.responders) {
+      this.line('client', `sent ${s.sent.messages} (${bytes(s.sent.bytes)}) to a ${s.cast === 'broadcast' ? 'broadcast address' : 'group'}, received ${s.received.messages} (${bytes(s.received.bytes)}) from ${plural(s.responders.length, 'device')}`);
+    } else if (s.oneWay !== undefined) {
+      // One way: the datagrams that went that way (echoes, reports and requests are not the test).
+      this.line('client', s.sent.messages > 0
+        ? `sent ${s.sent.messages} (${bytes(s.sent.bytes)}) in ${seconds(s.durationMs)}`
+        : `received ${s.received.messages} (${bytes(s.received.bytes)}) in ${seconds(s.durationMs)}`);
     } else {
       this.line('client', `sent ${s.sent.messages} (${bytes(s.sent.bytes)}), received ${s.received.messages} (${bytes(s.received.bytes)}), ${missing} without reply`);
     }
@@ -155,7 +168,13 @@ export class HumanReporter implements Reporter {
     if (s.datagrams) {
       const d = s.datagrams;
       const jitter = d.jitterMs === null ? '' : `; jitter ${d.jitterMs.toFixed(3)} ms`;
-      this.line('client', `loss ${d.lossPercent.toFixed(1)}% (${d.lost} lost), ${d.late} late, ${d.duplicated} duplicated, ${d.reordered} reordered, ${d.foreign} foreign${jitter}`);
+      const elsewhere = d.otherSource > 0 ? `, ${d.otherSource} from another address` : '';
+      this.line('client', `loss ${d.lossPercent.toFixed(1)}% (${d.lost} lost), ${d.late} late, ${d.duplicated} duplicated, ${d.reordered} reordered, ${d.foreign} foreign${elsewhere}${jitter}`);
+    }
+    if (s.responders) for (const text of responderLines(s.responders)) this.line('client', text);
+    if (s.oneWay !== undefined) {
+      const who = s.oneWay?.direction === 'receive' ? 'this client' : 'the server';
+      this.line('client', s.oneWay ? `one-way, as ${who} received it: ${oneWayText(s.oneWay)}` : 'one-way: no report from the server');
     }
     if (s.wire) this.line('client', wireLine(s.wire, this.options.symbols));
     this.line('client', `ended: ${REASONS[s.ended]} after ${seconds(s.durationMs)}`);
@@ -187,6 +206,7 @@ export class HumanReporter implements Reporter {
     this.line('server', `${plural(s.peers, 'peer')} seen${s.olderPeers > 0 ? ` (${s.olderPeers} earlier not listed)` : ''}`);
     for (const p of s.perPeer) {
       this.line('server', `[client addr: ${tuple(p.remote)}] ${plural(p.datagrams, 'datagram')}, in ${bytes(p.bytesIn)}, out ${bytes(p.bytesOut)}`);
+      if (p.oneWay) this.line('server', `[client addr: ${tuple(p.remote)}] probes ${oneWayText(p.oneWay)}`);
     }
   }
 
@@ -237,6 +257,8 @@ export class HumanReporter implements Reporter {
     if (e.kind === 'duplicate' || e.kind === 'foreign') notes.push(e.kind === 'duplicate' ? `duplicate${e.seq ? ` of datagram ${e.seq}` : ''}` : 'not an answer to any datagram sent');
     else if (e.kind) notes.push(`${e.kind}, datagram ${e.seq}`);
     if (e.truncatedFrom !== undefined) notes.push(`truncated from ${e.truncatedFrom} bytes`);
+    const to = destination(e);
+    if (to) notes.push(to);
     return notes.length ? this.extra(notes.join(', ')) : '';
   }
 

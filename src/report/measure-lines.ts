@@ -10,16 +10,21 @@ import type { Symbols } from './symbols.js';
 export function intervalLine(e: Extract<NetEvent, { event: 'interval' }>): string {
   const span = `${e.fromS.toFixed(2)}-${e.toS.toFixed(2)} s`;
   const parts = e.perConnection && e.perConnection.length > 1 ? `  (${e.perConnection.map((b) => bitRate(b * 8)).join(' + ')})` : '';
-  return `${span}  ${e.role === 'server' ? 'received ' : ''}${bytes(e.bytes)}  ${bitRate(e.bytes * 8 / (e.toS - e.fromS))}${parts}`;
+  const way = e.direction === 'send' ? 'sent ' : e.role === 'server' || e.direction === 'receive' ? 'received ' : '';
+  return `${span}  ${way}${bytes(e.bytes)}  ${bitRate(e.bytes * 8 / (e.toS - e.fromS))}${parts}`;
 }
 
 export function streamLines(s: StreamSummary, symbols: Symbols): string[] {
   const where = s.remote ? hostPort(s.remote.address, s.remote.port) : s.target;
   const lines = [
-    `--- tcp stream ${s.direction === 'send' ? 'to' : 'from'} ${where} summary ---`,
-    `${s.direction === 'send' ? 'sent' : 'received'} ${bytes(s.bytes)} in ${seconds(s.durationMs)}: ${bitRate(s.bitsPerSecond)} (${(s.bitsPerSecond / 8e6).toFixed(1)} MB/s) over ${plural(s.connections.length, 'connection')}`,
+    `--- tcp stream ${s.direction === 'send' ? 'to' : s.direction === 'receive' ? 'from' : 'to and from'} ${where} summary ---`,
+    `${s.direction === 'receive' ? 'received' : 'sent'} ${bytes(s.bytes)} in ${seconds(s.durationMs)}: ${bitRate(s.bitsPerSecond)} (${(s.bitsPerSecond / 8e6).toFixed(1)} MB/s) over ${plural(s.connections.length, 'connection')}`,
   ];
   if (s.connections.length > 1) s.connections.forEach((c, i) => lines.push(`connection ${i + 1}: ${bytes(c.bytes)}, ${bitRate(c.bitsPerSecond)}`));
+  if (s.received) {
+    lines.push(`received ${bytes(s.received.bytes)} at the same time: ${bitRate(s.received.bitsPerSecond)} (${(s.received.bitsPerSecond / 8e6).toFixed(1)} MB/s)`);
+    if (s.received.connections.length > 1) s.received.connections.forEach((c, i) => lines.push(`connection ${i + 1}, received: ${bytes(c.bytes)}, ${bitRate(c.bitsPerSecond)}`));
+  }
   if (s.wire) lines.push(wireLine(s.wire, symbols));
   return lines;
 }

@@ -3,6 +3,7 @@ import { RttRecorder } from '../measure/rtt.js';
 import { sumWire } from '../measure/wire.js';
 import { lossPercent, type ClientSummary, type Counter, type DatagramStats } from '../message/exchange.js';
 import { mergedOutcome, mergedSecond, sameEndpoint, sameTls, sum, wallSpan, type RunPart } from './parts.js';
+import { mergeOneWay, mergeResponders } from './udp.js';
 
 /**
  * Exchanges (tcp-client, udp-client, --ping) added up: counters summed, round-trip times from the
@@ -28,6 +29,8 @@ export async function mergeExchanges(parts: Array<RunPart<ClientSummary>>): Prom
     datagrams: summaries.some((s) => s.datagrams) ? mergeDatagrams(parts, span.start, sent.messages) : null,
     wire: wires.length > 0 ? sumWire(...wires) : null,
     tls: sameTls(summaries.map((s) => s.tls)),
+    ...(summaries.some((s) => s.cast) ? { cast: summaries[0]!.cast, responders: mergeResponders(parts) } : {}),
+    ...(summaries.some((s) => s.oneWay !== undefined) ? { oneWay: mergeOneWay(parts, span.start, span.durationMs) } : {}),
   };
 }
 
@@ -51,6 +54,8 @@ function mergeDatagrams(parts: Array<RunPart<ClientSummary>>, start: number, sen
     duplicated: sum(stats.map((s) => s.d.duplicated)),
     reordered: sum(stats.map((s) => s.d.reordered)),
     foreign: sum(stats.map((s) => s.d.foreign)),
+    // Runs saved before replies from another address were counted have none.
+    otherSource: sum(stats.map((s) => s.d.otherSource ?? 0)),
     lossPercent: lossPercent(lost, sent),
     jitterMs: jitters.length === 0 ? null : round3(weight === 0
       ? sum(jitters.map((s) => s.d.jitterMs!)) / jitters.length

@@ -1,6 +1,6 @@
 import type { Endpoint } from '../endpoint.js';
 import type { NetnoteError } from '../errors.js';
-import type { EndReason, Proto, TlsInfo } from '../events.js';
+import type { EndReason, OneWayStats, Proto, TlsInfo } from '../events.js';
 import type { DatagramSecond } from '../measure/datagram-seconds.js';
 import type { RttSummary } from '../measure/rtt.js';
 import type { WireEstimate } from '../measure/wire.js';
@@ -59,6 +59,23 @@ export interface ClientSummary {
   tls: TlsInfo | null;
   /** --script runs only: how far the script got. */
   script?: ScriptStats;
+  /** udp-client to a broadcast address or a multicast group: what it reached, and every device that answered. */
+  cast?: 'broadcast' | 'multicast';
+  responders?: ResponderStats[];
+  /** udp-client --one-way, --reverse: the receiver's view (null: the server never reported). */
+  oneWay?: OneWayStats | null;
+}
+
+/** One device that answered a broadcast or a group. */
+export interface ResponderStats {
+  remote: Endpoint;
+  /** Every datagram it sent back, and their bytes. */
+  replies: number;
+  bytes: number;
+  /** Datagrams it answered (again to the same one counts as duplicated). */
+  answered: number;
+  /** Its round trips; null when none of its replies answered a datagram (foreign). */
+  rttMs: { min: number; mean: number; max: number } | null;
 }
 
 /** How far a client's --script got. */
@@ -80,6 +97,8 @@ export interface DatagramStats {
   reordered: number;
   /** Datagrams that answer nothing we sent. */
   foreign: number;
+  /** Replies from an address other than the destination's (a NAT, a multi-homed server): matched unless --strict-source. */
+  otherSource: number;
   lossPercent: number;
   /** RFC 3550 interarrival jitter of the round-trip times, in ms (--probe only). */
   jitterMs: number | null;

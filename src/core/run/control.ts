@@ -1,4 +1,4 @@
-import type { NetnoteError } from '../errors.js';
+import { NetnoteError } from '../errors.js';
 import type { EndReason } from '../events.js';
 
 /**
@@ -63,6 +63,16 @@ export class RunControl {
       this.wake();
     });
     await this.until(() => settled, null);
+  }
+
+  /** Runs `body` while Ctrl-C (`signal`) ends the run as interrupted. */
+  async whileInterruptible(signal: AbortSignal, body: () => Promise<void>): Promise<void> {
+    const stopListening = this.interruptOn(signal, () => new NetnoteError('interrupted', 'interrupted'));
+    try {
+      await body();
+    } finally {
+      stopListening();
+    }
   }
 
   /** Ends the run as interrupted when `signal` fires; returns the function that stops listening. */

@@ -32,6 +32,7 @@ export function chartSpecs(runs: RunView[], hdr: Hdr): ChartSpec[] {
     rttOverTime(runs),
     throughput(runs),
     ...udpSeconds(runs),
+    oneWaySeconds(runs),
     connections(runs),
     wireCost(runs),
   ].filter((chart): chart is ChartSpec => chart !== null && chart.series.length > 0);
@@ -115,12 +116,15 @@ const mbits = (bytes: number, seconds: number) => Math.round((bytes * 8) / secon
 function throughput(runs: RunView[]): ChartSpec | null {
   const series: SeriesSpec[] = [];
   for (const run of runs) {
-    for (const role of ['client', 'server'] as const) {
-      const intervals = run.record.intervals.filter((i) => i.role === role);
+    // --stream --bidir reports each way apart: a series each.
+    const ways = [['client', undefined], ['client', 'send'], ['client', 'receive'], ['server', undefined]] as const;
+    for (const [role, direction] of ways) {
+      const intervals = run.record.intervals.filter((i) => i.role === role && i.direction === direction);
       if (intervals.length === 0) continue;
-      const tag = runs.length > 1 ? `${run.label} ` : '';
+      const tag = `${runs.length > 1 ? `${run.label} ` : ''}${direction === 'send' ? 'sent, ' : direction === 'receive' ? 'received, ' : ''}`;
       const xs = intervals.map((i) => i.toS);
-      series.push({ label: `${tag}${role === 'server' ? 'received, total' : 'total'}`, color: run.color, style: 'line', xs, ys: intervals.map((i) => mbits(i.bytes, i.toS - i.fromS)) });
+      const color = direction === 'receive' ? shade(run.color, 1, 2) : run.color;
+      series.push({ label: `${tag}${role === 'server' ? 'received, total' : 'total'}`, color, style: 'line', xs, ys: intervals.map((i) => mbits(i.bytes, i.toS - i.fromS)) });
       const connections = Math.max(0, ...intervals.map((i) => i.perConnection?.length ?? 0));
       if (connections > 1 && connections <= MAX_PARTS_DRAWN) {
         for (let k = 0; k < connections; k++) {
@@ -189,6 +193,25 @@ function udpSeconds(runs: RunView[]): ChartSpec[] {
       series: jitter,
     },
   ];
+}
+
+/** --one-way, --reverse: the receiver's count each second, the pace as it arrived. */
+function oneWaySeconds(runs: RunView[]): ChartSpec | null {
+  const counted = runs.flatMap((run) => clientSummaries(run).flatMap((s) => {
+    const seconds = (s.summary.oneWay as { perSecond?: unknown } | null | undefined)?.perSecond;
+    return Array.isArray(seconds) && seconds.length > 0 && seconds.every((n) => typeof n === 'number') ? [{ run, seconds: seconds as number[] }] : [];
+  }));
+  if (counted.length === 0) return null;
+  return {
+    id: 'one-way',
+    title: 'Datagrams received per second, at the receiver (one-way)',
+    note: 'The receiving end\'s count of distinct probes each second from its first arrival (udp-server\'s report for --one-way, the client for --reverse).',
+    x: { label: 'time since the first arrival (s)' },
+    y: { label: 'datagrams' },
+    series: counted.map(({ run, seconds }) => ({
+      label: run.label, color: run.color, style: 'step' as const, xs: [...seconds.map((_, i) => i), seconds.length], ys: [...seconds, null],
+    })),
+  };
 }
 
 interface CapacityPoint { ms: number; established: number; failed: number; open: number }

@@ -34,10 +34,22 @@ export function summaryRows(s: RecordedSummary): Row[] {
       rows.push(['loss', `${fixed(d.lossPercent, 1)}% (${count(d.lost)} lost)`], ['late', count(d.late)], ['duplicated', count(d.duplicated)], ['reordered', count(d.reordered)], ['foreign', count(d.foreign)],
         ['jitter (ms)', d.jitterMs === null ? '–' : fixed(d.jitterMs)]);
     }
+    const o = f.oneWay as Fields | null | undefined;
+    if (o) {
+      rows.push(['one way', o.direction === 'receive' ? 'server to client (--reverse)' : 'client to server (--one-way)'],
+        ['receiver: received', `${count(o.received)} of ${count(o.sent)}`], ['receiver: loss', `${fixed(o.lossPercent, 1)}% (${count(o.lost)} lost)`],
+        ['receiver: duplicated', count(o.duplicated)], ['receiver: reordered', count(o.reordered)],
+        ['receiver: jitter (ms)', o.jitterMs === null ? '–' : fixed(o.jitterMs)], ['receiver: bit rate', typeof o.bitsPerSecond === 'number' ? bitRate(o.bitsPerSecond) : '–']);
+    } else if (o === null) {
+      rows.push(['one way', 'no report from the server']);
+    }
+    if (Array.isArray(f.responders)) rows.push([`devices answered (${f.cast})`, String(f.responders.length)]);
     rows.push(['duration', seconds(f.durationMs ?? 0)]);
   } else if (f.proto === 'tcp-stream') {
     rows.push([f.direction === 'receive' ? 'received' : 'sent', size(f.bytes)], ['duration', seconds(f.durationMs ?? 0)],
       ['bit rate', typeof f.bitsPerSecond === 'number' ? bitRate(f.bitsPerSecond) : '–'], ['connections', count(f.connections?.length)]);
+    const back = f.received as Fields | undefined;
+    if (back) rows.push(['received (--bidir)', size(back.bytes)], ['bit rate received', typeof back.bitsPerSecond === 'number' ? bitRate(back.bitsPerSecond) : '–']);
   } else if (f.proto === 'tcp-capacity') {
     rows.push(['attempted', count(f.attempted)], ['established', count(f.established)], ['refused', count(f.refused)], ['reset', count(f.reset)],
       ['timed out', count(f.timedOut)], ['opened in', typeof f.openMs === 'number' ? ms(f.openMs) : '–'], ['alive after the hold', count(f.alive)], ['closed by the peer', count(f.closedDuringHold)]);

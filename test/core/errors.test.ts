@@ -108,6 +108,10 @@ describe('TLS failures in words', () => {
   const noTls = ['the peer does not speak TLS on this port', 'check the port, or talk to it without --tls'];
   const versions = ['no TLS version in common', 'compare --tls-min/--tls-max with what the peer allows'];
   const alpn = ['no ALPN protocol in common', 'compare --alpn with what the peer offers'];
+  const refused = ['the peer refused our certificate', undefined];
+  const cipher = ['no cipher or signature algorithm in common', undefined];
+  const handshake = ['the peer refused the handshake (handshake failure alert)', 'no cipher or key type in common, or (TLS 1.2) the peer requires a client certificate: --cert FILE --key FILE'];
+  const signature = ['a handshake signature did not verify (wrong key for the certificate?)', undefined];
   // OpenSSL's reason strings (every one is in the OpenSSL 3.0 Node 20 ships, except record layer
   // failure: 3.2 and later), with what a person reads for each.
   it.each([
@@ -115,11 +119,11 @@ describe('TLS failures in words', () => {
     ['peer did not return a certificate', 'the client sent no certificate (--client-ca requires one)', undefined],
     ['tlsv1 alert unknown ca', 'the peer does not trust our certificate (unknown CA)', 'the peer needs the CA that issued our certificate'],
     ['sslv3 alert certificate expired', 'the peer says our certificate expired', undefined],
-    ['sslv3 alert bad certificate', 'the peer refused our certificate', undefined],
-    ['sslv3 alert certificate unknown', 'the peer refused our certificate', undefined],
-    ['sslv3 alert unsupported certificate', 'the peer refused our certificate', undefined],
-    ['sslv3 alert certificate revoked', 'the peer refused our certificate', undefined],
-    ['tlsv1 alert access denied', 'the peer refused our certificate', undefined],
+    ['sslv3 alert bad certificate', ...refused],
+    ['sslv3 alert certificate unknown', ...refused],
+    ['sslv3 alert unsupported certificate', ...refused],
+    ['sslv3 alert certificate revoked', ...refused],
+    ['tlsv1 alert access denied', ...refused],
     ['tlsv1 alert protocol version', ...versions],
     ['unsupported protocol', ...versions],
     ['no protocols available', ...versions],
@@ -128,11 +132,11 @@ describe('TLS failures in words', () => {
     ['wrong ssl version', ...versions],
     ['tlsv1 alert no application protocol', ...alpn],
     ['no application protocol', ...alpn],
-    ['no shared cipher', 'no cipher or signature algorithm in common', undefined],
-    ['no suitable signature algorithm', 'no cipher or signature algorithm in common', undefined],
-    ['no shared signature algorithms', 'no cipher or signature algorithm in common', undefined],
-    ['sslv3 alert handshake failure', 'the peer refused the handshake (handshake failure alert)', 'no cipher or key type in common, or (TLS 1.2) the peer requires a client certificate: --cert FILE --key FILE'],
-    ['tlsv1 alert insufficient security', 'the peer refused the handshake (handshake failure alert)', 'no cipher or key type in common, or (TLS 1.2) the peer requires a client certificate: --cert FILE --key FILE'],
+    ['no shared cipher', ...cipher],
+    ['no suitable signature algorithm', ...cipher],
+    ['no shared signature algorithms', ...cipher],
+    ['sslv3 alert handshake failure', ...handshake],
+    ['tlsv1 alert insufficient security', ...handshake],
     ['wrong version number', ...noTls],
     ['http request', ...noTls],
     ['https proxy request', ...noTls],
@@ -141,9 +145,9 @@ describe('TLS failures in words', () => {
     ['record layer failure', ...noTls],
     ['unexpected message', ...noTls],
     ['unexpected record', ...noTls],
-    ['tlsv1 alert decrypt error', 'a handshake signature did not verify (wrong key for the certificate?)', undefined],
-    ['bad signature', 'a handshake signature did not verify (wrong key for the certificate?)', undefined],
-    ['digest check failed', 'a handshake signature did not verify (wrong key for the certificate?)', undefined],
+    ['tlsv1 alert decrypt error', ...signature],
+    ['bad signature', ...signature],
+    ['digest check failed', ...signature],
   ] as Array<[string, string, string | undefined]>)('%s: %s', (openSsl, reason, hint) => {
     expect(tlsFailure(openSslError(openSsl))).toStrictEqual(hint === undefined ? { reason } : { reason, hint });
   });

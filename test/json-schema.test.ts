@@ -145,6 +145,15 @@ describe('--json output validates against docs/netnote.schema.json', () => {
     });
   });
 
+  it('links that live for days: --keepalive on both ends', async () => {
+    const echo = await server(['tcp-server', '127.0.0.1', '0', '--keepalive', '30s']);
+    const client = await runCli(['--json', 'tcp-client', '127.0.0.1', String(echo.port), '-c', '1', '--keepalive', '60s']);
+    expect(client.code).toBe(0);
+    expect(check('tcp-client --keepalive', client).map((e) => e.event)).toContain('keepalive');
+    const stopped = await echo.stop('SIGTERM');
+    expect(check('tcp-server --keepalive', stopped).map((e) => e.event)).toContain('keepalive');
+  }, 30_000);
+
   it('every event and every summary the schema defines came up in the output above', () => {
     expect([...seenEvents].sort()).toEqual([...schema.properties.event.enum].sort());
     expect([...seenSummaries].sort()).toEqual([...SUMMARY_KINDS].sort());

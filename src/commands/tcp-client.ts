@@ -6,11 +6,13 @@ import { loadPayload } from '../core/message/payload.js';
 import { runTcpScript } from '../core/tcp/script.js';
 import { runCapacity } from '../core/measure/capacity.js';
 import { runStream } from '../core/measure/stream.js';
+import type { Keepalive } from '../core/socket/keepalive.js';
 import { TlsClient } from '../core/socket/tls.js';
 import { runTcpClient } from '../core/tcp/client.js';
 import type { Execute } from './context.js';
 import {
-  addExchangeOptions, addLocalOptions, addPayloadOptions, addScriptOption, addTemplateOption, loadScriptFile, countArg, durationArg, frameArg, localSpec, payloadSpec,
+  addExchangeOptions, addLocalOptions, addPayloadOptions, addScriptOption, addTemplateOption, loadScriptFile, countArg, durationArg, frameArg, keepaliveArg, localSpec, payloadSpec,
+  KEEPALIVE_HELP,
   payloadTemplate, replyChecks, replyRule,
   type ExchangeOptions, type LocalOptions, type PayloadOptions,
 } from './options.js';
@@ -29,6 +31,7 @@ interface TcpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions
   frame?: FrameSpec;
   template?: boolean;
   script?: string;
+  keepalive?: Keepalive;
 }
 
 const PING_COUNT = 100;
@@ -64,6 +67,7 @@ export function registerTcpClient(program: Command, execute: Execute): void {
     .addOption(new Option('--connections <n>', 'capacity: open this many connections, count how many are held').argParser(countArg))
     .addOption(new Option('--rate <per-second>', '--connections: open this many a second (default: all at once)').argParser(countArg))
     .addOption(new Option('--hold <duration>', '--connections: keep them this long, then count the ones alive').argParser(durationArg).default(1000, '1s'))
+    .addOption(new Option('--keepalive <duration>', KEEPALIVE_HELP).argParser(keepaliveArg).conflicts(['stream', 'connections']))
     .addHelpText('after', `
 Each reply is framed by length: as many bytes as were sent (an echo), or as --expect holds.
 
@@ -97,7 +101,7 @@ Examples:
           if (options.ping || options.stream) throw new NetnoteError('usage', '--script runs its own steps: it does not go with --ping or --stream');
           const script = (await loadScriptFile()).loadClientScript(options.script);
           const result = await runTcpScript({
-            host, port, local, tls, timeoutMs: options.timeout ?? null, script: { ...script, frame: options.frame ?? script.frame },
+            host, port, local, tls, timeoutMs: options.timeout ?? null, script: { ...script, frame: options.frame ?? script.frame }, keepalive: options.keepalive ?? null,
           }, reporter, signal);
           return finish([{ role: 'client', summary: result.summary }], result.error);
         }
@@ -124,6 +128,7 @@ Examples:
           timeoutMs: options.timeout ?? null,
           wait: options.wait,
           maxInFlight: options.maxInFlight,
+          keepalive: options.keepalive ?? null,
         }, reporter, signal);
         finish([{ role: 'client', summary: result.summary }], result.error);
       }, { checks: replyChecks(options), chart: options.chart ? 'always' : options.ping ? 'terminal' : undefined }));

@@ -1,11 +1,12 @@
 import { Option, type Command } from 'commander';
 import { parseHost, parsePort } from '../core/socket/address.js';
 import type { FrameSpec } from '../core/message/frame.js';
+import type { Keepalive } from '../core/socket/keepalive.js';
 import { TlsServer } from '../core/socket/tls-server.js';
 import { TcpServer } from '../core/tcp/server.js';
 import { addAnswerOptions, answerPlan, type AnswerOptions } from './answer-options.js';
 import { serveUntilStopped, type Execute } from './context.js';
-import { countArg, durationArg, frameArg } from './options.js';
+import { KEEPALIVE_HELP, countArg, durationArg, frameArg, keepaliveArg } from './options.js';
 import { addTlsServerOptions, terminalPassphrase, tlsServerSpec, type TlsServerOptions } from './tls-options.js';
 
 interface ServerOptions extends AnswerOptions, TlsServerOptions {
@@ -15,6 +16,7 @@ interface ServerOptions extends AnswerOptions, TlsServerOptions {
   sink?: boolean;
   frame?: FrameSpec;
   timeout?: number;
+  keepalive?: Keepalive;
 }
 
 export function registerTcpServer(program: Command, execute: Execute): void {
@@ -26,6 +28,7 @@ export function registerTcpServer(program: Command, execute: Execute): void {
     .addOption(new Option('--backlog <n>', "pending connections queue (the note's listen(10))").argParser(countArg).default(10))
     .addOption(new Option('--max-clients <n>', 'close new clients at once beyond this many (a module socket limit)').argParser(countArg))
     .addOption(new Option('--idle-timeout <duration>', 'close a client silent for this long').argParser(durationArg))
+    .addOption(new Option('--keepalive <duration>', `on every client: ${KEEPALIVE_HELP}`).argParser(keepaliveArg))
     .addOption(new Option('--sink', 'read and count, echo nothing'))
     .addOption(new Option('--frame <mode>', 'cut each client\'s stream into messages: raw, line, delimiter:HEX, fixed:N, length:u16be[@OFF][+ADJ], mqtt').argParser(frameArg))
     .addOption(new Option('-w, --timeout <duration>', 'with --frame: close a client whose message stays incomplete this long').argParser(durationArg));
@@ -60,6 +63,7 @@ Examples:
           plan,
           frameTimeoutMs: options.timeout ?? null,
           tls,
+          keepalive: options.keepalive ?? null,
         }, context.reporter);
         await serveUntilStopped(server, context);
       }));

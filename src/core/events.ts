@@ -33,6 +33,8 @@ export type NetEvent =
   | { event: 'listening'; role: Role; local: Endpoint; backlog: number }
   | { event: 'connecting'; role: Role; remote: Endpoint }
   | { event: 'connected'; role: Role; local: Endpoint; remote: Endpoint; ms: number }
+  /** --keepalive on a connection (client) or on every accepted one (server, once at start): what the kernel was told. */
+  | { event: 'keepalive'; role: Role; idleMs: number; intervalMs: number; probes: number }
   | { event: 'accepted'; role: 'server'; client: number; remote: Endpoint; local: Endpoint; active: number }
   | { event: 'rejected'; role: 'server'; remote: Endpoint; limit: number }
   | {

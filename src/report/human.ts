@@ -9,6 +9,7 @@ import type { ServerSummary } from '../core/tcp/server.js';
 import type { UdpServerSummary } from '../core/udp/server.js';
 import { SHOWN_BYTES, hexDump, shownBytes } from './bytes.js';
 import { bytes, ms, pair, plural, seconds, tuple } from './format.js';
+import { keepaliveLine } from './link-lines.js';
 import { capacityLines, intervalLine, streamLines, wireLine } from './measure-lines.js';
 import { interfacesLines, routeLines } from './nic-lines.js';
 import { resolveLines } from './resolve-lines.js';
@@ -80,6 +81,10 @@ export class HumanReporter implements Reporter {
         this.line(e.role, `connecting: ${pair(e.remote)}`);
         return this.startSpinner(`connecting to ${hostPort(e.remote.address, e.remote.port)}`);
       case 'connected': return this.line(e.role, `connected.${this.extra(`local ${pair(e.local)}, ${ms(e.ms)}`)}`);
+      case 'keepalive': {
+        const { text, extra } = keepaliveLine(e);
+        return this.line(e.role, `${text}${this.extra(extra)}`);
+      }
       case 'accepted': return this.line('server', `accept a client: ${pair(e.remote)}`);
       case 'rejected': return this.line('server', `reject a client: ${pair(e.remote)}${this.extra(`max clients ${e.limit} reached`)}`);
       case 'send': return this.payload(e.role, `${this.peerLabel(e.role, e.remote)}send data:`, e.data, this.sendExtra(e));

@@ -2,6 +2,7 @@ import { NetnoteError } from '../errors.js';
 import type { EventSink } from '../events.js';
 import type { RttRecorder } from '../measure/rtt.js';
 import { LoopTurns, type RunControl } from '../run/control.js';
+import type { Keepalive } from '../socket/keepalive.js';
 import type { LocalSpec } from '../socket/local.js';
 import type { TlsClient } from '../socket/tls.js';
 import type { Counter, ScriptStats } from './exchange.js';
@@ -45,6 +46,8 @@ export interface ScriptRunConfig {
   script: ClientScript;
   /** tcp-client --tls: the connection is secured before the first step. */
   tls?: TlsClient | null;
+  /** tcp-client --keepalive. */
+  keepalive?: Keepalive | null;
 }
 
 /** What the engine needs of the flow's socket. */

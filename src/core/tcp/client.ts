@@ -10,6 +10,7 @@ import { FrameError, Framer, frameName, type Frame, type FrameSpec } from '../me
 import { MAX_REGEX_REPLY, keepsReply, mismatch, regexComplete, replyLength, replyPasses } from '../message/reply.js';
 import { pauseForOutput } from '../run/backpressure.js';
 import { LoopTurns, RunControl } from '../run/control.js';
+import type { Keepalive } from '../socket/keepalive.js';
 import { connectTcp, localEndpoint, remoteEndpoint } from '../socket/tcp.js';
 import { tlsSession, type TlsClient } from '../socket/tls.js';
 
@@ -22,6 +23,8 @@ export interface TcpClientConfig extends ExchangeConfig {
   maxInFlight: number;
   /** --frame: a reply is the next message the framer cuts; null frames by length, as without it. */
   frame: FrameSpec | null;
+  /** --keepalive; null leaves SO_KEEPALIVE off, as the note's socket has it. */
+  keepalive: Keepalive | null;
 }
 
 /** How long --no-wait lingers for outstanding replies after the last send when no --timeout is given. */
@@ -45,7 +48,7 @@ export async function runTcpClient(config: TcpClientConfig, sink: EventSink, sig
   const rtt = await RttRecorder.create(); // before connecting: a reply must find its handler ready
   let socket: net.Socket;
   try {
-    socket = await connectTcp({ host: config.host, port: config.port, local: config.local, timeoutMs: config.timeoutMs, signal, tls: config.tls }, sink);
+    socket = await connectTcp({ host: config.host, port: config.port, local: config.local, timeoutMs: config.timeoutMs, signal, tls: config.tls, keepalive: config.keepalive }, sink);
   } catch (err) {
     const error = fromSystemError(err, { host: config.host, port: config.port, doing: 'connect' });
     return { summary: unconnectedSummary('tcp', config.count, error, elapsedMs(started)), error };

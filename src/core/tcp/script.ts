@@ -18,7 +18,7 @@ export async function runTcpScript(config: ScriptRunConfig, sink: EventSink, sig
   const rtt = await RttRecorder.create();
   let socket: net.Socket;
   try {
-    socket = await connectTcp({ host: config.host, port: config.port, local: config.local, timeoutMs: config.timeoutMs, signal, tls: config.tls ?? null }, sink);
+    socket = await connectTcp({ host: config.host, port: config.port, local: config.local, timeoutMs: config.timeoutMs, signal, tls: config.tls ?? null, keepalive: config.keepalive ?? null }, sink);
   } catch (err) {
     const error = fromSystemError(err, { host: config.host, port: config.port, doing: 'connect' });
     return { summary: unconnectedSummary('tcp', null, error, elapsedMs(started)), error };

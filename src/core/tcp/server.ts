@@ -6,6 +6,7 @@ import type { EndReason, EventSink } from '../events.js';
 import { Responder, echoOf, type Answer, type ServerPlan } from '../message/answer.js';
 import { FrameError, Framer, frameName, type FrameSpec } from '../message/frame.js';
 import { pauseForOutput } from '../run/backpressure.js';
+import type { Keepalive } from '../socket/keepalive.js';
 import { listenTcp, localEndpoint, remoteEndpoint } from '../socket/tcp.js';
 import type { TlsServer, TlsServerStats } from '../socket/tls-server.js';
 
@@ -27,6 +28,8 @@ export interface TcpServerConfig {
   frameTimeoutMs: number | null;
   /** --tls: each client is served over TLS; the echo and the counts are of plaintext. */
   tls: TlsServer | null;
+  /** --keepalive on every client; null leaves it off. */
+  keepalive: Keepalive | null;
 }
 
 const RAW: FrameSpec = { kind: 'raw' };

@@ -4,7 +4,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, type Finished, type Running } from './support/cli.js';
 import { startSelfSignedServer, type TlsServer } from './support/http.js';
-import { hasCommand } from './support/peers.js';
+import { freePort, hasCommand } from './support/peers.js';
 
 // docs/netnote.schema.json is the contract of --json: every line of real output of every command
 // and mode must validate against it, and every event and summary it defines must show up in that
@@ -145,14 +145,32 @@ describe('--json output validates against docs/netnote.schema.json', () => {
     });
   });
 
-  it('links that live for days: --keepalive on both ends', async () => {
-    const echo = await server(['tcp-server', '127.0.0.1', '0', '--keepalive', '30s']);
-    const client = await runCli(['--json', 'tcp-client', '127.0.0.1', String(echo.port), '-c', '1', '--keepalive', '60s']);
-    expect(client.code).toBe(0);
-    expect(check('tcp-client --keepalive', client).map((e) => e.event)).toContain('keepalive');
+  it('links that live for days: --keepalive, --heartbeat, --reconnect against --drop-after, --wait-for', async () => {
+    const echo = await server(['tcp-server', '127.0.0.1', '0', '--keepalive', '30s', '--drop-after', '700ms', '--drop-mode', 'reset']);
+    const port = String(echo.port);
+    const client = await runCli(['--json', 'tcp-client', '127.0.0.1', port, '-c', '4', '-i', '400ms', '--keepalive', '60s', '--heartbeat', '250ms',
+      '--heartbeat-data', 'HB', '--heartbeat-expect', 'HB', '--reconnect', '--backoff', '100ms'], { timeoutMs: 20_000 });
+    expect(client.code, client.stderr).toBe(0);
+    expect(check('tcp-client --keepalive --heartbeat --reconnect', client).map((e) => e.event)).toEqual(expect.arrayContaining(['keepalive', 'lost', 'reconnecting', 'reconnected']));
+    const wrong = await runCli(['--json', 'tcp-client', '127.0.0.1', port, '-c', '2', '-i', '400ms', '--heartbeat', '250ms', '--heartbeat-data', 'HB', '--heartbeat-expect', 'OK']);
+    expect(wrong.code).toBe(1);
+    expect(check('tcp-client --heartbeat-expect, a wrong answer', wrong).find((e) => e.event === 'mismatch')).toMatchObject({ check: 'heartbeat-expect' });
+    const waited = startCli(['--json', 'tcp-client', '127.0.0.1', String(await freePort()), '-c', '1', '--wait-for', '2s']);
+    const gaveUp = await waited.finished;
+    expect(gaveUp.code).toBe(5);
+    expect(check('tcp-client --wait-for, nothing there', gaveUp).map((e) => e.event)).toContain('waiting');
     const stopped = await echo.stop('SIGTERM');
-    expect(check('tcp-server --keepalive', stopped).map((e) => e.event)).toContain('keepalive');
-  }, 30_000);
+    expect(check('tcp-server --keepalive --drop-after', stopped).map((e) => e.event)).toEqual(expect.arrayContaining(['keepalive', 'dropped', 'lost']));
+    // A server that comes up late: waited.
+    const late = await freePort();
+    const waiting = startCli(['--json', 'tcp-client', '127.0.0.1', String(late), '-c', '1', '--wait-for', '10s'], { timeoutMs: 20_000 });
+    await waiting.waitFor(/"event":"waiting"/);
+    const lateServer = await server(['tcp-server', '127.0.0.1', String(late)]);
+    const answered = await waiting.finished;
+    expect(answered.code).toBe(0);
+    expect(check('tcp-client --wait-for, a server started late', answered).map((e) => e.event)).toContain('waited');
+    await lateServer.stop('SIGTERM');
+  }, 40_000);
 
   it('every event and every summary the schema defines came up in the output above', () => {
     expect([...seenEvents].sort()).toEqual([...schema.properties.event.enum].sort());

@@ -5,6 +5,7 @@ import { InvalidValueError, NetnoteError } from '../core/errors.js';
 import { runHttpGet } from '../core/http/get.js';
 import { TlsClient } from '../core/socket/tls.js';
 import type { Execute } from './context.js';
+import { addWaitForOption } from './link-options.js';
 import { addLocalOptions, countArg, durationArg, localSpec, type LocalOptions } from './options.js';
 import { addTlsClientOptions, terminalPassphrase, tlsClientSpec, type TlsClientOptions } from './tls-options.js';
 
@@ -18,6 +19,7 @@ interface HttpGetOptions extends LocalOptions, TlsClientOptions {
   fail?: boolean;
   maxTime?: number;
   chunkSize: number;
+  waitFor?: number;
 }
 
 interface Target {
@@ -73,6 +75,7 @@ export function registerHttpGet(program: Command, execute: Execute): void {
     .addOption(new Option('--fail', 'exit 1 when the status is 400 or more'))
     .addOption(new Option('-m, --max-time <duration>', 'bound on the whole exchange (exit 5)').argParser(durationArg))
     .addOption(new Option('--chunk-size <bytes>', "show received bytes in pieces of at most this size (the note's recv(1024))").argParser(countArg).default(1024));
+  addWaitForOption(command);
   addTlsClientOptions(command, { tlsFlag: false })
     .addHelpText('after', `
 Examples:
@@ -104,6 +107,7 @@ Examples:
           chunkSize: options.chunkSize,
           maxTimeMs: options.maxTime ?? null,
           body,
+          waitForMs: options.waitFor ?? null,
         }, reporter, signal);
         if (output) await new Promise((resolve) => output.end(resolve));
         const status = result.summary.status;

@@ -16,9 +16,12 @@ import {
   payloadTemplate, replyChecks, replyRule,
   type ExchangeOptions, type LocalOptions, type PayloadOptions,
 } from './options.js';
+import {
+  addHeartbeatOptions, addReconnectOptions, addWaitForOption, heartbeatSpec, reconnectPolicy, type HeartbeatOptions, type ReconnectOptions,
+} from './link-options.js';
 import { addTlsClientOptions, terminalPassphrase, tlsClientSpec, type TlsClientOptions } from './tls-options.js';
 
-interface TcpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions, TlsClientOptions {
+interface TcpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions, TlsClientOptions, HeartbeatOptions, ReconnectOptions {
   ping?: boolean;
   stream?: boolean;
   duration: number;
@@ -32,6 +35,7 @@ interface TcpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions
   template?: boolean;
   script?: string;
   keepalive?: Keepalive;
+  waitFor?: number;
 }
 
 const PING_COUNT = 100;
@@ -67,7 +71,10 @@ export function registerTcpClient(program: Command, execute: Execute): void {
     .addOption(new Option('--connections <n>', 'capacity: open this many connections, count how many are held').argParser(countArg))
     .addOption(new Option('--rate <per-second>', '--connections: open this many a second (default: all at once)').argParser(countArg))
     .addOption(new Option('--hold <duration>', '--connections: keep them this long, then count the ones alive').argParser(durationArg).default(1000, '1s'))
-    .addOption(new Option('--keepalive <duration>', KEEPALIVE_HELP).argParser(keepaliveArg).conflicts(['stream', 'connections']))
+    .addOption(new Option('--keepalive <duration>', KEEPALIVE_HELP).argParser(keepaliveArg).conflicts(['stream', 'connections']));
+  addHeartbeatOptions(command);
+  addReconnectOptions(command);
+  addWaitForOption(command)
     .addHelpText('after', `
 Each reply is framed by length: as many bytes as were sent (an echo), or as --expect holds.
 
@@ -88,6 +95,9 @@ Examples:
     .action((host: string, port: number, options: TcpClientOptions, cmd: Command) =>
       execute(cmd, 'client', async ({ reporter, signal, finish }) => {
         const local = localSpec(options);
+        const reconnect = reconnectPolicy(options, cmd.getOptionValueSource('backoff') !== 'default');
+        const heartbeat = heartbeatSpec(options, options.timeout ?? null, 'tcp');
+        const waitForMs = options.waitFor ?? null;
         const tlsSpec = tlsClientSpec(options, options.tls === true, '--tls');
         const tls = tlsSpec ? await TlsClient.create(tlsSpec, terminalPassphrase()) : null;
         if (options.connections !== undefined) {
@@ -102,6 +112,7 @@ Examples:
           const script = (await loadScriptFile()).loadClientScript(options.script);
           const result = await runTcpScript({
             host, port, local, tls, timeoutMs: options.timeout ?? null, script: { ...script, frame: options.frame ?? script.frame }, keepalive: options.keepalive ?? null,
+            reconnect, waitForMs,
           }, reporter, signal);
           return finish([{ role: 'client', summary: result.summary }], result.error);
         }
@@ -129,6 +140,7 @@ Examples:
           wait: options.wait,
           maxInFlight: options.maxInFlight,
           keepalive: options.keepalive ?? null,
+          heartbeat, reconnect, waitForMs,
         }, reporter, signal);
         finish([{ role: 'client', summary: result.summary }], result.error);
       }, { checks: replyChecks(options), chart: options.chart ? 'always' : options.ping ? 'terminal' : undefined }));

@@ -20,7 +20,19 @@ export type EndReason =
   | 'script-close'  // the server's script closed the connection (action: close)
   | 'script-reset'  // the server's script reset it (action: reset)
   | 'tls-failed'    // the TLS handshake failed, or a certificate was refused
+  | 'dropped'       // the server's --drop-after / --drop-every ended it
   | 'failed';       // never connected
+
+/**
+ * What most likely ended a connection, from what was seen on it (docs/long-lived.md): a reset
+ * (RST), the peer's FIN, keepalive probes unanswered (ETIMEDOUT), data never acknowledged
+ * (ETIMEDOUT without keepalive), a heartbeat or a message without an answer, and on a server its
+ * own --idle-timeout or --drop-*.
+ */
+/** How a server drops a client (--drop-mode): a FIN, a reset, or no more answers (as a dead path looks to the application). */
+export type DropMode = 'fin' | 'reset' | 'silence';
+
+export type LossCause = 'reset' | 'fin' | 'keepalive' | 'retransmission' | 'heartbeat' | 'reply-timeout' | 'idle-timeout' | 'dropped';
 
 /**
  * Everything the core reports, one variant per log line of the note (and a few of ours).
@@ -35,7 +47,13 @@ export type NetEvent =
   | { event: 'connected'; role: Role; local: Endpoint; remote: Endpoint; ms: number }
   /** --keepalive on a connection (client) or on every accepted one (server, once at start): what the kernel was told. */
   | { event: 'keepalive'; role: Role; idleMs: number; intervalMs: number; probes: number }
-  | { event: 'accepted'; role: 'server'; client: number; remote: Endpoint; local: Endpoint; active: number }
+  | {
+      event: 'accepted'; role: 'server'; client: number; remote: Endpoint; local: Endpoint; active: number;
+      /** --drop-*: this address was dropped before; it came back this long after. */
+      backAfterMs?: number;
+    }
+  /** --drop-after / --drop-every: the server drops a client (`mode`: fin, reset, silence) after `afterMs` connected. */
+  | { event: 'dropped'; role: 'server'; client: number; remote: Endpoint; mode: DropMode; afterMs: number }
   | { event: 'rejected'; role: 'server'; remote: Endpoint; limit: number }
   | {
       event: 'send'; role: Role; seq: number; data: Buffer; remote?: Endpoint;
@@ -43,6 +61,8 @@ export type NetEvent =
       client?: number; answer?: 'reply' | 'echo' | 'greeting' | 'push'; rule?: number;
       /** Client --script: the step that sent it (`3.1`: the first step inside step 3). */
       step?: string;
+      /** Client --heartbeat: this is heartbeat `seq`, not a data message. */
+      heartbeat?: true;
     }
   | {
       event: 'recv'; role: Role; data: Buffer; remote?: Endpoint; client?: number; rttMs?: number;
@@ -50,6 +70,8 @@ export type NetEvent =
       seq?: number; kind?: 'late' | 'duplicate' | 'reordered' | 'foreign';
       /** UDP server: the datagram was this long before --max-size cut it. */
       truncatedFrom?: number;
+      /** Client --heartbeat: the chunk completed the answer to this heartbeat. */
+      heartbeat?: number;
     }
   | { event: 'no-reply'; role: Role; seq: number; waitedMs: number }
   /** The stream could not be cut into messages, or a message never completed: what was buffered. */
@@ -68,7 +90,7 @@ export type NetEvent =
   | { event: 'response'; role: Role; version: string; code: number; message: string; headers: Array<[string, string]> }
   | { event: 'round'; role: Role; seq: number }
   | {
-      event: 'mismatch'; role: Role; seq: number; check: 'echo' | 'expect' | 'expect-regex' | 'expect-prefix' | 'expect-regex-hex';
+      event: 'mismatch'; role: Role; seq: number; check: 'echo' | 'expect' | 'expect-regex' | 'expect-prefix' | 'expect-regex-hex' | 'heartbeat-expect';
       expected: Buffer | RegExp; got: Buffer;
       /** --script: the expect step that failed. */
       step?: string;
@@ -85,6 +107,23 @@ export type NetEvent =
       /** expect: the message that met it, or what was received and not matched when it timed out. */
       data?: Buffer; timedOut?: boolean;
     }
+  /**
+   * A connection ended by the peer or the path (or, on a server, by its own --idle-timeout or
+   * --drop-*): the likely cause, how long nothing had been sent or received before it showed, how
+   * long it had been connected; `seq`: the message (or `heartbeat`: the heartbeat) left unanswered.
+   */
+  | {
+      event: 'lost'; role: Role; cause: LossCause; idleMs: number; connectedMs: number; remote?: Endpoint; client?: number;
+      seq?: number; heartbeat?: number; waitedMs?: number;
+    }
+  /** --reconnect: the next attempt, after `waitMs` of back-off; `previous`: why the last attempt failed. */
+  | { event: 'reconnecting'; role: Role; attempt: number; waitMs: number; previous?: string }
+  /** --reconnect: connected again; the gap it closed (Gap in run/reconnect.ts). */
+  | { event: 'reconnected'; role: Role; attempts: number; downMs: number; reconnectMs: number; lost: number; resumed?: boolean }
+  /** --wait-for: the first attempt failed (`reason`); the client keeps trying for `forMs`. */
+  | { event: 'waiting'; role: Role; host: string; port: number; forMs: number; reason: string }
+  /** --wait-for: the port answered after `ms` and this many attempts. */
+  | { event: 'waited'; role: Role; host: string; port: number; ms: number; attempts: number }
   | { event: 'closed'; role: Role; reason: EndReason; remote?: Endpoint; client?: number; bytesIn: number; bytesOut: number; ms: number }
   | { event: 'warning'; role: Role; message: string }
   | ({ event: 'error'; role: Role; exitCode: number } & ErrorInfo);

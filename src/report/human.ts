@@ -9,7 +9,7 @@ import type { ServerSummary } from '../core/tcp/server.js';
 import type { UdpServerSummary } from '../core/udp/server.js';
 import { SHOWN_BYTES, hexDump, shownBytes } from './bytes.js';
 import { bytes, ms, pair, plural, seconds, tuple } from './format.js';
-import { keepaliveLine } from './link-lines.js';
+import { dropSummaryLines, droppedLine, keepaliveLine, linkSummaryLines, lostLine, reconnectedLine, reconnectingLine, waitedLine, waitingLine } from './link-lines.js';
 import { capacityLines, intervalLine, streamLines, wireLine } from './measure-lines.js';
 import { interfacesLines, routeLines } from './nic-lines.js';
 import { resolveLines } from './resolve-lines.js';
@@ -50,6 +50,7 @@ const REASONS: Record<EndReason, string> = {
   'script-close': 'closed by script',
   'script-reset': 'reset by script',
   'tls-failed': 'TLS failed',
+  dropped: 'dropped by the server',
   failed: 'failed',
 };
 
@@ -85,7 +86,8 @@ export class HumanReporter implements Reporter {
         const { text, extra } = keepaliveLine(e);
         return this.line(e.role, `${text}${this.extra(extra)}`);
       }
-      case 'accepted': return this.line('server', `accept a client: ${pair(e.remote)}`);
+      case 'accepted': return this.line('server', `accept a client: ${pair(e.remote)}${e.backAfterMs === undefined ? '' : this.extra(`back ${seconds(e.backAfterMs)} after its drop`)}`);
+      case 'dropped': return this.line('server', `[client addr: ${pair(e.remote)}] ${droppedLine(e)}`);
       case 'rejected': return this.line('server', `reject a client: ${pair(e.remote)}${this.extra(`max clients ${e.limit} reached`)}`);
       case 'send': return this.payload(e.role, `${this.peerLabel(e.role, e.remote)}send data:`, e.data, this.sendExtra(e));
       case 'step': return this.step(e);
@@ -96,9 +98,18 @@ export class HumanReporter implements Reporter {
       case 'round': return this.line(e.role, '-------------------------');
       case 'mismatch': {
         const expected = e.expected instanceof RegExp ? `/${e.expected.source}/` : shownBytes(e.expected, this.options.symbols.ellipsis);
-        const at = e.step === undefined ? `on reply ${e.seq}` : `at step ${e.step}`;
+        const at = e.step !== undefined ? `at step ${e.step}` : e.check === 'heartbeat-expect' ? `on heartbeat ${e.seq}` : `on reply ${e.seq}`;
         return this.line(e.role, this.c.red(`mismatch ${at}: expected ${expected} (${e.check}), got ${shownBytes(e.got, this.options.symbols.ellipsis)}`));
       }
+      case 'lost': {
+        const { text, extra } = lostLine(e);
+        const label = e.role === 'server' && e.remote ? `[client addr: ${pair(e.remote)}] ` : '';
+        return this.line(e.role, `${label}${this.c.yellow(text)}${this.extra(extra)}`);
+      }
+      case 'reconnecting': return this.line(e.role, reconnectingLine(e));
+      case 'reconnected': return this.line(e.role, reconnectedLine(e));
+      case 'waiting': return this.line(e.role, waitingLine(e));
+      case 'waited': return this.line(e.role, waitedLine(e));
       case 'closed': {
         const detail = `${REASONS[e.reason]}; in ${bytes(e.bytesIn)}, out ${bytes(e.bytesOut)}, ${seconds(e.ms)}`;
         if (e.role === 'server' && e.remote) return this.line('server', `[client addr: ${pair(e.remote)}] disconnected${this.extra(detail)}`);
@@ -162,6 +173,7 @@ export class HumanReporter implements Reporter {
       const jitter = d.jitterMs === null ? '' : `; jitter ${d.jitterMs.toFixed(3)} ms`;
       this.line('client', `loss ${d.lossPercent.toFixed(1)}% (${d.lost} lost), ${d.late} late, ${d.duplicated} duplicated, ${d.reordered} reordered, ${d.foreign} foreign${jitter}`);
     }
+    for (const text of linkSummaryLines(s)) this.line('client', text);
     if (s.wire) this.line('client', wireLine(s.wire, this.options.symbols));
     this.line('client', `ended: ${REASONS[s.ended]} after ${seconds(s.durationMs)}`);
   }
@@ -217,6 +229,7 @@ export class HumanReporter implements Reporter {
   /** Why a server sent it (rule 2, greeting, push), or which script step sent it. */
   private sendExtra(e: Extract<NetEvent, { event: 'send' }>): string {
     if (e.step !== undefined) return this.extra(`step ${e.step}`);
+    if (e.heartbeat) return this.extra(`heartbeat ${e.seq}`);
     if (e.rule !== undefined) return this.extra(`rule ${e.rule}`);
     if (e.answer === 'greeting' || e.answer === 'push') return this.extra(e.answer);
     return '';
@@ -239,6 +252,7 @@ export class HumanReporter implements Reporter {
   private recvExtra(e: Extract<NetEvent, { event: 'recv' }>): string {
     const notes: string[] = [];
     if (e.rttMs !== undefined) notes.push(ms(e.rttMs));
+    if (e.heartbeat !== undefined) notes.push(`heartbeat ${e.heartbeat}`);
     if (e.kind === 'duplicate' || e.kind === 'foreign') notes.push(e.kind === 'duplicate' ? `duplicate${e.seq ? ` of datagram ${e.seq}` : ''}` : 'not an answer to any datagram sent');
     else if (e.kind) notes.push(`${e.kind}, datagram ${e.seq}`);
     if (e.truncatedFrom !== undefined) notes.push(`truncated from ${e.truncatedFrom} bytes`);
@@ -251,6 +265,7 @@ export class HumanReporter implements Reporter {
     const { served, rejected, active } = s.clients;
     this.line('server', `${plural(served, 'client')} served, ${rejected} rejected, ${active} still connected; in ${bytes(s.bytesIn)}, out ${bytes(s.bytesOut)}; up ${seconds(s.durationMs)}`);
     if (s.tls) this.line('server', tlsStatsLine(s.tls));
+    if (s.drops) for (const text of dropSummaryLines(s.drops)) this.line('server', text);
     if (s.olderClients > 0) this.line('server', `(${s.olderClients} earlier clients not listed)`);
     for (const r of s.perClient) {
       this.line('server', `[client addr: ${pair(r.remote)}] in ${bytes(r.bytesIn)}, out ${bytes(r.bytesOut)}, ${seconds(r.ms)}, ${REASONS[r.reason]}`);

@@ -7,6 +7,7 @@ import type { EndReason, EventSink, NetEvent, TlsInfo } from '../events.js';
 import { pauseForOutput } from '../run/backpressure.js';
 import type { LocalSpec } from '../socket/local.js';
 import { connectTcp } from '../socket/tcp.js';
+import { connectWaiting } from '../socket/wait-for.js';
 import type { TlsClient } from '../socket/tls.js';
 
 export interface HttpGetConfig {
@@ -27,6 +28,8 @@ export interface HttpGetConfig {
   maxTimeMs: number | null;
   /** Where the decoded body goes (chunked encoding undone), at the pace it drains; `name` for errors. */
   body: { to: NodeJS.WritableStream; name: string } | null;
+  /** --wait-for: keep trying to connect this long while the port does not answer. */
+  waitForMs: number | null;
 }
 
 export interface HttpSummary {
@@ -99,7 +102,8 @@ export async function runHttpGet(config: HttpGetConfig, sink: EventSink, signal:
 
   let socket: net.Socket;
   try {
-    socket = await connectTcp({ host: config.host, port: config.port, local: config.local, timeoutMs: config.maxTimeMs, signal: stop, tls: config.tls }, tap);
+    const options = { host: config.host, port: config.port, local: config.local, timeoutMs: config.maxTimeMs, signal: stop, tls: config.tls };
+    socket = config.waitForMs === null ? await connectTcp(options, tap) : await connectWaiting(options, tap, config.waitForMs);
   } catch (err) {
     const error = fromSystemError(err, { host: config.host, port: config.port, doing: 'connect' });
     return finish(error.code === 'interrupted' ? stopped() : error);

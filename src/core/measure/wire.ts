@@ -61,11 +61,31 @@ export interface TcpExchange {
   replyBytes: number;
   /** Pause between a reply and the next message: past the delayed-ACK time the reply gets its own ACK. */
   intervalMs: number;
+  /** Connections opened and closed (--reconnect makes more than one); default 1. */
+  connections?: number;
+  /** --keepalive: probes the kernel sent, each answered by an ACK. */
+  keepaliveProbes?: number;
+  /** --heartbeat: heartbeats sent and their answers, each alone on the link. */
+  heartbeats?: { messages: number; bytes: number; answers: number; answerBytes: number };
 }
 
-/** A connection carrying request/reply exchanges (tcp-client, http-get). */
+/** A connection carrying request/reply exchanges (tcp-client, http-get), with its heartbeats and keepalive probes. */
 export function tcpExchangeWire(x: TcpExchange): WireEstimate {
-  let frames = tcpOpenClose(x.family);
+  const open = tcpOpenClose(x.family);
+  const connections = x.connections ?? 1;
+  let frames: Frames = { packets: open.packets * connections, bytes: open.bytes * connections };
+  const ack = ETHERNET + IP[x.family] + TCP;
+  // A keepalive probe is a bare segment, its answer a bare ACK.
+  const probes = x.keepaliveProbes ?? 0;
+  frames = add(frames, { packets: 2 * probes, bytes: 2 * probes * ack });
+  const h = x.heartbeats;
+  if (h && h.messages > 0) {
+    const beat = tcpMessage(h.bytes / h.messages, x.family, x.mtu);
+    const answer = h.answers > 0 ? tcpMessage(h.answerBytes / h.answers, x.family, x.mtu) : { packets: 0, bytes: 0 };
+    // A heartbeat is alone on the link: its answer ACKs it, and our delayed ACK answers the answer;
+    // one left unanswered gets the peer's delayed ACK.
+    frames = add(frames, { packets: beat.packets * h.messages + (answer.packets + 1) * h.answers + (h.messages - h.answers), bytes: beat.bytes * h.messages + (answer.bytes + ack) * h.answers + (h.messages - h.answers) * ack });
+  }
   const perMessage = x.messages > 0 ? x.messageBytes / x.messages : 0;
   const perReply = x.replies > 0 ? x.replyBytes / x.replies : 0;
   const message = tcpMessage(perMessage, x.family, x.mtu);

@@ -2,6 +2,9 @@ import type { Endpoint } from '../endpoint.js';
 import type { NetnoteError } from '../errors.js';
 import type { EndReason, Proto, TlsInfo } from '../events.js';
 import type { DatagramSecond } from '../measure/datagram-seconds.js';
+import type { ReconnectSummary } from '../run/reconnect.js';
+import type { Keepalive } from '../socket/keepalive.js';
+import type { HeartbeatSpec, HeartbeatStats } from './heartbeat.js';
 import type { RttSummary } from '../measure/rtt.js';
 import type { WireEstimate } from '../measure/wire.js';
 import type { LocalSpec } from '../socket/local.js';
@@ -25,6 +28,8 @@ export interface ExchangeConfig {
   /** false (--no-wait): send on schedule without waiting for each reply. */
   wait: boolean;
   reply: ReplyRule;
+  /** --heartbeat: a message of its own when nothing was sent for its interval; null: none. */
+  heartbeat: HeartbeatSpec | null;
 }
 
 /** The bytes of message `seq`. */
@@ -59,6 +64,12 @@ export interface ClientSummary {
   tls: TlsInfo | null;
   /** --script runs only: how far the script got. */
   script?: ScriptStats;
+  /** --heartbeat runs only: heartbeats sent and answered, counted apart from the messages. */
+  heartbeats?: HeartbeatStats;
+  /** --reconnect runs only: the connections lost and made again. */
+  reconnects?: ReconnectSummary;
+  /** --keepalive runs only: what the kernel was told, and the probes it sent in the quiet gaps (estimated). */
+  keepalive?: Keepalive & { probesSent: number };
 }
 
 /** How far a client's --script got. */

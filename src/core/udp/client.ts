@@ -12,6 +12,7 @@ import { keepsReply, mismatch, replyPasses } from '../message/reply.js';
 import { DatagramLog } from '../run/backpressure.js';
 import { RunControl } from '../run/control.js';
 import { MAX_DATAGRAM, connectUdp } from '../socket/udp.js';
+import { UdpHeartbeats } from './heartbeat.js';
 
 export interface UdpClientConfig extends ExchangeConfig {
   /** How long a datagram waits for its reply before it counts as lost (a later reply is late). */
@@ -70,6 +71,7 @@ class UdpClientRun {
   private readonly sentPayloads = new Map<number, Buffer>();
   private readonly log: DatagramLog;
   private readonly seconds: DatagramSeconds;
+  private readonly heartbeats: UdpHeartbeats | null;
 
   constructor(
     private readonly config: UdpClientConfig,
@@ -83,6 +85,9 @@ class UdpClientRun {
     this.log = new DatagramLog(sink, 'client');
     this.seconds = new DatagramSeconds(started);
     socket.on('message', this.onMessage);
+    this.heartbeats = config.heartbeat
+      ? new UdpHeartbeats(config.heartbeat, config.reply.kind === 'echo', socket, remote, sink, (error) => this.control.end('timeout', error))
+      : null;
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ECONNREFUSED') {
         this.control.end('failed', new NetnoteError('unreachable', `nothing listening on ${this.where()} (ICMP port unreachable)`,
@@ -100,12 +105,14 @@ class UdpClientRun {
     } finally {
       stopListening();
       clearTimeout(this.sweeper);
+      this.heartbeats?.stop();
     }
     const { reason, error } = this.verdict();
     const local = this.socket.address();
     const mtu = mtuOf(local.address);
     this.socket.close();
     const lost = this.overdue.size + this.outstanding.size;
+    const heartbeats = this.heartbeats?.stats;
     for (const sentAt of [...this.overdue.values(), ...this.outstanding.values()]) this.seconds.lost(sentAt);
     return {
       summary: {
@@ -121,7 +128,9 @@ class UdpClientRun {
         wire: sumWire(
           udpWire(this.sent.messages, this.sent.bytes, this.remote.family, mtu),
           udpWire(this.received.messages + this.duplicated + this.foreign, this.received.bytes, this.remote.family, mtu),
+          ...(heartbeats ? [udpWire(heartbeats.sent, heartbeats.bytesOut, this.remote.family, mtu), udpWire(heartbeats.answered, heartbeats.bytesIn, this.remote.family, mtu)] : []),
         ),
+        ...(heartbeats ? { heartbeats } : {}),
       },
       error,
     };
@@ -178,6 +187,7 @@ class UdpClientRun {
     if (this.config.template && this.keepReplies) this.sentPayloads.set(seq, payload);
     const datagram = this.config.probe ? encodeProbe(seq, sentAt, payload) : payload;
     this.outstanding.set(seq, sentAt);
+    this.heartbeats?.sent();
     if (this.outstanding.size === 1) this.sweep();
     const error = await new Promise<Error | null>((resolve) => this.socket.send(datagram, (err) => resolve(err ?? null)));
     if (error) {
@@ -212,6 +222,7 @@ class UdpClientRun {
   };
 
   private readonly onMessage = (datagram: Buffer): void => {
+    if (this.heartbeats?.claim(datagram)) return;
     this.received.bytes += datagram.length;
     const now = performance.now();
     const probe = this.config.probe ? decodeProbe(datagram) : null;

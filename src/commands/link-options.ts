@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { parseDuration } from '../core/clock.js';
-import { NetnoteError } from '../core/errors.js';
+import { InvalidValueError, NetnoteError } from '../core/errors.js';
 import type { HeartbeatSpec } from '../core/message/heartbeat.js';
 import { parseHex } from '../core/message/payload.js';
 import { compileTemplate, literal } from '../core/message/template.js';
@@ -76,4 +76,14 @@ export function reconnectPolicy(options: ReconnectOptions, backoffGiven: boolean
 
 export function addWaitForOption(command: Command): Command {
   return command.addOption(new Option('--wait-for <duration>', 'keep trying to connect (every 250 ms) until the port answers, for at most this long (then exit 5)').argParser(durationArg).conflicts(['stream', 'connections']));
+}
+
+export function addReportEveryOption(command: Command): Command {
+  return command.addOption(new Option('--report-every <duration>', 'for long runs: a line of the figures so far (and an interim --json event) every DURATION').argParser(positiveDuration));
+}
+
+function positiveDuration(input: string): number {
+  const ms = durationArg(input);
+  if (ms <= 0) throw new InvalidValueError('duration', input, 'must be more than 0, e.g. 1m');
+  return ms;
 }

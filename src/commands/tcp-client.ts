@@ -17,7 +17,7 @@ import {
   type ExchangeOptions, type LocalOptions, type PayloadOptions,
 } from './options.js';
 import {
-  addHeartbeatOptions, addReconnectOptions, addWaitForOption, heartbeatSpec, reconnectPolicy, type HeartbeatOptions, type ReconnectOptions,
+  addHeartbeatOptions, addReconnectOptions, addReportEveryOption, addWaitForOption, heartbeatSpec, reconnectPolicy, type HeartbeatOptions, type ReconnectOptions,
 } from './link-options.js';
 import { addTlsClientOptions, terminalPassphrase, tlsClientSpec, type TlsClientOptions } from './tls-options.js';
 
@@ -36,6 +36,7 @@ interface TcpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions
   script?: string;
   keepalive?: Keepalive;
   waitFor?: number;
+  reportEvery?: number;
 }
 
 const PING_COUNT = 100;
@@ -74,7 +75,8 @@ export function registerTcpClient(program: Command, execute: Execute): void {
     .addOption(new Option('--keepalive <duration>', KEEPALIVE_HELP).argParser(keepaliveArg).conflicts(['stream', 'connections']));
   addHeartbeatOptions(command);
   addReconnectOptions(command);
-  addWaitForOption(command)
+  addWaitForOption(command);
+  addReportEveryOption(command)
     .addHelpText('after', `
 Each reply is framed by length: as many bytes as were sent (an echo), or as --expect holds.
 
@@ -112,7 +114,7 @@ Examples:
           const script = (await loadScriptFile()).loadClientScript(options.script);
           const result = await runTcpScript({
             host, port, local, tls, timeoutMs: options.timeout ?? null, script: { ...script, frame: options.frame ?? script.frame }, keepalive: options.keepalive ?? null,
-            reconnect, waitForMs,
+            reconnect, waitForMs, reportEveryMs: options.reportEvery ?? null,
           }, reporter, signal);
           return finish([{ role: 'client', summary: result.summary }], result.error);
         }
@@ -140,7 +142,7 @@ Examples:
           wait: options.wait,
           maxInFlight: options.maxInFlight,
           keepalive: options.keepalive ?? null,
-          heartbeat, reconnect, waitForMs,
+          heartbeat, reconnect, waitForMs, reportEveryMs: options.reportEvery ?? null,
         }, reporter, signal);
         finish([{ role: 'client', summary: result.summary }], result.error);
       }, { checks: replyChecks(options), chart: options.chart ? 'always' : options.ping ? 'terminal' : undefined }));

@@ -9,6 +9,7 @@ import { TlsServer } from '../core/socket/tls-server.js';
 import { TcpServer } from '../core/tcp/server.js';
 import { addAnswerOptions, answerPlan, type AnswerOptions } from './answer-options.js';
 import { serveUntilStopped, type Execute } from './context.js';
+import { addReportEveryOption } from './link-options.js';
 import { KEEPALIVE_HELP, countArg, durationArg, frameArg, keepaliveArg } from './options.js';
 import { addTlsServerOptions, terminalPassphrase, tlsServerSpec, type TlsServerOptions } from './tls-options.js';
 
@@ -23,6 +24,7 @@ interface ServerOptions extends AnswerOptions, TlsServerOptions {
   dropAfter?: number;
   dropEvery?: number;
   dropMode: DropMode;
+  reportEvery?: number;
 }
 
 export function registerTcpServer(program: Command, execute: Execute): void {
@@ -41,6 +43,7 @@ export function registerTcpServer(program: Command, execute: Execute): void {
     .addOption(new Option('--sink', 'read and count, echo nothing'))
     .addOption(new Option('--frame <mode>', 'cut each client\'s stream into messages: raw, line, delimiter:HEX, fixed:N, length:u16be[@OFF][+ADJ], mqtt').argParser(frameArg))
     .addOption(new Option('-w, --timeout <duration>', 'with --frame: close a client whose message stays incomplete this long').argParser(durationArg));
+  addReportEveryOption(command);
   addAnswerOptions(command, 'tcp');
   addTlsServerOptions(command)
     .addHelpText('after', `
@@ -77,6 +80,7 @@ Examples:
           tls,
           keepalive: options.keepalive ?? null,
           drop,
+          reportEveryMs: options.reportEvery ?? null,
         }, context.reporter);
         await serveUntilStopped(server, context);
       }));

@@ -5,7 +5,7 @@ import { loadPayload } from '../core/message/payload.js';
 import { runUdpScript } from '../core/udp/script.js';
 import { UDP_DEFAULT_TIMEOUT_MS, runUdpClient } from '../core/udp/client.js';
 import type { Execute } from './context.js';
-import { addHeartbeatOptions, heartbeatSpec, type HeartbeatOptions } from './link-options.js';
+import { addHeartbeatOptions, addReportEveryOption, heartbeatSpec, type HeartbeatOptions } from './link-options.js';
 import {
   addExchangeOptions, addLocalOptions, addPayloadOptions, addScriptOption, addTemplateOption, loadScriptFile, localSpec, payloadSpec, payloadTemplate, percentArg, replyChecks, replyRule,
   type ExchangeOptions, type LocalOptions, type PayloadOptions,
@@ -16,6 +16,7 @@ interface UdpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions
   maxLoss?: number;
   template?: boolean;
   script?: string;
+  reportEvery?: number;
 }
 
 export function registerUdpClient(program: Command, execute: Execute): void {
@@ -35,7 +36,8 @@ export function registerUdpClient(program: Command, execute: Execute): void {
   command
     .addOption(new Option('--probe', 'carry a sequence number and send time in each datagram: exact loss, duplicates, reordering, jitter against any echo peer'))
     .addOption(new Option('--max-loss <percent>', 'exit 1 when more datagrams than this go unanswered').argParser(percentArg));
-  addHeartbeatOptions(command)
+  addHeartbeatOptions(command);
+  addReportEveryOption(command)
     .addHelpText('after', `
 Each reply is one datagram. Without --probe, replies are matched to datagrams in order; with it,
 by the sequence number they carry. A reply after its timeout counts as late, not lost.
@@ -69,6 +71,7 @@ Examples:
           probe: options.probe === true,
           maxLossPercent: options.maxLoss ?? null,
           heartbeat: heartbeatSpec(options, options.timeout ?? null, 'udp'),
+          reportEveryMs: options.reportEvery ?? null,
         }, reporter, signal);
         finish([{ role: 'client', summary: result.summary }], result.error);
       }, {

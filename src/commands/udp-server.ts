@@ -4,6 +4,7 @@ import { NetnoteError } from '../core/errors.js';
 import { UdpServer } from '../core/udp/server.js';
 import { addAnswerOptions, answerPlan, type AnswerOptions } from './answer-options.js';
 import { serveUntilStopped, type Execute } from './context.js';
+import { addReportEveryOption } from './link-options.js';
 import { countArg, durationArg } from './options.js';
 
 interface UdpServerOptions extends AnswerOptions {
@@ -11,6 +12,7 @@ interface UdpServerOptions extends AnswerOptions {
   reuseAddress?: boolean;
   maxSize?: number;
   peerTtl: number;
+  reportEvery?: number;
 }
 
 export function registerUdpServer(program: Command, execute: Execute): void {
@@ -22,6 +24,7 @@ export function registerUdpServer(program: Command, execute: Execute): void {
     .addOption(new Option('--sink', 'receive and count, echo nothing'))
     .addOption(new Option('--reuse-address', 'SO_REUSEADDR: share the port with other sockets that set it too'))
     .addOption(new Option('--max-size <bytes>', "cut longer datagrams to this size, as the note's recvfrom(1024) does").argParser(countArg));
+  addReportEveryOption(command);
   addAnswerOptions(command, 'udp')
     .addOption(new Option('--peer-ttl <duration>', '--push goes to the peers heard from within this long').argParser(durationArg).default(60_000, '60s'))
     .addHelpText('after', `
@@ -45,6 +48,7 @@ Examples:
           mode: options.sink ? 'sink' : 'echo',
           plan,
           peerTtlMs: options.peerTtl,
+          reportEveryMs: options.reportEvery ?? null,
         }, context.reporter);
         await serveUntilStopped(server, context);
       }));

@@ -29,6 +29,12 @@ export type EndReason =
  * (ETIMEDOUT without keepalive), a heartbeat or a message without an answer, and on a server its
  * own --idle-timeout or --drop-*.
  */
+/** An idle-timeout trial's direction: the client sends after the idle time (uplink), or the server does (downlink). */
+export type Direction = 'uplink' | 'downlink';
+
+/** What an idle-timeout trial saw: an echo or the server's answer (it survived), or why it did not. */
+export type TrialSeen = 'echoed' | 'answered' | 'no-echo' | 'no-answer' | 'reset' | 'closed';
+
 /** How a server drops a client (--drop-mode): a FIN, a reset, or no more answers (as a dead path looks to the application). */
 export type DropMode = 'fin' | 'reset' | 'silence';
 
@@ -58,7 +64,7 @@ export type NetEvent =
   | {
       event: 'send'; role: Role; seq: number; data: Buffer; remote?: Endpoint;
       /** Server: the client it went to, and why (a rule's reply, the fallback echo, the greeting, a push). */
-      client?: number; answer?: 'reply' | 'echo' | 'greeting' | 'push'; rule?: number;
+      client?: number; answer?: 'reply' | 'echo' | 'greeting' | 'push' | 'delayed'; rule?: number;
       /** Client --script: the step that sent it (`3.1`: the first step inside step 3). */
       step?: string;
       /** Client --heartbeat: this is heartbeat `seq`, not a data message. */
@@ -124,6 +130,32 @@ export type NetEvent =
   | { event: 'waiting'; role: Role; host: string; port: number; forMs: number; reason: string }
   /** --wait-for: the port answered after `ms` and this many attempts. */
   | { event: 'waited'; role: Role; host: string; port: number; ms: number; attempts: number }
+  /**
+   * --report-every: the run so far. A client's messages, bytes, round trips, reconnects and
+   * heartbeats; a server's clients (a UDP server's peers and datagrams) and bytes.
+   */
+  | {
+      event: 'interim'; role: Role; elapsedMs: number;
+      sent?: { messages: number; bytes: number }; received?: { messages: number; bytes: number };
+      rttMs?: { p50: number; p99: number } | null; reconnects?: number; heartbeats?: { sent: number; answered: number };
+      clients?: { served: number; active: number }; peers?: number; datagrams?: { in: number; out: number }; bytesIn?: number; bytesOut?: number;
+    }
+  /** idle-timeout: the peer answered the first request; `downlink`: it can answer after a delay (a netnote server). */
+  | {
+      event: 'idle-start'; role: Role; transport: Proto; remote: Endpoint; downlink: boolean; rttMs: number;
+      /** --verify: a heartbeat every `everyMs` for `holdMs` instead of the search. */
+      verify: { everyMs: number; holdMs: number } | null;
+    }
+  /** idle-timeout: a round of trials starts, one connection (or socket) per idle time. */
+  | { event: 'idle-round'; role: Role; transport: Proto; direction: Direction; round: number; idleMs: number[] }
+  /**
+   * idle-timeout: a trial's outcome (`round`), or with --verify a heartbeat's (`heartbeat`): idle
+   * `idleMs`, then `survived` or not, and what was seen; times since the run started.
+   */
+  | {
+      event: 'trial'; role: Role; transport: Proto; direction: Direction; idleMs: number; survived: boolean; seen: TrialSeen;
+      lateMs?: number; endedAfterMs?: number; round?: number; heartbeat?: number; startedAtMs: number; endedAtMs: number;
+    }
   | { event: 'closed'; role: Role; reason: EndReason; remote?: Endpoint; client?: number; bytesIn: number; bytesOut: number; ms: number }
   | { event: 'warning'; role: Role; message: string }
   | ({ event: 'error'; role: Role; exitCode: number } & ErrorInfo);

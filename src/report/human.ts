@@ -9,18 +9,19 @@ import type { ServerSummary } from '../core/tcp/server.js';
 import type { UdpServerSummary } from '../core/udp/server.js';
 import { SHOWN_BYTES, hexDump, shownBytes } from './bytes.js';
 import { bytes, ms, pair, plural, seconds, tuple } from './format.js';
-import { dropSummaryLines, droppedLine, keepaliveLine, linkSummaryLines, lostLine, reconnectedLine, reconnectingLine, waitedLine, waitingLine } from './link-lines.js';
-import { capacityLines, intervalLine, streamLines, wireLine } from './measure-lines.js';
+import { idleStartLine, idleSummaryLines, roundLine, trialLine } from './idle-lines.js';
+import { dropSummaryLines, droppedLine, interimLine, keepaliveLine, linkSummaryLines, lostLine, reconnectedLine, reconnectingLine, waitedLine, waitingLine } from './link-lines.js';
+import { capacityLines, intervalLine, projectionLine, streamLines, wireLine } from './measure-lines.js';
 import { interfacesLines, routeLines } from './nic-lines.js';
 import { resolveLines } from './resolve-lines.js';
 import { certificateLine, tlsLine, tlsStatsLine } from './tls-lines.js';
 import type { Reporter } from './reporter.js';
 import type { Symbols } from './symbols.js';
-import type { LineWriter } from './writer.js';
+import type { LineSink } from './writer.js';
 
 export interface HumanOptions {
-  out: LineWriter;
-  err: LineWriter;
+  out: LineSink;
+  err: LineSink;
   color: boolean;
   quiet: boolean;
   hexDump: boolean;
@@ -62,7 +63,7 @@ export class HumanReporter implements Reporter {
   /** Each role's transport, from its `created` event: UDP peers print as the note's Python tuples. */
   private readonly proto: Record<Role, Proto> = { client: 'tcp', server: 'tcp' };
   private spinnerDelay: NodeJS.Timeout | undefined;
-  private spinnerToken: symbol | null = null;
+  protected spinnerToken: symbol | null = null;
 
   constructor(protected readonly options: HumanOptions) {
     this.messages = !options.quiet;
@@ -71,6 +72,45 @@ export class HumanReporter implements Reporter {
 
   emit(e: ReportEvent): void {
     this.stopSpinner();
+    this.render(e);
+    // idle-timeout on a terminal: what the run waits for, between its lines.
+    if (this.progress && !this.spinnerToken && e.event !== 'summary') this.startSpinner(this.progressText(), true);
+  }
+
+  /** idle-timeout: the trials still running, by the time each ends (run's clock). */
+  private progress: { started: number; running: Array<{ direction: string; idleMs: number; endsAt: number }> } | null = null;
+  private ticker: NodeJS.Timeout | undefined;
+
+  private track(e: Extract<ReportEvent, { event: 'idle-start' | 'idle-round' | 'trial' }>): void {
+    if (!this.options.spinner) return;
+    const now = performance.now();
+    this.progress ??= { started: now, running: [] };
+    if (e.event === 'idle-round') {
+      this.progress.running = this.progress.running.filter((r) => r.direction !== e.direction);
+      for (const idleMs of e.idleMs) this.progress.running.push({ direction: e.direction, idleMs, endsAt: now + idleMs });
+      this.progress.running.sort((a, b) => a.endsAt - b.endsAt);
+    } else if (e.event === 'trial') {
+      const i = this.progress.running.findIndex((r) => r.direction === e.direction && r.idleMs === e.idleMs);
+      if (i >= 0) this.progress.running.splice(i, 1);
+    }
+    if (!this.ticker) {
+      this.ticker = setInterval(() => {
+        if (this.spinning) this.spinning.text = this.progressText();
+      }, 1000);
+      this.ticker.unref();
+    }
+  }
+
+  private progressText(): string {
+    const p = this.progress!;
+    const elapsed = Math.round((performance.now() - p.started) / 1000);
+    const next = p.running.find((r) => r.endsAt > performance.now()) ?? p.running[0];
+    if (!next) return `idle-timeout: ${elapsed} s`;
+    const left = Math.max(0, Math.round((next.endsAt - performance.now()) / 1000));
+    return `idle-timeout: ${plural(p.running.length, 'trial')} running; next: ${next.direction} after ${seconds(next.idleMs)} idle, in ${left} s; ${elapsed} s so far`;
+  }
+
+  private render(e: ReportEvent): void {
     switch (e.event) {
       case 'created':
         this.proto[e.role] = e.proto;
@@ -110,6 +150,16 @@ export class HumanReporter implements Reporter {
       case 'reconnected': return this.line(e.role, reconnectedLine(e));
       case 'waiting': return this.line(e.role, waitingLine(e));
       case 'waited': return this.line(e.role, waitedLine(e));
+      case 'interim': return this.line(e.role, interimLine(e));
+      case 'idle-start':
+        this.track(e);
+        return this.line(e.role, idleStartLine(e));
+      case 'idle-round':
+        this.track(e);
+        return this.options.quiet ? undefined : this.line(e.role, roundLine(e));
+      case 'trial':
+        this.track(e);
+        return this.options.quiet ? undefined : this.line(e.role, trialLine(e));
       case 'closed': {
         const detail = `${REASONS[e.reason]}; in ${bytes(e.bytesIn)}, out ${bytes(e.bytesOut)}, ${seconds(e.ms)}`;
         if (e.role === 'server' && e.remote) return this.line('server', `[client addr: ${pair(e.remote)}] disconnected${this.extra(detail)}`);
@@ -137,6 +187,13 @@ export class HumanReporter implements Reporter {
           if (summary.proto === 'route') return routeLines(summary).forEach((text) => this.untagged(text));
           if (summary.proto === 'tcp-stream') return this.lines('client', [...streamLines(summary, this.options.symbols), `ended: ${REASONS[summary.ended]}`]);
           if (summary.proto === 'tcp-capacity') return this.lines('client', capacityLines(summary, this.options.symbols));
+          if (summary.proto === 'idle-timeout') {
+            this.progress = null;
+            clearInterval(this.ticker);
+            // Nothing to sum up when the peer never answered (the error says why).
+            if (summary.rttMs === null) return;
+            return this.lines('client', [...idleSummaryLines(summary, this.options.symbols), `ended: ${REASONS[summary.ended]} after ${seconds(summary.durationMs)}`]);
+          }
           return this.clientSummary(summary);
         }
         return e.summary.proto === 'udp' ? this.udpServerSummary(e.summary) : this.serverSummary(e.summary);
@@ -148,6 +205,7 @@ export class HumanReporter implements Reporter {
   }
 
   close(): void {
+    clearInterval(this.ticker);
     this.stopSpinner();
     this.options.out.flush();
     this.options.err.flush();
@@ -175,6 +233,7 @@ export class HumanReporter implements Reporter {
     }
     for (const text of linkSummaryLines(s)) this.line('client', text);
     if (s.wire) this.line('client', wireLine(s.wire, this.options.symbols));
+    if (s.wire?.projection) this.line('client', projectionLine(s.wire.projection, this.options.symbols));
     this.line('client', `ended: ${REASONS[s.ended]} after ${seconds(s.durationMs)}`);
   }
 
@@ -232,6 +291,7 @@ export class HumanReporter implements Reporter {
     if (e.heartbeat) return this.extra(`heartbeat ${e.seq}`);
     if (e.rule !== undefined) return this.extra(`rule ${e.rule}`);
     if (e.answer === 'greeting' || e.answer === 'push') return this.extra(e.answer);
+    if (e.answer === 'delayed') return this.extra('the answer asked for after a delay (idle-timeout)');
     return '';
   }
 
@@ -296,7 +356,8 @@ export class HumanReporter implements Reporter {
     return this.c.dim(`  (${text})`);
   }
 
-  protected startSpinner(text: string): void {
+  /** `now`: at once (a long run's progress), not only after a connect has taken a while. */
+  protected startSpinner(text: string, now = false): void {
     if (!this.options.spinner) return;
     // Only a connect that takes a while gets a spinner (a quick one would just flicker), and only
     // then is ora loaded.
@@ -307,7 +368,7 @@ export class HumanReporter implements Reporter {
         if (this.spinnerToken !== token) return;
         this.spinning = ora({ text, stream: process.stderr, discardStdin: false, color: this.options.color ? 'cyan' : false }).start();
       });
-    }, SPINNER_DELAY_MS);
+    }, now ? 0 : SPINNER_DELAY_MS);
   }
 
   protected stopSpinner(): void {

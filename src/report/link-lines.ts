@@ -2,7 +2,7 @@ import { hostPort } from '../core/endpoint.js';
 import type { NetEvent } from '../core/events.js';
 import type { ClientSummary } from '../core/message/exchange.js';
 import type { DropSummary } from '../core/tcp/drops.js';
-import { bytes, plural, seconds } from './format.js';
+import { bytes, ms, plural, seconds } from './format.js';
 
 // The lines of a link kept up for a long time: keepalive, heartbeats, losses and reconnects.
 
@@ -95,4 +95,27 @@ export function dropSummaryLines(d: DropSummary): string[] {
     lines.push(`[client addr: ${a.address}] dropped ${plural(a.drops, 'time')}, came back ${plural(a.returned, 'time')}${back}`);
   }
   return lines;
+}
+
+/** `0:10:00`: how long a run has gone, as a soak's log reads best. */
+export function clock(milliseconds: number): string {
+  const total = Math.floor(milliseconds / 1000);
+  const [h, m, s] = [Math.floor(total / 3600), Math.floor(total / 60) % 60, total % 60];
+  return `${h}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}`;
+}
+
+/** --report-every: the run so far, one line. */
+export function interimLine(e: Extract<NetEvent, { event: 'interim' }>): string {
+  const parts: string[] = [];
+  if (e.sent && e.received) {
+    parts.push(`sent ${e.sent.messages} (${bytes(e.sent.bytes)}), received ${e.received.messages} (${bytes(e.received.bytes)})`);
+    if (e.rttMs) parts.push(`rtt p50 ${ms(e.rttMs.p50)}, p99 ${ms(e.rttMs.p99)}`);
+    if (e.reconnects !== undefined) parts.push(plural(e.reconnects, 'reconnect'));
+    if (e.heartbeats) parts.push(`${plural(e.heartbeats.sent, 'heartbeat')} (${e.heartbeats.answered} answered)`);
+  } else if (e.datagrams) {
+    parts.push(`${plural(e.datagrams.in, 'datagram')} in (${bytes(e.bytesIn ?? 0)}), ${e.datagrams.out} out (${bytes(e.bytesOut ?? 0)})`, plural(e.peers ?? 0, 'peer'));
+  } else if (e.clients) {
+    parts.push(`${plural(e.clients.served, 'client')} served, ${e.clients.active} connected; in ${bytes(e.bytesIn ?? 0)}, out ${bytes(e.bytesOut ?? 0)}`);
+  }
+  return `so far (${clock(e.elapsedMs)}): ${parts.join('; ')}`;
 }

@@ -53,6 +53,8 @@ export interface ScriptRunConfig {
   reconnect?: ReconnectPolicy | null;
   /** tcp-client --wait-for. */
   waitForMs?: number | null;
+  /** --report-every: an `interim` event this often. */
+  reportEveryMs?: number | null;
 }
 
 /** What the engine needs of the flow's socket. */

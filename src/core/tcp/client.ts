@@ -3,8 +3,8 @@ import { hostPort } from '../endpoint.js';
 import { NetnoteError, fromSystemError } from '../errors.js';
 import type { EndReason, EventSink } from '../events.js';
 import { RttRecorder } from '../measure/rtt.js';
-import { mtuOf, tcpExchangeWire } from '../measure/wire.js';
-import { messageFor, unconnectedSummary, type ClientResult, type Counter, type ExchangeConfig } from '../message/exchange.js';
+import { mtuOf, tcpExchangeWire, withProjection } from '../measure/wire.js';
+import { messageFor, projectRun, unconnectedSummary, type ClientResult, type Counter, type ExchangeConfig } from '../message/exchange.js';
 import { FrameError, Framer, frameName, type Frame, type FrameSpec } from '../message/frame.js';
 import { HeartbeatClock, type PendingHeartbeat } from '../message/heartbeat.js';
 import { MAX_REGEX_REPLY, keepsReply, mismatch, regexComplete, replyLength, replyPasses } from '../message/reply.js';
@@ -122,11 +122,13 @@ class TcpClientRun {
   async run(first: Link, signal: AbortSignal): Promise<ClientResult> {
     const stopListening = this.control.interruptOn(signal, () => new NetnoteError('interrupted', 'interrupted'));
     this.attach(first);
+    const reporter = this.config.reportEveryMs ? setInterval(this.interim, this.config.reportEveryMs) : undefined;
     try {
       do await this.loop();
       while (await this.carryOn(signal));
     } finally {
       stopListening();
+      clearInterval(reporter);
     }
     const { reason, error } = this.verdict();
     const link = this.link;
@@ -139,24 +141,42 @@ class TcpClientRun {
     }
     const { local } = this.lastLink;
     const heartbeats = this.heartbeat?.stats;
+    const mtu = mtuOf(local.address);
+    const rttMs = this.rtt.summary();
+    const durationMs = elapsedMs(this.started);
+    const reconnects = this.reconnector?.summary();
+    const projection = projectRun(this.config, {
+      proto: 'tcp', family: local.family, mtu, sent: this.sent, received: this.received, rttMs, durationMs,
+      keepaliveIdleMs: this.config.keepalive?.idleMs ?? null, reconnects: reconnects?.reconnects ?? 0,
+    });
     return {
       summary: {
         proto: 'tcp', remote: this.lastLink.remote, local, connected: true, rounds: this.config.count,
-        sent: { ...this.sent }, received: { ...this.received }, rttMs: this.rtt.summary(),
-        durationMs: elapsedMs(this.started), ended: reason, datagrams: null, tls: this.lastLink.tls,
-        wire: tcpExchangeWire({
-          family: local.family, mtu: mtuOf(local.address), messages: this.sent.messages, messageBytes: this.sent.bytes,
+        sent: { ...this.sent }, received: { ...this.received }, rttMs,
+        durationMs, ended: reason, datagrams: null, tls: this.lastLink.tls,
+        wire: withProjection(tcpExchangeWire({
+          family: local.family, mtu, messages: this.sent.messages, messageBytes: this.sent.bytes,
           replies: this.received.messages, replyBytes: this.received.bytes, intervalMs: this.config.intervalMs,
           connections: this.connections, keepaliveProbes: this.keepaliveProbes,
           ...(heartbeats ? { heartbeats: { messages: heartbeats.sent, bytes: heartbeats.bytesOut, answers: heartbeats.answered, answerBytes: heartbeats.bytesIn } } : {}),
-        }),
+        }), projection),
         ...(heartbeats ? { heartbeats: { ...heartbeats } } : {}),
-        ...(this.reconnector ? { reconnects: this.reconnector.summary() } : {}),
+        ...(reconnects ? { reconnects } : {}),
         ...(this.config.keepalive ? { keepalive: { ...this.config.keepalive, probesSent: this.keepaliveProbes } } : {}),
       },
       error,
     };
   }
+
+  /** --report-every: the run so far. */
+  private readonly interim = (): void => {
+    const heartbeats = this.heartbeat?.stats;
+    this.sink.emit({
+      event: 'interim', role: 'client', elapsedMs: elapsedMs(this.started), sent: { ...this.sent }, received: { ...this.received }, rttMs: this.rtt.percentiles(),
+      ...(this.reconnector ? { reconnects: this.reconnector.summary().reconnects } : {}),
+      ...(heartbeats ? { heartbeats: { sent: heartbeats.sent, answered: heartbeats.answered } } : {}),
+    });
+  };
 
   /** Makes `link` the connection the loop uses. */
   private attach(link: Link): void {

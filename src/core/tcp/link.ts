@@ -28,7 +28,7 @@ export interface LinkEnd {
 /** Connects (for `waitForMs`, trying again while the port does not answer) and wraps the socket. */
 export async function connectLink(options: ConnectOptions, waitForMs: number | null, sink: EventSink, startedAt = performance.now()): Promise<Link> {
   const socket = waitForMs === null ? await connectTcp(options, sink) : await connectWaiting(options, sink, waitForMs);
-  return new Link(socket, startedAt, options.keepalive ?? null);
+  return new Link(socket, startedAt, options.keepalive ?? null, options.host);
 }
 
 export class Link {
@@ -42,8 +42,11 @@ export class Link {
   /** Keepalive probes the kernel sent in the quiet gaps (estimated from the gaps: the wire cost). */
   probes = 0;
 
-  /** `startedAt`: when connecting began (the `closed` line counts from there). */
-  constructor(readonly socket: net.Socket, readonly startedAt: number, private readonly keepalive: Keepalive | null) {
+  /**
+   * `startedAt`: when connecting began (the `closed` line counts from there); `host`: as the user
+   * gave it, for errors (a TLS error names the host the certificate was checked against).
+   */
+  constructor(readonly socket: net.Socket, readonly startedAt: number, private readonly keepalive: Keepalive | null, private readonly host: string) {
     // Read now: a socket the peer closed no longer knows its addresses.
     this.local = localEndpoint(socket);
     this.remote = remoteEndpoint(socket);
@@ -107,7 +110,7 @@ export class Link {
             'the peer or the path is gone: --reconnect connects again'),
         };
     }
-    const error = fromSystemError(err, { host: this.remote.address, port: this.remote.port, doing: 'io' });
+    const error = fromSystemError(err, { host: this.host, port: this.remote.port, doing: 'io' });
     if (error.code === 'lost') return { reason: 'reset', error, cause: 'reset' };
     return { reason: error.code === 'tls' ? 'tls-failed' : 'failed', error, cause: null };
   }

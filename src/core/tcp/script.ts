@@ -88,6 +88,10 @@ export async function runTcpScript(config: ScriptRunConfig, sink: EventSink, sig
   let current: Link | null = link;
   let connections = 1;
   let from = null;
+  const reporter = config.reportEveryMs ? setInterval(() => sink.emit({
+    event: 'interim', role: 'client', elapsedMs: elapsedMs(started), sent: { ...conversation.sent }, received: { ...conversation.received },
+    rttMs: rtt.percentiles(), ...(reconnector ? { reconnects: reconnector.summary().reconnects } : {}),
+  }), config.reportEveryMs) : undefined;
   for (;;) {
     await conversation.run(signal, from);
     const lost = end as LinkEnd | null;
@@ -120,6 +124,7 @@ export async function runTcpScript(config: ScriptRunConfig, sink: EventSink, sig
     from = conversation.relink(conversationLink(link));
   }
 
+  clearInterval(reporter);
   let result = control.ended ?? { reason: 'completed' as const, error: null };
   const unfinished = conversation.unfinished;
   if (result.reason === 'peer-closed' && unfinished) {

@@ -6,6 +6,7 @@ import type { EndReason, EventSink, LossCause } from '../events.js';
 import { Responder, echoOf, type Answer, type ServerPlan } from '../message/answer.js';
 import { FrameError, Framer, frameName, type FrameSpec } from '../message/frame.js';
 import { pauseForOutput } from '../run/backpressure.js';
+import { DelayedAnswers } from '../measure/delayed-answers.js';
 import type { Keepalive } from '../socket/keepalive.js';
 import { DropLedger, type DropPlan, type DropSummary } from './drops.js';
 import { listenTcp, localEndpoint, remoteEndpoint } from '../socket/tcp.js';
@@ -33,6 +34,8 @@ export interface TcpServerConfig {
   keepalive: Keepalive | null;
   /** --drop-after / --drop-every: drop clients on purpose; null never does. */
   drop: DropPlan | null;
+  /** --report-every: an `interim` event this often; null: none. */
+  reportEveryMs: number | null;
 }
 
 const RAW: FrameSpec = { kind: 'raw' };
@@ -109,7 +112,10 @@ export class TcpServer {
   private readonly closedUnreported = new Map<number, number>();
   private pusher: NodeJS.Timeout | undefined;
   private dropper: NodeJS.Timeout | undefined;
+  private reporter: NodeJS.Timeout | undefined;
   private readonly drops: DropLedger | null;
+  /** idle-timeout's downlink trials: answers held for the delay asked (measure/probe.ts). */
+  private readonly delayed = new DelayedAnswers();
   local: Endpoint | null = null;
 
   private constructor(private readonly config: TcpServerConfig, private readonly sink: EventSink) {
@@ -123,6 +129,12 @@ export class TcpServer {
     server.local = local;
     if (config.mode === 'sink') server.reportEverySecond();
     if (config.plan?.push) server.pushEvery(config.plan.push.intervalMs);
+    if (config.reportEveryMs) {
+      server.reporter = setInterval(() => {
+        const s = server.summary();
+        sink.emit({ event: 'interim', role: 'server', elapsedMs: s.durationMs, clients: { served: s.clients.served, active: s.clients.active }, bytesIn: s.bytesIn, bytesOut: s.bytesOut });
+      }, config.reportEveryMs);
+    }
     const everyMs = config.drop?.everyMs;
     if (everyMs) {
       server.dropper = setInterval(() => {
@@ -181,9 +193,12 @@ export class TcpServer {
     }
     const afterMs = this.config.drop?.afterMs;
     if (afterMs) client.dropTimer = setTimeout(() => this.drop(client), afterMs);
-    // The idle time a loss reports: a cheap listener next to the echo's pipe.
-    socket.on('data', () => {
+    // The idle time a loss reports, and idle-timeout's requests (echoed, and answered again after
+    // the delay they ask for: measure/probe.ts): a cheap listener next to the echo's pipe.
+    const answers = mode === 'echo' && !this.config.frame && !this.config.plan;
+    socket.on('data', (chunk: Buffer) => {
       client.lastActive = performance.now();
+      if (answers && !client.silenced) this.delayed.hold(chunk, (answer) => this.send(client, answer, 'delayed'));
     });
     socket.on('close', () => this.closed(client));
     // Messages and answers cost a handler per read: only a server told to frame or answer pays it.
@@ -309,7 +324,7 @@ export class TcpServer {
     }
   }
 
-  private send(client: Client, data: Buffer, answer: 'reply' | 'echo' | 'greeting' | 'push', rule: number | null = null): void {
+  private send(client: Client, data: Buffer, answer: 'reply' | 'echo' | 'greeting' | 'push' | 'delayed', rule: number | null = null): void {
     const { socket } = client;
     if (socket.destroyed || !socket.writable) return;
     const flushed = socket.write(data);
@@ -408,6 +423,8 @@ export class TcpServer {
     clearInterval(this.ticker);
     clearInterval(this.pusher);
     clearInterval(this.dropper);
+    clearInterval(this.reporter);
+    this.delayed.cancel();
     const stopped = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     for (const client of this.clients.values()) {
       client.reason = 'interrupted';

@@ -6,8 +6,8 @@ import type { EndReason, EventSink } from '../events.js';
 import { DatagramSeconds } from '../measure/datagram-seconds.js';
 import { PROBE_HEADER, decodeProbe, encodeProbe } from '../measure/probe.js';
 import { RttRecorder } from '../measure/rtt.js';
-import { mtuOf, sumWire, udpWire } from '../measure/wire.js';
-import { lossPercent, messageFor, unconnectedSummary, type ClientResult, type Counter, type ExchangeConfig } from '../message/exchange.js';
+import { mtuOf, sumWire, udpWire, withProjection } from '../measure/wire.js';
+import { lossPercent, messageFor, projectRun, unconnectedSummary, type ClientResult, type Counter, type ExchangeConfig } from '../message/exchange.js';
 import { keepsReply, mismatch, replyPasses } from '../message/reply.js';
 import { DatagramLog } from '../run/backpressure.js';
 import { RunControl } from '../run/control.js';
@@ -100,11 +100,16 @@ class UdpClientRun {
 
   async run(signal: AbortSignal): Promise<ClientResult> {
     const stopListening = this.control.interruptOn(signal, () => new NetnoteError('interrupted', 'interrupted'));
+    const reporter = this.config.reportEveryMs ? setInterval(() => this.sink.emit({
+      event: 'interim', role: 'client', elapsedMs: elapsedMs(this.started), sent: { ...this.sent }, received: { ...this.received }, rttMs: this.rtt.percentiles(),
+      ...(this.heartbeats ? { heartbeats: { sent: this.heartbeats.stats.sent, answered: this.heartbeats.stats.answered } } : {}),
+    }), this.config.reportEveryMs) : undefined;
     try {
       await this.loop();
     } finally {
       stopListening();
       clearTimeout(this.sweeper);
+      clearInterval(reporter);
       this.heartbeats?.stop();
     }
     const { reason, error } = this.verdict();
@@ -125,11 +130,14 @@ class UdpClientRun {
           jitterMs: this.config.probe && this.lastRtt !== null ? Math.round(this.jitter * 1000) / 1000 : null,
           perSecond: this.seconds.list(),
         },
-        wire: sumWire(
+        wire: withProjection(sumWire(
           udpWire(this.sent.messages, this.sent.bytes, this.remote.family, mtu),
           udpWire(this.received.messages + this.duplicated + this.foreign, this.received.bytes, this.remote.family, mtu),
           ...(heartbeats ? [udpWire(heartbeats.sent, heartbeats.bytesOut, this.remote.family, mtu), udpWire(heartbeats.answered, heartbeats.bytesIn, this.remote.family, mtu)] : []),
-        ),
+        ), projectRun(this.config, {
+          proto: 'udp', family: this.remote.family, mtu, sent: this.sent, received: this.received, rttMs: this.rtt.summary(),
+          durationMs: elapsedMs(this.started), keepaliveIdleMs: null, reconnects: 0,
+        })),
         ...(heartbeats ? { heartbeats } : {}),
       },
       error,

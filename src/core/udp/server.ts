@@ -3,6 +3,7 @@ import { elapsedMs } from '../clock.js';
 import type { Endpoint } from '../endpoint.js';
 import type { EventSink } from '../events.js';
 import { Responder, type Answer, type ServerPlan } from '../message/answer.js';
+import { DelayedAnswers } from '../measure/delayed-answers.js';
 import { DatagramLog } from '../run/backpressure.js';
 import { bindUdp } from '../socket/udp.js';
 
@@ -17,6 +18,8 @@ export interface UdpServerConfig {
   plan: ServerPlan | null;
   /** --push goes to peers heard from within this long. */
   peerTtlMs: number;
+  /** --report-every: an `interim` event this often; null: none. */
+  reportEveryMs: number | null;
 }
 
 /** A peer's side of a scripted conversation. */
@@ -73,6 +76,9 @@ export class UdpServer {
   /** With a plan: each peer's conversation, least recently heard first. */
   private readonly sessions = new Map<string, Session>();
   private pusher: NodeJS.Timeout | undefined;
+  private reporter: NodeJS.Timeout | undefined;
+  /** idle-timeout's downlink trials: answers held for the delay asked (measure/probe.ts). */
+  private readonly delayed = new DelayedAnswers();
   /** After close(): a reply still waiting on its delay is dropped (a closed socket throws on send). */
   private closing = false;
 
@@ -90,6 +96,12 @@ export class UdpServer {
     });
     const push = config.plan?.push;
     if (push) this.pusher = setInterval(this.pushToPeers, push.intervalMs);
+    if (config.reportEveryMs) {
+      this.reporter = setInterval(() => sink.emit({
+        event: 'interim', role: 'server', elapsedMs: elapsedMs(this.started), peers: this.peers.size,
+        datagrams: { in: this.datagramsIn, out: this.datagramsOut }, bytesIn: this.bytesIn, bytesOut: this.bytesOut,
+      }), config.reportEveryMs);
+    }
   }
 
   static async start(config: UdpServerConfig, sink: EventSink): Promise<UdpServer> {
@@ -117,6 +129,7 @@ export class UdpServer {
     }
     if (mode === 'sink') return;
     if (this.config.plan) return this.answer(this.config.plan, data, rinfo, peer);
+    this.delayed.hold(data, (answer) => this.sendDelayed(answer, rinfo, peer));
     this.sendTo(data, rinfo, peer);
   };
 
@@ -132,6 +145,13 @@ export class UdpServer {
       this.bytesOut += data.length;
       if (peer) peer.bytesOut += data.length;
     });
+  }
+
+  /** The answer to a request held for its delay (netnote idle-timeout's downlink trial). */
+  private sendDelayed(answer: Buffer, rinfo: dgram.RemoteInfo, peer: PeerRecord | null): void {
+    if (this.closing) return;
+    if (this.sink.messages) this.sink.emit({ event: 'send', role: 'server', seq: answer.readUInt32BE(4), data: answer, remote: peer?.remote ?? remoteOf(rinfo), answer: 'delayed' });
+    this.sendTo(answer, rinfo, peer);
   }
 
   /** A datagram is a message: the peer's responder says what goes back. */
@@ -195,6 +215,8 @@ export class UdpServer {
   close(): Promise<void> {
     this.closing = true;
     clearInterval(this.pusher);
+    clearInterval(this.reporter);
+    this.delayed.cancel();
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
 

@@ -58,7 +58,8 @@ export class RunFiles {
         if (output.messages || !PER_MESSAGE.has(e.event)) output.emit(e);
       },
       room: () => output.room(),
-      close: () => output.close(),
+      close: (failure) => output.close(failure),
+      unwritable: () => output.unwritable?.() ?? null,
     };
   }
 

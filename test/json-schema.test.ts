@@ -172,6 +172,21 @@ describe('--json output validates against docs/netnote.schema.json', () => {
     await lateServer.stop('SIGTERM');
   }, 40_000);
 
+  it('idle-timeout (the search and --verify) against a netnote server; --report-every on a server and a client', async () => {
+    const echo = await server(['tcp-server', '127.0.0.1', '0', '--report-every', '300ms']);
+    const port = String(echo.port);
+    const search = await runCli(['--json', 'idle-timeout', '127.0.0.1', port, '--max', '2s', '-w', '500ms'], { timeoutMs: 20_000 });
+    expect(search.code, search.stderr).toBe(0);
+    expect(check('idle-timeout', search).map((e) => e.event)).toEqual(expect.arrayContaining(['idle-start', 'idle-round', 'trial', 'summary']));
+    const verify = await runCli(['--json', 'idle-timeout', '127.0.0.1', port, '--verify', '500ms', '--hold', '1s', '-w', '500ms'], { timeoutMs: 20_000 });
+    expect(verify.code, verify.stderr).toBe(0);
+    check('idle-timeout --verify', verify);
+    const interim = await runCli(['--json', 'tcp-client', '127.0.0.1', port, '-c', '3', '-i', '250ms', '--report-every', '300ms'], { timeoutMs: 20_000 });
+    expect(check('tcp-client --report-every', interim).map((e) => e.event)).toContain('interim');
+    const stopped = await echo.stop('SIGTERM');
+    expect(check('tcp-server --report-every', stopped).map((e) => e.event)).toContain('interim');
+  }, 40_000);
+
   it('every event and every summary the schema defines came up in the output above', () => {
     expect([...seenEvents].sort()).toEqual([...schema.properties.event.enum].sort());
     expect([...seenSummaries].sort()).toEqual([...SUMMARY_KINDS].sort());

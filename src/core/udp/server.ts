@@ -77,8 +77,9 @@ export class UdpServer {
   private readonly sessions = new Map<string, Session>();
   private pusher: NodeJS.Timeout | undefined;
   private reporter: NodeJS.Timeout | undefined;
-  /** idle-timeout's downlink trials: answers held for the delay asked (measure/probe.ts). */
+  /** idle-timeout's downlink trials: answers held for the delay asked (measure/probe.ts), and how many were sent. */
   private readonly delayed = new DelayedAnswers();
+  private delayedSent = 0;
   /** After close(): a reply still waiting on its delay is dropped (a closed socket throws on send). */
   private closing = false;
 
@@ -150,7 +151,8 @@ export class UdpServer {
   /** The answer to a request held for its delay (netnote idle-timeout's downlink trial). */
   private sendDelayed(answer: Buffer, rinfo: dgram.RemoteInfo, peer: PeerRecord | null): void {
     if (this.closing) return;
-    if (this.sink.messages) this.sink.emit({ event: 'send', role: 'server', seq: answer.readUInt32BE(4), data: answer, remote: peer?.remote ?? remoteOf(rinfo), answer: 'delayed' });
+    this.delayedSent++;
+    if (this.sink.messages) this.sink.emit({ event: 'send', role: 'server', seq: this.delayedSent, data: answer, remote: peer?.remote ?? remoteOf(rinfo), answer: 'delayed' });
     this.sendTo(answer, rinfo, peer);
   }
 

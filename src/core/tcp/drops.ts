@@ -30,7 +30,7 @@ export interface DropSummary extends DropPlan {
 }
 
 /** Addresses listed in a summary, and kept at all (a scan of spoofed sources must not grow memory). */
-const LISTED = 100;
+export const SUMMARY_ADDRESSES = 100;
 const TRACKED = 10_000;
 /** Come-back times kept per address: a week of a drop a minute. */
 const TIMES_KEPT = 10_000;
@@ -73,7 +73,7 @@ export class DropLedger {
   }
 
   summary(): DropSummary {
-    const entries = [...this.addresses].slice(-LISTED);
+    const entries = [...this.addresses].slice(-SUMMARY_ADDRESSES);
     return {
       ...this.plan,
       drops: this.drops,

@@ -4,6 +4,8 @@
 // forgets idle connections is test/nat.test.ts.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -419,5 +421,34 @@ describe('soak logs: --timestamps, --log, --report-every', () => {
     const stopped = await server.stop('SIGTERM');
     const serverInterims = events(stopped.stdout).filter((e) => e.event === 'interim');
     expect(serverInterims[0]).toMatchObject({ role: 'server', clients: { served: 1, active: 1 } });
+  }, 30_000);
+});
+
+describe('http-get --reconnect', () => {
+  it('a server that drops the first two connections before answering: the request goes again on a new connection; the body comes once', async () => {
+    let connections = 0;
+    const server = http.createServer((_req, res) => res.end('netnote\n'));
+    server.on('connection', (socket) => {
+      // The first two connections are closed as soon as they open: empty replies.
+      if (++connections <= 2) socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    tracked.cleanups.push(() => server.close());
+    const { port } = server.address() as AddressInfo;
+    const run = await runCli(['--json', 'http-get', '127.0.0.1', String(port), '--reconnect', '5', '--backoff', '100ms'], { timeoutMs: 20_000 });
+    expect(run.code, run.stderr).toBe(0);
+    const list = events(run.stdout);
+    expect(list.filter((e) => e.event === 'reconnecting').map((e) => e.attempt)).toEqual([1, 1]);
+    expect(list.filter((e) => e.event === 'lost').map((e) => e.cause)).toEqual(['fin', 'fin']);
+    const summary = summaryOf<{ status: { code: number }; bodyBytes: number; reconnects: { reconnects: number; attempts: number } }>(list);
+    expect(summary.status.code).toBe(200);
+    expect(summary.bodyBytes).toBe(8);
+    expect(summary.reconnects).toMatchObject({ reconnects: 2, attempts: 2 });
+    expect(connections).toBe(3);
+    // Without --reconnect the first empty reply is the end: exit 6.
+    connections = 0;
+    const once = await runCli(['http-get', '127.0.0.1', String(port)], { timeoutMs: 20_000 });
+    expect(once.code).toBe(6);
+    expect(once.stderr).toMatch(/^netnote: empty reply from server/);
   }, 30_000);
 });

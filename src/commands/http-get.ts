@@ -5,11 +5,11 @@ import { InvalidValueError, NetnoteError } from '../core/errors.js';
 import { runHttpGet } from '../core/http/get.js';
 import { TlsClient } from '../core/socket/tls.js';
 import type { Execute } from './context.js';
-import { addWaitForOption } from './link-options.js';
+import { addReconnectOptions, addWaitForOption, reconnectPolicy, type ReconnectOptions } from './link-options.js';
 import { addLocalOptions, countArg, durationArg, localSpec, type LocalOptions } from './options.js';
 import { addTlsClientOptions, terminalPassphrase, tlsClientSpec, type TlsClientOptions } from './tls-options.js';
 
-interface HttpGetOptions extends LocalOptions, TlsClientOptions {
+interface HttpGetOptions extends LocalOptions, TlsClientOptions, ReconnectOptions {
   path?: string;
   header: string[];
   method: 'GET' | 'HEAD';
@@ -76,6 +76,7 @@ export function registerHttpGet(program: Command, execute: Execute): void {
     .addOption(new Option('-m, --max-time <duration>', 'bound on the whole exchange (exit 5)').argParser(durationArg))
     .addOption(new Option('--chunk-size <bytes>', "show received bytes in pieces of at most this size (the note's recv(1024))").argParser(countArg).default(1024));
   addWaitForOption(command);
+  addReconnectOptions(command, 'the connection closed or reset before any of the response came (not after: the body is not fetched twice): send the request again on a new connection');
   addTlsClientOptions(command, { tlsFlag: false })
     .addHelpText('after', `
 Examples:
@@ -108,6 +109,7 @@ Examples:
           maxTimeMs: options.maxTime ?? null,
           body,
           waitForMs: options.waitFor ?? null,
+          reconnect: reconnectPolicy(options, cmd.getOptionValueSource('backoff') !== 'default'),
         }, reporter, signal);
         if (output) await new Promise((resolve) => output.end(resolve));
         const status = result.summary.status;

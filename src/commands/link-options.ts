@@ -55,10 +55,10 @@ export interface ReconnectOptions {
   backoff?: Backoff;
 }
 
-export function addReconnectOptions(command: Command): Command {
+export function addReconnectOptions(command: Command, when = 'after a lost connection (reset, closed, no reply, keepalive or heartbeat timeout), connect again and carry on'): Command {
   const modes = ['stream', 'connections'];
   return command
-    .addOption(new Option('--reconnect [attempts]', 'after a lost connection (reset, closed, no reply, keepalive or heartbeat timeout), connect again and carry on; at most this many attempts in all (default: until --count is done or Ctrl-C)').argParser(countArg).conflicts(modes))
+    .addOption(new Option('--reconnect [attempts]', `${when}; at most this many attempts in all (default: no limit)`).argParser(countArg).conflicts(modes))
     .addOption(new Option('--backoff <min[,max]>', 'wait before each attempt: doubling from MIN up to MAX, up to 25 % longer at random').argParser(backoffArg).default(DEFAULT_BACKOFF, '1s,30s'));
 }
 

@@ -10,7 +10,7 @@ import type { UdpServerSummary } from '../core/udp/server.js';
 import { SHOWN_BYTES, hexDump, shownBytes } from './bytes.js';
 import { bytes, ms, pair, plural, seconds, tuple } from './format.js';
 import { idleStartLine, idleSummaryLines, roundLine, trialLine } from './idle-lines.js';
-import { dropSummaryLines, droppedLine, interimLine, keepaliveLine, linkSummaryLines, lostLine, reconnectedLine, reconnectingLine, waitedLine, waitingLine } from './link-lines.js';
+import { dropSummaryLines, droppedLine, interimLine, keepaliveLine, linkSummaryLines, reconnectsLine, lostLine, reconnectedLine, reconnectingLine, waitedLine, waitingLine } from './link-lines.js';
 import { capacityLines, intervalLine, projectionLine, streamLines, wireLine } from './measure-lines.js';
 import { interfacesLines, routeLines } from './nic-lines.js';
 import { resolveLines } from './resolve-lines.js';
@@ -252,6 +252,7 @@ export class HumanReporter implements Reporter {
     const t = s.timingsMs;
     const step = (name: string, value: number | null) => (value === null ? [] : [`${name} ${ms(value)}`]);
     this.line('client', `time ${[...step('dns', t.dns), ...step('connect', t.connect), ...step('tls', t.tls), ...step('first byte', t.firstByte), `total ${ms(t.total)}`].join(', ')}`);
+    if (s.reconnects) this.line('client', reconnectsLine(s.reconnects, s.tls !== null));
     this.line('client', `ended: ${REASONS[s.ended]}`);
   }
 

@@ -1,6 +1,7 @@
 import { hostPort } from '../core/endpoint.js';
 import type { NetEvent } from '../core/events.js';
 import type { ClientSummary } from '../core/message/exchange.js';
+import type { ReconnectSummary } from '../core/run/reconnect.js';
 import type { DropSummary } from '../core/tcp/drops.js';
 import { bytes, ms, plural, seconds } from './format.js';
 
@@ -72,13 +73,15 @@ export function linkSummaryLines(s: ClientSummary): string[] {
   if (h) lines.push(`heartbeats: ${h.sent} sent (${bytes(h.bytesOut)}), ${h.answered} answered (${bytes(h.bytesIn)}), ${h.unanswered} unanswered`);
   const k = s.keepalive;
   if (k) lines.push(`keepalive: a probe after ${secondsShort(k.idleMs)} idle; about ${plural(k.probesSent, 'probe')} in the quiet gaps (estimated, counted on the wire)`);
-  const r = s.reconnects;
-  if (r) {
-    const times = r.reconnectMs ? `; time to reconnect p50 ${seconds(r.reconnectMs.p50)}, max ${seconds(r.reconnectMs.max)}` : '';
-    const tls = s.tls && r.reconnects > 0 ? `; TLS resumed ${r.tlsResumed} of ${r.reconnects}` : '';
-    lines.push(`reconnects: ${r.reconnects} (${plural(r.attempts, 'attempt')}); without a connection ${seconds(r.totalDownMs)} in all, longest ${seconds(r.longestDownMs)}${times}; ${plural(r.lostMessages, 'message')} lost in the gaps${tls}`);
-  }
+  if (s.reconnects) lines.push(reconnectsLine(s.reconnects, s.tls !== null));
   return lines;
+}
+
+/** --reconnect in a summary: how often, how long without a connection, how long to come back. */
+export function reconnectsLine(r: ReconnectSummary, tls: boolean): string {
+  const times = r.reconnectMs ? `; time to reconnect p50 ${seconds(r.reconnectMs.p50)}, max ${seconds(r.reconnectMs.max)}` : '';
+  const resumed = tls && r.reconnects > 0 ? `; TLS resumed ${r.tlsResumed} of ${r.reconnects}` : '';
+  return `reconnects: ${r.reconnects} (${plural(r.attempts, 'attempt')}); without a connection ${seconds(r.totalDownMs)} in all, longest ${seconds(r.longestDownMs)}${times}; ${plural(r.lostMessages, 'message')} lost in the gaps${resumed}`;
 }
 
 export function droppedLine(e: Extract<NetEvent, { event: 'dropped' }>): string {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { Family } from '../endpoint.js';
+import { keepaliveProbes } from '../socket/keepalive.js';
 
 /**
  * The note's FAQ 7 ("why does a packet of less than 50 B consume much more data?"): an estimate of
@@ -72,7 +73,7 @@ export function projectDay(p: ExchangePattern): WireProjection {
     // The kernel probes once per idle time of quiet: in each gap between what is sent.
     const gap = p.heartbeat && beats > 0 ? p.heartbeat.intervalMs : 0;
     const last = p.cycleMs - beats * gap;
-    const probes = beats * Math.floor(gap / p.keepaliveIdleMs) + Math.floor(last / p.keepaliveIdleMs);
+    const probes = beats * keepaliveProbes(gap, p.keepaliveIdleMs) + keepaliveProbes(last, p.keepaliveIdleMs);
     cycle = add(cycle, { packets: 2 * probes, bytes: 2 * probes * ack });
   }
   const cycles = DAY_MS / p.cycleMs;

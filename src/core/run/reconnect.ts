@@ -17,7 +17,7 @@ export interface Loss {
   cause: LossCause;
   /** performance.now() when the loss was noticed. */
   noticedAt: number;
-  /** performance.now() of the last sign of life: the last byte received, or the connect. */
+  /** performance.now() until which the connection worked: the reset or FIN that ended it, else the last byte received. */
   lastAliveAt: number;
   /** Messages in flight, never to be answered. */
   lost: number;
@@ -28,7 +28,7 @@ export interface Gap {
   /** When the loss was noticed, since the run started. */
   atMs: number;
   cause: LossCause;
-  /** From the lost connection's last sign of life to the next connection (to the run's end if none came). */
+  /** From when the lost connection last worked (its reset or FIN, else its last byte received) to the next connection (to the run's end if none came). */
   downMs: number;
   /** From the loss noticed to the next connection: the back-off waits and the attempts; null if none came. */
   reconnectMs: number | null;

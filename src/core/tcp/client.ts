@@ -233,7 +233,7 @@ class TcpClientRun {
     this.blocked = false;
     this.control.resume();
     const outcome = await this.reconnector.again(
-      { cause: end.cause, noticedAt, lastAliveAt: link.lastAliveAt, lost },
+      { cause: end.cause, noticedAt, lastAliveAt: link.aliveUntil(end.cause, noticedAt), lost },
       async () => {
         const next = await connectLink(connectOptions(this.config, signal), null, this.sink);
         return { value: next, resumed: next.tls ? next.tls.resumed : null };

@@ -3,7 +3,7 @@ import { elapsedMs } from '../clock.js';
 import { hostPort, type Endpoint } from '../endpoint.js';
 import { NetnoteError, fromSystemError } from '../errors.js';
 import type { EndReason, EventSink, LossCause } from '../events.js';
-import type { Keepalive } from '../socket/keepalive.js';
+import { keepaliveProbes, type Keepalive } from '../socket/keepalive.js';
 import { connectTcp, localEndpoint, remoteEndpoint, type ConnectOptions } from '../socket/tcp.js';
 import { tlsSession } from '../socket/tls.js';
 import { connectWaiting } from '../socket/wait-for.js';
@@ -61,9 +61,13 @@ export class Link {
     return Math.round((now - Math.max(this.lastSent, this.lastReceived)) * 1000) / 1000;
   }
 
-  /** The last sign of life from the peer: its last byte, or the connect. */
-  get lastAliveAt(): number {
-    return this.lastReceived;
+  /**
+   * Until when the connection worked, for the time without one: a reset or a FIN comes from a
+   * live peer (it worked until then); a silence (no reply, no keepalive answer) since the last byte
+   * received, or the connect.
+   */
+  aliveUntil(cause: LossCause, noticedAt: number): number {
+    return cause === 'reset' || cause === 'fin' ? noticedAt : this.lastReceived;
   }
 
   sent(bytes: number, now = performance.now()): void {
@@ -78,9 +82,9 @@ export class Link {
     this.bytesIn += bytes;
   }
 
-  /** The gap until now is over: with keepalive, the kernel probed once per idle time in it. */
+  /** The gap until now is over: with keepalive, the kernel probed in it (see keepaliveProbes). */
   private quiet(now: number): void {
-    if (this.keepalive) this.probes += Math.floor((now - Math.max(this.lastSent, this.lastReceived)) / this.keepalive.idleMs);
+    if (this.keepalive) this.probes += keepaliveProbes(now - Math.max(this.lastSent, this.lastReceived), this.keepalive.idleMs);
   }
 
   /** Counts the last gap (to the end of the connection). */

@@ -103,7 +103,7 @@ export async function runTcpScript(config: ScriptRunConfig, sink: EventSink, sig
     current = null;
     control.resume();
     const outcome = await reconnector.again(
-      { cause: lost.cause, noticedAt, lastAliveAt: link.lastAliveAt, lost: conversation.expecting ? 1 : 0 },
+      { cause: lost.cause, noticedAt, lastAliveAt: link.aliveUntil(lost.cause, noticedAt), lost: conversation.expecting ? 1 : 0 },
       async () => {
         const next = await connectLink(options, null, sink);
         return { value: next, resumed: next.tls ? next.tls.resumed : null };

@@ -229,7 +229,7 @@ function reconnects(runs: RunView[]): ChartSpec[] {
     const xs = [0];
     const ys: number[] = [1];
     for (const gap of gaps) {
-      // Down from the lost connection's last sign of life, up again at the next connection.
+      // Down from when the lost connection last worked, up again at the next connection.
       xs.push(s3(gap.atMs - (gap.downMs - (gap.reconnectMs ?? 0))));
       ys.push(0);
       if (gap.reconnectMs !== null) {
@@ -247,7 +247,7 @@ function reconnects(runs: RunView[]): ChartSpec[] {
     {
       id: 'reconnects',
       title: 'Connection up and down (--reconnect)',
-      note: "Up (1) or down (0) since the run started: down from the lost connection's last byte received to the next connection.",
+      note: 'Up (1) or down (0) since the run started: down from when the lost connection last worked (its reset or FIN, or for a silence its last byte received) to the next connection.',
       x: { label: 'time since start (s)' },
       y: { label: 'connected' },
       series: timeline,
@@ -255,7 +255,7 @@ function reconnects(runs: RunView[]): ChartSpec[] {
     {
       id: 'reconnect-gaps',
       title: 'Each time without a connection',
-      note: 'Without a connection: from the last byte received to the next connection; to reconnect: from the loss noticed (the back-off waits and the attempts).',
+      note: 'Without a connection: from when the lost connection last worked to the next one; to reconnect: from the loss noticed (the back-off waits and the attempts).',
       x: { label: 'gap (cause)', ticks: bars.map((b, i) => [i, b.label]) },
       y: { label: 'seconds' },
       series: [

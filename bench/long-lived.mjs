@@ -150,7 +150,7 @@ async function reconnect() {
     header: ['figure', 'p50', 'max', 'n'],
     rows: [
       ['time to reconnect (loss noticed → connected)', `${median(again).toFixed(2)} s`, `${Math.max(...again).toFixed(2)} s`, String(again.length)],
-      ['time without a connection (last byte → connected)', `${median(down).toFixed(2)} s`, `${Math.max(...down).toFixed(2)} s`, String(down.length)],
+      ['time without a connection (last worked → connected)', `${median(down).toFixed(2)} s`, `${Math.max(...down).toFixed(2)} s`, String(down.length)],
       ['attempts in all', String(r.attempts), '', ''],
     ],
   };

@@ -85,7 +85,8 @@ Examples:
   $ netnote http-get https://localhost:8443/ -k --keep-alive
   $ netnote http-get https://127.0.0.1:8443/ --ca ca.pem       the certificate must hold IP:127.0.0.1
   $ netnote http-get https://192.0.2.10/ --servername device.local --ca ca.pem --cert me.pem --key me.key
-  $ netnote http-get http://127.0.0.1:8080/fw.bin --body-only > fw.bin`)
+  $ netnote http-get http://127.0.0.1:8080/fw.bin --body-only > fw.bin
+  $ netnote http-get http://127.0.0.1:8080/health --wait-for 30s --fail      once the server answers (CI)`)
     .action((target: string, port: string | undefined, options: HttpGetOptions, cmd: Command) =>
       execute(cmd, 'client', async ({ reporter, signal, finish }) => {
         const where = parseTarget(target, port);

@@ -53,7 +53,7 @@ export function registerTcpClient(program: Command, execute: Execute): void {
     .argument('<host>', 'server name or address (IPv6 as ::1 or [::1])', parseHost)
     .argument('<port>', 'port number or service name (http, echo…)', parseRemotePort);
   addPayloadOptions(command);
-  addTemplateOption(command, '--data or --hex');
+  addTemplateOption(command, '--data, --hex, --heartbeat-data or --heartbeat-hex');
   addScriptOption(command);
   addLocalOptions(command);
   addExchangeOptions(command, {
@@ -93,7 +93,11 @@ Examples:
   $ netnote tcp-client 127.0.0.1 502 --template --hex '{seq:u16be} 0000 0006 01 03 0000 000a' --frame length:u16be@4 -c 10
   $ netnote tcp-client localhost 8883 --tls --ca ca.pem --cert dev.pem --key dev.key --hex 101300044d5154540402003c00076e65746e6f7465 --expect-hex 20020000 -c 1
   $ netnote tcp-client 127.0.0.1 8443 --tls -k --ping -c 100      TLS round trips, any certificate
-  $ netnote tcp-client 127.0.0.1 8443 --tls --pin sha256//AbC…= --servername device.local`)
+  $ netnote tcp-client 127.0.0.1 8443 --tls --pin sha256//AbC…= --servername device.local
+  $ netnote tcp-client 192.0.2.10 8080 -i 5m --keepalive 60s --reconnect     a device's link: kept up, reconnected (docs/long-lived.md)
+  $ netnote tcp-client 127.0.0.1 8080 -i 30s --heartbeat 10s --heartbeat-data PING --heartbeat-expect PONG
+  $ netnote tcp-client 127.0.0.1 8080 -c 1 --wait-for 30s            wait for the server to come up (CI)
+  $ netnote --timestamps --log soak.log tcp-client 127.0.0.1 8080 -i 1m --reconnect --report-every 1h --quiet`)
     .action((host: string, port: number, options: TcpClientOptions, cmd: Command) =>
       execute(cmd, 'client', async ({ reporter, signal, finish }) => {
         const local = localSpec(options);

@@ -26,7 +26,7 @@ export function registerUdpClient(program: Command, execute: Execute): void {
     .argument('<host>', 'server name or address (IPv6 as ::1 or [::1])', parseHost)
     .argument('<port>', 'port number or service name (echo, dns, ntp…)', parseRemotePort);
   addPayloadOptions(command);
-  addTemplateOption(command, '--data or --hex');
+  addTemplateOption(command, '--data, --hex, --heartbeat-data or --heartbeat-hex');
   addScriptOption(command);
   addLocalOptions(command);
   addExchangeOptions(command, {
@@ -47,7 +47,8 @@ Examples:
   $ netnote udp-client 127.0.0.1 7 --probe -c 1000 -i 10ms --max-loss 1 --quiet
   $ netnote udp-client ::1 5683 --hex '40 01 04 d2' -c 1 -w 2s
   $ netnote udp-client 127.0.0.1 5683 --script coap-ping.yaml          steps: send, expect, sleep, repeat (docs/scripts.md)
-  $ netnote udp-client 127.0.0.1 9000 --template --hex 'aa {seq:u16be} {time:u32be} {crc16-ccitt}' -c 5`)
+  $ netnote udp-client 127.0.0.1 9000 --template --hex 'aa {seq:u16be} {time:u32be} {crc16-ccitt}' -c 5
+  $ netnote udp-client 127.0.0.1 5683 -i 5m --heartbeat 20s --heartbeat-hex '40 00 00 00' --heartbeat-expect-hex '70 00 00 00'`)
     .action((host: string, port: number, options: UdpClientOptions, cmd: Command) =>
       execute(cmd, 'client', async ({ reporter, signal, finish }) => {
         if (options.script !== undefined) {

@@ -36,7 +36,8 @@ Examples:
   $ netnote udp-server :: 0 --sink --quiet
   $ netnote udp-server 127.0.0.1 9000 --reply-hex '06'                       an ACK byte for every datagram
   $ netnote udp-server 127.0.0.1 9000 --push-hex 'aa {seq:u16be}' --template --every 5s
-  $ netnote udp-server 127.0.0.1 9000 --script device.yaml      rules, replies, pushes (docs/scripts.md)`)
+  $ netnote udp-server 127.0.0.1 9000 --script device.yaml      rules, replies, pushes (docs/scripts.md)
+  $ netnote udp-server 0.0.0.0 5683 --report-every 1h --quiet      a soak: the figures every hour`)
     .action((host: string, port: number, options: UdpServerOptions, cmd: Command) =>
       execute(cmd, 'server', async (context) => {
         const { plan, frame } = await answerPlan(options);

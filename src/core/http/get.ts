@@ -8,7 +8,7 @@ import { pauseForOutput } from '../run/backpressure.js';
 import { Reconnector, type ReconnectPolicy, type ReconnectSummary } from '../run/reconnect.js';
 import type { LocalSpec } from '../socket/local.js';
 import { connectTcp } from '../socket/tcp.js';
-import { connectWaiting } from '../socket/wait-for.js';
+import { connectWaiting, pause } from '../socket/wait-for.js';
 import { tlsSession, type TlsClient } from '../socket/tls.js';
 
 export interface HttpGetConfig {
@@ -137,16 +137,7 @@ export async function runHttpGet(config: HttpGetConfig, sink: EventSink, signal:
         const next = await connectTcp(options, tap);
         return { value: next, resumed: tlsSession(next)?.resumed ?? null };
       },
-      (ms) => new Promise((resolve) => {
-        const done = (passed: boolean) => {
-          clearTimeout(wait);
-          stop.removeEventListener('abort', onAbort);
-          resolve(passed);
-        };
-        const onAbort = () => done(false);
-        const wait = setTimeout(() => done(true), ms);
-        stop.addEventListener('abort', onAbort, { once: true });
-      }),
+      (ms) => pause(ms, stop),
     );
     if (!('value' in outcome)) return finish(stop.aborted ? stopped() : outcome.error ?? failed, reconnector);
     socket = outcome.value;

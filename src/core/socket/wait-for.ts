@@ -43,8 +43,8 @@ export async function connectWaiting(options: ConnectOptions, sink: EventSink, w
   }
 }
 
-/** Resolves true after `ms`, false as soon as the run is interrupted. */
-function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+/** Resolves true after `ms`, false as soon as `signal` aborts (Ctrl-C): a wait between attempts to connect. */
+export function pause(ms: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
     const done = (value: boolean) => {

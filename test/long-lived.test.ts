@@ -452,3 +452,19 @@ describe('http-get --reconnect', () => {
     expect(once.stderr).toMatch(/^netnote: empty reply from server/);
   }, 30_000);
 });
+
+describe('--reconnect over TLS', () => {
+  it('offers the last session again on each new connection: the reconnections resume it (no full handshake)', async () => {
+    const server = await startServer('tcp-server', ['--tls', '--self-signed', '--drop-after', '800ms', '--drop-mode', 'reset', '--quiet']);
+    tracked.servers.add(server);
+    const run = await runCli(['--json', 'tcp-client', '127.0.0.1', String(server.port), '--tls', '-k', '-c', '8', '-i', '250ms', '--reconnect', '--backoff', '100ms'], { timeoutMs: 30_000 });
+    expect(run.code, run.stderr).toBe(0);
+    const list = events(run.stdout);
+    const reconnected = list.filter((e) => e.event === 'reconnected');
+    expect(reconnected.length).toBeGreaterThanOrEqual(1);
+    expect(reconnected.every((e) => e.resumed === true)).toBe(true);
+    // The tls line of each new connection says so too.
+    expect(list.filter((e) => e.event === 'tls').map((e) => e.resumed)).toEqual([false, ...reconnected.map(() => true)]);
+    expect(summaryOf<ExchangeSummary>(list).reconnects!.tlsResumed).toBe(reconnected.length);
+  }, 30_000);
+});

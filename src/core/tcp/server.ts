@@ -10,7 +10,7 @@ import { DelayedAnswers } from '../measure/delayed-answers.js';
 import type { Keepalive } from '../socket/keepalive.js';
 import { DropLedger, type DropPlan, type DropSummary } from './drops.js';
 import { listenTcp, localEndpoint, remoteEndpoint } from '../socket/tcp.js';
-import type { TlsServer, TlsServerStats } from '../socket/tls-server.js';
+import { resetConnection, type TlsServer, type TlsServerStats } from '../socket/tls-server.js';
 
 export interface TcpServerConfig {
   host: string;
@@ -235,7 +235,7 @@ export class TcpServer {
         socket.destroySoon();
         return;
       case 'reset':
-        socket.resetAndDestroy();
+        resetConnection(socket);
         return;
       case 'silence':
         client.silenced = true;
@@ -320,7 +320,7 @@ export class TcpServer {
     } else if (answer.action === 'reset') {
       // resetAndDestroy(): libuv sets SO_LINGER to 0 and closes, so the kernel sends RST.
       client.reason = 'script-reset';
-      socket.resetAndDestroy();
+      resetConnection(socket);
     }
   }
 

@@ -50,7 +50,8 @@ export function trialLine(e: Extract<NetEvent, { event: 'trial' }>): string {
 function bracketLine(direction: string, b: DirectionBracket): string {
   const low = b.lowMs > 0 ? `${bracketEnd(b.lowMs, false)} survived` : 'nothing survived';
   const high = b.highMs !== null ? `${bracketEnd(b.highMs, true)} did not`
-    : b.cappedMs !== null ? `nothing longer tried (the other direction did not survive ${bracketEnd(b.cappedMs, true)})` : 'everything up to --max did';
+    : b.cappedMs !== null ? `nothing longer tried (the other direction did not survive ${bracketEnd(b.cappedMs, true)})`
+      : b.finished ? 'everything up to --max did' : 'stopped before a longer trial ended';
   return `${direction}: ${low}, ${high} (${plural(b.rounds, 'round')}, ${plural(b.trials, 'trial')})`;
 }
 
@@ -69,7 +70,7 @@ export function idleSummaryLines(s: IdleTimeoutSummary, symbols: Symbols): strin
   const heartbeat = s.transport === 'tcp' ? 'keepalive or heartbeat' : 'heartbeat';
   if (s.lowMs !== null) {
     if (s.highMs === null) {
-      lines.push(`idle timeout of the path: ${proto} longer than ${bracketEnd(s.maxMs, false)} (--max) ${symbols.arrow} ${heartbeat} every ${symbols.atMost} ${bracketEnd(s.maxMs, false)} or less`);
+      lines.push(`idle timeout of the path: ${proto} longer than ${bracketEnd(s.maxMs, false)} (--max): every idle time tried survived ${symbols.arrow} ${heartbeat} every ${symbols.atMost} ${(s.adviceMs ?? 0) / 1000} s`);
     } else if (s.lowMs === 0) {
       lines.push(`idle timeout of the path: ${proto} under ${bracketEnd(s.highMs, true)}: not even the shortest idle time survived ${symbols.arrow} keep the connection busy, or check the peer`);
     } else {

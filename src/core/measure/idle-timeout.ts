@@ -52,6 +52,8 @@ export interface DirectionBracket {
    * datagram: its uplink survives any idle time). null: not capped.
    */
   cappedMs: number | null;
+  /** false: the run stopped (Ctrl-C, an error) before this direction's bracket was decided. */
+  finished: boolean;
 }
 
 export interface IdleTimeoutSummary {
@@ -135,13 +137,15 @@ export async function runIdleTimeout(config: IdleTimeoutConfig, sink: EventSink,
     return end(signal.aborted ? new NetnoteError('interrupted', 'interrupted') : fromSystemError(err, { host: config.host, port: config.port, doing: 'connect' }));
   }
   summary.trials.sort((a, b) => a.direction.localeCompare(b.direction) || a.idleMs - b.idleMs);
+  // Stopped before the bracket was decided: what survived is known, the path's timeout is not.
+  if (signal.aborted) return end(new NetnoteError('interrupted', 'interrupted'));
   const found = [summary.uplink, summary.downlink].filter((d): d is DirectionBracket => d !== null);
   summary.lowMs = Math.min(...found.map((d) => d.lowMs));
   const highs = found.flatMap((d) => (d.highMs === null ? [] : [d.highMs]));
   summary.highMs = highs.length > 0 ? Math.min(...highs) : null;
   const advice = Math.floor((summary.lowMs * ADVICE_SHARE) / 1000) * 1000;
   summary.adviceMs = advice >= 1000 ? advice : null;
-  return end(signal.aborted ? new NetnoteError('interrupted', 'interrupted') : null);
+  return end(null);
 }
 
 /** The search, direction by direction; both run at once, each on its own connections. */
@@ -167,7 +171,7 @@ class Search {
 
   /** The bracket for one direction: rounds until it is fine enough, or nothing died up to --max. */
   async direction(direction: Direction): Promise<DirectionBracket> {
-    const bracket: DirectionBracket = { lowMs: 0, highMs: null, rounds: 0, trials: 0, inconsistent: 0, cappedMs: null };
+    const bracket: DirectionBracket = { lowMs: 0, highMs: null, rounds: 0, trials: 0, inconsistent: 0, cappedMs: null, finished: false };
     this.brackets.push(bracket);
     const outcomes: TrialResult[] = [];
     while (!this.signal.aborted && !this.failure) {
@@ -179,6 +183,7 @@ class Search {
     }
     const ceiling = this.ceiling(bracket);
     if (bracket.highMs === null && ceiling !== null) bracket.cappedMs = ceiling;
+    bracket.finished = !this.signal.aborted && !this.failure;
     return bracket;
   }
 

@@ -8,7 +8,7 @@ import { runCli, startCli, type Finished, type Running } from './support/cli.js'
 import { trackResources } from './support/cleanup.js';
 import { startSelfSignedServer, type TlsServer } from './support/http.js';
 import { createNamespace, netnsUnavailable } from './support/netns.js';
-import { commandMissing } from './support/peers.js';
+import { commandMissing, freePort } from './support/peers.js';
 import { needs } from './support/needs.js';
 
 // docs/netnote.schema.json is the contract of --json: every line of real output of every command
@@ -338,6 +338,55 @@ describe('--json output validates against docs/netnote.schema.json', () => {
       expect(check('http-get https', run).map((e) => e.event)).toEqual(expect.arrayContaining(['tls', 'response', 'summary']));
     });
   });
+
+  it('links that live for days: --keepalive, --heartbeat, --reconnect against --drop-after, --wait-for', async () => {
+    const echo = await server(['tcp-server', '127.0.0.1', '0', '--keepalive', '30s', '--drop-after', '700ms', '--drop-mode', 'reset']);
+    const late = await freePort();
+    const waiting = startCli(['--json', 'tcp-client', '127.0.0.1', String(late), '-c', '1', '--wait-for', '10s'], { timeoutMs: 20_000 });
+    let lateServer: Awaited<ReturnType<typeof server>> | undefined;
+    try {
+      const port = String(echo.port);
+      const client = await runCli(['--json', 'tcp-client', '127.0.0.1', port, '-c', '4', '-i', '400ms', '--keepalive', '60s', '--heartbeat', '250ms',
+        '--heartbeat-data', 'HB', '--heartbeat-expect', 'HB', '--reconnect', '--backoff', '100ms'], { timeoutMs: 20_000 });
+      expect(client.code, client.stderr).toBe(0);
+      expect(check('tcp-client --keepalive --heartbeat --reconnect', client).map((e) => e.event)).toEqual(expect.arrayContaining(['keepalive', 'lost', 'reconnecting', 'reconnected']));
+      const wrong = await runCli(['--json', 'tcp-client', '127.0.0.1', port, '-c', '2', '-i', '400ms', '--heartbeat', '250ms', '--heartbeat-data', 'HB', '--heartbeat-expect', 'OK']);
+      expect(wrong.code).toBe(1);
+      expect(check('tcp-client --heartbeat-expect, a wrong answer', wrong).find((e) => e.event === 'mismatch')).toMatchObject({ check: 'heartbeat-expect' });
+      const gaveUp = await runCli(['--json', 'tcp-client', '127.0.0.1', String(await freePort()), '-c', '1', '--wait-for', '600ms']);
+      expect(gaveUp.code).toBe(5);
+      expect(check('tcp-client --wait-for, nothing there', gaveUp).map((e) => e.event)).toContain('waiting');
+      const stopped = await echo.stop('SIGTERM');
+      expect(check('tcp-server --keepalive --drop-after', stopped).map((e) => e.event)).toEqual(expect.arrayContaining(['keepalive', 'dropped', 'lost']));
+      // A server that comes up late: waited.
+      await waiting.waitFor(/"event":"waiting"/);
+      lateServer = await server(['tcp-server', '127.0.0.1', String(late)]);
+      const answered = await waiting.finished;
+      expect(answered.code).toBe(0);
+      expect(check('tcp-client --wait-for, a server started late', answered).map((e) => e.event)).toContain('waited');
+    } finally {
+      await Promise.all([echo.stop('SIGKILL'), waiting.stop('SIGKILL'), lateServer?.stop('SIGTERM')]);
+    }
+  }, 40_000);
+
+  it('idle-timeout (the search and --verify) against a netnote server; --report-every on a server and a client', async () => {
+    const echo = await server(['tcp-server', '127.0.0.1', '0', '--report-every', '300ms']);
+    try {
+      const port = String(echo.port);
+      const search = await runCli(['--json', 'idle-timeout', '127.0.0.1', port, '--max', '2s', '-w', '500ms'], { timeoutMs: 20_000 });
+      expect(search.code, search.stderr).toBe(0);
+      expect(check('idle-timeout', search).map((e) => e.event)).toEqual(expect.arrayContaining(['idle-start', 'idle-round', 'trial', 'summary']));
+      const verify = await runCli(['--json', 'idle-timeout', '127.0.0.1', port, '--verify', '500ms', '--hold', '1s', '-w', '500ms'], { timeoutMs: 20_000 });
+      expect(verify.code, verify.stderr).toBe(0);
+      check('idle-timeout --verify', verify);
+      const interim = await runCli(['--json', 'tcp-client', '127.0.0.1', port, '-c', '3', '-i', '250ms', '--report-every', '300ms'], { timeoutMs: 20_000 });
+      expect(check('tcp-client --report-every', interim).map((e) => e.event)).toContain('interim');
+      const stopped = await echo.stop('SIGTERM');
+      expect(check('tcp-server --report-every', stopped).map((e) => e.event)).toContain('interim');
+    } finally {
+      await echo.stop('SIGKILL');
+    }
+  }, 40_000);
 
   it('every event and every summary the schema defines came up in the output above', () => {
     // Without namespaces no address can come and go here.

@@ -54,6 +54,37 @@ describe('merging round-trip histograms', () => {
 const runToFile = (name: string, args: string[]) => saveRun(join(dir, name), args);
 
 describe('netnote merge', () => {
+  it('runs with --reconnect and --heartbeat add up: every gap kept, times to reconnect over all of them; two servers\' drops per address', async () => {
+    const [a, b] = await Promise.all([1, 2].map(() => startCli(['--json', 'tcp-server', '127.0.0.1', '0', '--drop-after', '500ms', '--drop-mode', 'fin'])));
+    cleanups.push(() => a!.stop('SIGKILL'), () => b!.stop('SIGKILL'));
+    const ports = await Promise.all([a!, b!].map(async (s) => (await s.waitFor(/"event":"bound".*?"port":(\d+)/))[1]!));
+    const files = await Promise.all(ports.map((port, i) => runToFile(`reconnect-${i}.ndjson`, ['--quiet', 'tcp-client', '127.0.0.1', port, '-c', '6', '-i', '250ms',
+      '--reconnect', '--backoff', '100ms', '--heartbeat', '150ms', '--heartbeat-data', 'h'])));
+    const parts = files.map((file) => summaries(readFileSync(file, 'utf8'))[0]!.summary);
+    const json = await runCli(['--json', 'merge', ...files]);
+    expect(json.code, json.stderr).toBe(0);
+    const merged = summaries(json.stdout)[0]!.summary;
+    expect(merged.reconnects.reconnects).toBe(parts[0].reconnects.reconnects + parts[1].reconnects.reconnects);
+    expect(merged.reconnects.gaps).toEqual([...parts[0].reconnects.gaps, ...parts[1].reconnects.gaps]);
+    const times = merged.reconnects.gaps.map((g: Json) => g.reconnectMs).sort((x: number, y: number) => x - y);
+    expect(merged.reconnects.reconnectMs).toEqual({ p50: times[Math.ceil(times.length / 2) - 1], max: times.at(-1) });
+    expect(merged.heartbeats.sent).toBe(parts[0].heartbeats.sent + parts[1].heartbeats.sent);
+    const servers = await Promise.all([a!, b!].map(async (s) => (await s.stop('SIGTERM')).stdout));
+    const serverFiles = servers.map((out, i) => {
+      const file = join(dir, `dropping-${i}.ndjson`);
+      writeFileSync(file, out);
+      return file;
+    });
+    const serverParts = serverFiles.map((file) => summaries(readFileSync(file, 'utf8'))[0]!.summary);
+    const mergedServers = summaries((await runCli(['--json', 'merge', ...serverFiles])).stdout)[0]!.summary;
+    expect(mergedServers.drops).toMatchObject({ mode: 'fin', drops: serverParts[0].drops.drops + serverParts[1].drops.drops });
+    expect(mergedServers.drops.perAddress).toHaveLength(1);
+    expect(mergedServers.drops.perAddress[0]).toMatchObject({
+      address: '127.0.0.1', returned: serverParts[0].drops.perAddress[0].returned + serverParts[1].drops.perAddress[0].returned,
+    });
+    expect(mergedServers.drops.perAddress[0].backMs.max).toBe(Math.max(...serverParts.map((p) => p.drops.perAddress[0].backMs.max)));
+  }, 30_000);
+
   it('three ping runs against one server add up to the server\'s own counts, and print one run\'s summary', async () => {
     const server = await startServer('tcp-server', ['--quiet']);
     cleanups.push(() => server.stop('SIGKILL'));

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { parseAddressPort } from '../core/socket/address.js';
+import { parseKeepalive, type Keepalive } from '../core/socket/keepalive.js';
 import type { LocalSpec } from '../core/socket/local.js';
 import { parseDuration } from '../core/clock.js';
 import { InvalidValueError, NetnoteError } from '../core/errors.js';
@@ -15,6 +16,14 @@ import { pythonBytes } from '../report/bytes.js';
 
 /** `500ms`, `1s`, `2m`, `1m30s`…: see core/clock.ts. */
 export const durationArg = parseDuration;
+
+/** --keepalive DUR: whole seconds, as the kernel takes them (core/socket/keepalive.ts). */
+export function keepaliveArg(input: string): Keepalive {
+  return parseKeepalive(input, parseDuration(input));
+}
+
+/** The --keepalive help, the same on both ends: it says what libuv sets besides the idle time. */
+export const KEEPALIVE_HELP = 'SO_KEEPALIVE: a probe after this long idle (whole seconds), then one every 1 s; 10 unanswered probes end the connection (libuv sets TCP_KEEPINTVL 1 s and TCP_KEEPCNT 10)';
 
 export function countArg(input: string): number {
   if (!/^\d+$/.test(input.trim()) || Number(input) < 1 || !Number.isSafeInteger(Number(input))) {

@@ -7,17 +7,22 @@ import { runTcpScript } from '../core/tcp/script.js';
 import { runCapacity } from '../core/measure/capacity.js';
 import { runStream } from '../core/measure/stream.js';
 import { parseBitrate } from '../core/measure/pacer.js';
+import type { Keepalive } from '../core/socket/keepalive.js';
 import { TlsClient } from '../core/socket/tls.js';
 import { runTcpClient } from '../core/tcp/client.js';
 import type { Execute } from './context.js';
 import {
-  addExchangeOptions, addLocalOptions, addPayloadOptions, addScriptOption, addTemplateOption, loadScriptFile, countArg, durationArg, frameArg, localSpec, payloadSpec,
+  addExchangeOptions, addLocalOptions, addPayloadOptions, addScriptOption, addTemplateOption, loadScriptFile, countArg, durationArg, frameArg, keepaliveArg, localSpec, payloadSpec,
+  KEEPALIVE_HELP,
   payloadTemplate, replyChecks, replyRule, scriptChecks,
   type ExchangeOptions, type LocalOptions, type PayloadOptions,
 } from './options.js';
+import {
+  addHeartbeatOptions, addReconnectOptions, addReportEveryOption, addWaitForOption, heartbeatSpec, reconnectPolicy, type HeartbeatOptions, type ReconnectOptions,
+} from './link-options.js';
 import { addTlsClientOptions, terminalPassphrase, tlsClientSpec, type TlsClientOptions } from './tls-options.js';
 
-interface TcpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions, TlsClientOptions {
+interface TcpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions, TlsClientOptions, HeartbeatOptions, ReconnectOptions {
   ping?: boolean;
   stream?: boolean;
   duration: number;
@@ -33,6 +38,9 @@ interface TcpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions
   frame?: FrameSpec;
   template?: boolean;
   script?: string;
+  keepalive?: Keepalive;
+  waitFor?: number;
+  reportEvery?: number;
 }
 
 const PING_COUNT = 100;
@@ -51,7 +59,7 @@ export function registerTcpClient(program: Command, execute: Execute): void {
     .argument('<host>', 'server name or address (IPv6 as ::1 or [::1])', parseHost)
     .argument('<port>', 'port number or service name (http, echo…)', parseRemotePort);
   addPayloadOptions(command);
-  addTemplateOption(command, '--data or --hex');
+  addTemplateOption(command, '--data, --hex, --heartbeat-data or --heartbeat-hex');
   addScriptOption(command);
   addLocalOptions(command);
   addExchangeOptions(command, {
@@ -73,6 +81,11 @@ export function registerTcpClient(program: Command, execute: Execute): void {
     .addOption(new Option('--connections <n>', 'capacity: open this many connections, count how many are held').argParser(countArg))
     .addOption(new Option('--rate <per-second>', '--connections: open this many a second (default: all at once)').argParser(countArg))
     .addOption(new Option('--hold <duration>', '--connections: keep them this long, then count the ones alive').argParser(durationArg).default(1000, '1s'))
+    .addOption(new Option('--keepalive <duration>', KEEPALIVE_HELP).argParser(keepaliveArg).conflicts(['stream', 'connections']));
+  addHeartbeatOptions(command);
+  addReconnectOptions(command);
+  addWaitForOption(command);
+  addReportEveryOption(command)
     .addHelpText('after', `
 Each reply is framed by length: as many bytes as were sent (an echo), or as --expect holds.
 
@@ -91,10 +104,17 @@ Examples:
   $ netnote tcp-client 127.0.0.1 502 --template --hex '{seq:u16be} 0000 0006 01 03 0000 000a' --frame length:u16be@4 -c 10
   $ netnote tcp-client localhost 8883 --tls --ca ca.pem --cert dev.pem --key dev.key --hex 101300044d5154540402003c00076e65746e6f7465 --expect-hex 20020000 -c 1
   $ netnote tcp-client 127.0.0.1 8443 --tls -k --ping -c 100      TLS round trips, any certificate
-  $ netnote tcp-client 127.0.0.1 8443 --tls --pin sha256//AbC…= --servername device.local`)
+  $ netnote tcp-client 127.0.0.1 8443 --tls --pin sha256//AbC…= --servername device.local
+  $ netnote tcp-client 192.0.2.10 8080 -i 5m --keepalive 60s --reconnect     a device's link: kept up, reconnected (docs/long-lived.md)
+  $ netnote tcp-client 127.0.0.1 8080 -i 30s --heartbeat 10s --heartbeat-data PING --heartbeat-expect PONG
+  $ netnote tcp-client 127.0.0.1 8080 -c 1 --wait-for 30s            wait for the server to come up (CI)
+  $ netnote --timestamps --log soak.log tcp-client 127.0.0.1 8080 -i 1m --reconnect --report-every 1h --quiet`)
     .action((host: string, port: number, options: TcpClientOptions, cmd: Command) =>
       execute(cmd, 'client', async ({ reporter, signal, finish }) => {
         const local = localSpec(options);
+        const reconnect = reconnectPolicy(options, cmd.getOptionValueSource('backoff') !== 'default');
+        const heartbeat = heartbeatSpec(options, options.timeout ?? null, 'tcp');
+        const waitForMs = options.waitFor ?? null;
         const tlsSpec = tlsClientSpec(options, options.tls === true, '--tls');
         const tls = tlsSpec ? await TlsClient.create(tlsSpec, terminalPassphrase()) : null;
         if (options.connections !== undefined) {
@@ -108,7 +128,8 @@ Examples:
           if (options.ping || options.stream) throw new NetnoteError('usage', '--script runs its own steps: it does not go with --ping or --stream');
           const script = (await loadScriptFile()).loadClientScript(options.script);
           const result = await runTcpScript({
-            host, port, local, tls, timeoutMs: options.timeout ?? null, script: { ...script, frame: options.frame ?? script.frame },
+            host, port, local, tls, timeoutMs: options.timeout ?? null, script: { ...script, frame: options.frame ?? script.frame }, keepalive: options.keepalive ?? null,
+            reconnect, waitForMs, reportEveryMs: options.reportEvery ?? null,
           }, reporter, signal);
           return finish([{ role: 'client', summary: result.summary }], result.error);
         }
@@ -140,6 +161,8 @@ Examples:
           timeoutMs: options.timeout ?? null,
           wait: options.wait,
           maxInFlight: options.maxInFlight,
+          keepalive: options.keepalive ?? null,
+          heartbeat, reconnect, waitForMs, reportEveryMs: options.reportEvery ?? null,
         }, reporter, signal);
         finish([{ role: 'client', summary: result.summary }], result.error);
       }, { checks: [...replyChecks(options), ...scriptChecks(options)], chart: options.chart ? 'always' : options.ping ? 'terminal' : undefined }));

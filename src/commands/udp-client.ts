@@ -8,13 +8,14 @@ import { runUdpClient } from '../core/udp/client.js';
 import { UDP_DEFAULT_TIMEOUT_MS, type UdpClientConfig } from '../core/udp/client-config.js';
 import { runOneWay } from '../core/udp/one-way.js';
 import type { Execute } from './context.js';
+import { addHeartbeatOptions, addReportEveryOption, heartbeatSpec, type HeartbeatOptions } from './link-options.js';
 import {
   addExchangeOptions, addLocalOptions, addPayloadOptions, addScriptOption, addTemplateOption, countArg, durationArg, loadScriptFile, localSpec, payloadSpec, payloadTemplate, percentArg,
   replyChecks, replyRule, scriptChecks,
   type ExchangeOptions, type LocalOptions, type PayloadOptions,
 } from './options.js';
 
-interface UdpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions {
+interface UdpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions, HeartbeatOptions {
   probe?: boolean;
   maxLoss?: number;
   template?: boolean;
@@ -30,6 +31,7 @@ interface UdpClientOptions extends PayloadOptions, ExchangeOptions, LocalOptions
   duration?: number;
   oneWay?: boolean;
   reverse?: boolean;
+  reportEvery?: number;
 }
 
 /** --ttl: hops, 0 to 255 (0 keeps a group's datagrams on this host). */
@@ -45,7 +47,7 @@ export function registerUdpClient(program: Command, execute: Execute): void {
     .argument('<host>', 'server name or address (IPv6 as ::1 or [::1]); a broadcast address or a multicast group collects every answer', parseHost)
     .argument('<port>', 'port number or service name (echo, dns, ntp…)', parseRemotePort);
   addPayloadOptions(command);
-  addTemplateOption(command, '--data or --hex');
+  addTemplateOption(command, '--data, --hex, --heartbeat-data or --heartbeat-hex');
   addScriptOption(command);
   addLocalOptions(command);
   addExchangeOptions(command, {
@@ -65,7 +67,9 @@ export function registerUdpClient(program: Command, execute: Execute): void {
     .addOption(new Option('--burst <n>', 'with --rate/--bitrate: send n datagrams back to back, then wait for the schedule (iperf3 -b RATE/N)').argParser(countArg))
     .addOption(new Option('--duration <duration>', 'stop sending after this long (with a rate: after that many datagrams; --one-way, --reverse: default 10s, 0 = until Ctrl-C)').argParser(durationArg))
     .addOption(new Option('--one-way', 'probes to a netnote udp-server (--sink), then its report: loss, duplicates, reordering and jitter as the server received them').conflicts(['reverse', 'script', 'probe', 'expect', 'expectHex', 'expectRegex', 'verifyEcho']))
-    .addOption(new Option('--reverse', 'the netnote udp-server sends the probe stream to this client (the way down, through a NAT): counted here').conflicts(['script', 'probe', 'expect', 'expectHex', 'expectRegex', 'verifyEcho']))
+    .addOption(new Option('--reverse', 'the netnote udp-server sends the probe stream to this client (the way down, through a NAT): counted here').conflicts(['script', 'probe', 'expect', 'expectHex', 'expectRegex', 'verifyEcho']));
+  addHeartbeatOptions(command);
+  addReportEveryOption(command)
     .addHelpText('after', `
 Each reply is one datagram, from whatever address it comes (as the note's recvfrom()); one from
 another address than the destination is counted, with a warning. Without --probe, replies are
@@ -83,7 +87,8 @@ Examples:
   $ netnote udp-client 239.1.2.3 5683 --ttl 4 --multicast-interface eth0 --loopback off
   $ netnote udp-client 127.0.0.1 7 --probe --rate 1000 --duration 10s --quiet      paced echoes
   $ netnote udp-client 192.0.2.1 5001 --one-way --bitrate 10M --size 1200          against udp-server --sink
-  $ netnote udp-client 192.0.2.1 5001 --reverse --rate 100 --burst 10 --duration 30s   the server sends`)
+  $ netnote udp-client 192.0.2.1 5001 --reverse --rate 100 --burst 10 --duration 30s   the server sends
+  $ netnote udp-client 127.0.0.1 5683 -i 5m --heartbeat 20s --heartbeat-hex '40 00 00 00' --heartbeat-expect-hex '70 00 00 00'`)
     .action((host: string, port: number, options: UdpClientOptions, cmd: Command) =>
       execute(cmd, 'client', async ({ reporter, signal, finish }) => {
         const cast = {
@@ -120,6 +125,8 @@ Examples:
           maxLossPercent: options.maxLoss ?? null,
           strictSource: options.strictSource === true,
           durationMs: options.duration ?? null,
+          heartbeat: heartbeatSpec(options, options.timeout ?? null, 'udp'),
+          reportEveryMs: options.reportEvery ?? null,
         };
         const result = options.oneWay || options.reverse
           ? await runOneWay(config, options.reverse ? 'receive' : 'send', reporter, signal)

@@ -5,6 +5,7 @@ import { parseGroupJoin, type GroupJoin } from '../core/socket/multicast.js';
 import { UdpServer } from '../core/udp/server.js';
 import { addAnswerOptions, answerPlan, type AnswerOptions } from './answer-options.js';
 import { serveUntilStopped, type Execute } from './context.js';
+import { addReportEveryOption } from './link-options.js';
 import { countArg, durationArg } from './options.js';
 
 interface UdpServerOptions extends AnswerOptions {
@@ -13,6 +14,7 @@ interface UdpServerOptions extends AnswerOptions {
   maxSize?: number;
   peerTtl: number;
   join: GroupJoin[];
+  reportEvery?: number;
 }
 
 /** --join, repeatable: every group given. */
@@ -30,6 +32,7 @@ export function registerUdpServer(program: Command, execute: Execute): void {
     .addOption(new Option('--reuse-address', 'SO_REUSEADDR: share the port with other sockets that set it too'))
     .addOption(new Option('--max-size <bytes>', "cut longer datagrams to this size, as the note's recvfrom(1024) does").argParser(countArg))
     .addOption(new Option('--join <group>', 'receive a multicast group: GROUP[@NIC][,source=ADDR] (IPv4 or IPv6, repeatable; source: source-specific)').argParser(joinArg).default([]));
+  addReportEveryOption(command);
   addAnswerOptions(command, 'udp')
     .addOption(new Option('--peer-ttl <duration>', '--push goes to the peers heard from within this long').argParser(durationArg).default(60_000, '60s'))
     .addHelpText('after', `
@@ -48,7 +51,8 @@ Examples:
   $ netnote udp-server 0.0.0.0 5683 --join 224.0.1.187@eth0                CoAP's all-nodes group on eth0
   $ netnote udp-server :: 5683 --join ff02::fd@eth0 --join 224.0.1.187@eth0
   $ netnote udp-server 0.0.0.0 9000 --join 232.1.1.1@eth0,source=192.0.2.5   source-specific
-  $ netnote udp-server 0.0.0.0 5001 --sink --quiet          the other end of udp-client --one-way`)
+  $ netnote udp-server 0.0.0.0 5001 --sink --quiet          the other end of udp-client --one-way
+  $ netnote udp-server 0.0.0.0 5683 --report-every 1h --quiet      a soak: the figures every hour`)
     .action((host: string, port: number, options: UdpServerOptions, cmd: Command) =>
       execute(cmd, 'server', async (context) => {
         const { plan, frame } = await answerPlan(options);
@@ -61,6 +65,7 @@ Examples:
           plan,
           peerTtlMs: options.peerTtl,
           joins: options.join,
+          reportEveryMs: options.reportEvery ?? null,
         }, context.reporter);
         await serveUntilStopped(server, context);
       }));

@@ -57,6 +57,14 @@ export class InvalidValueError extends NetnoteError {
   }
 }
 
+/**
+ * A failure to connect that trying again may fix: nothing listening yet, no route yet, no answer,
+ * a reset, a name not yet in DNS. A bad --bind, a refused certificate or Ctrl-C will not change.
+ */
+export function isTransient(error: NetnoteError): boolean {
+  return error.code === 'unreachable' || error.code === 'timeout' || error.code === 'lost' || error.code === 'resolve';
+}
+
 /** Where a system error happened, so the message can name it. */
 export interface ErrorPlace {
   host: string;

@@ -2,7 +2,7 @@ import { hostPort } from '../core/endpoint.js';
 import type { CapacitySummary } from '../core/measure/capacity.js';
 import type { NetEvent } from '../core/events.js';
 import type { StreamSummary } from '../core/measure/stream.js';
-import type { WireEstimate } from '../core/measure/wire.js';
+import type { WireEstimate, WireProjection } from '../core/measure/wire.js';
 import { bitRate, bytes, ms, plural, seconds } from './format.js';
 import type { Symbols } from './symbols.js';
 
@@ -42,4 +42,9 @@ export function capacityLines(s: CapacitySummary, symbols: Symbols): string[] {
 /** The note's FAQ 7: what the payload cost on the link. */
 export function wireLine(w: WireEstimate, symbols: Symbols): string {
   return `on the wire ${symbols.approx} ${bytes(w.wireBytes)} in ${plural(w.packets, 'packet')} for ${bytes(w.payloadBytes)} of payload: ${(w.efficiency * 100).toFixed(1)}% efficient (MTU ${w.mtu}; netnote help wire-cost)`;
+}
+
+/** The run's pattern kept up: what a device pays a day and a month for it (FAQ 7). */
+export function projectionLine(p: WireProjection, symbols: Symbols): string {
+  return `kept up at this pattern: ${symbols.approx} ${bytes(p.day.bytes)} a day (${plural(p.day.packets, 'packet')}), ${bytes(p.days30.bytes)} in 30 days (a message every ${seconds(p.cycleMs)}; netnote help wire-cost)`;
 }

@@ -36,6 +36,52 @@ const MAGIC = 0x4e4e5031; // "NNP1"
 const MAGIC_PREFIX = 0x4e4e50;
 export const PROBE_HEADER = 16;
 
+/**
+ * A request of the same 16 bytes (netnote idle-timeout's downlink trials), told apart by its magic,
+ * so that other in-band requests can take magics of their own:
+ *
+ *   0..3   magic "NNA1": answer after a delay
+ *   4..7   the request's number, uint32 big-endian
+ *   8..15  the delay in milliseconds, uint64 big-endian
+ *
+ * A netnote server that echoes (tcp-server, a request alone in its read; udp-server, a request
+ * alone in its datagram) echoes it at once as it echoes everything, and after the delay sends the
+ * same 16 bytes again with the magic "NNa1". A peer that only echoes sends "NNA1" back at once, and
+ * nothing after: the client then knows the server cannot push after a delay.
+ */
+const ANSWER_AFTER = 0x4e4e4131; // "NNA1"
+const ANSWERED = 0x4e4e6131; // "NNa1"
+
+export interface AnswerAfter {
+  seq: number;
+  delayMs: number;
+  /** true: the server's delayed answer; false: the request itself (or its plain echo). */
+  answered: boolean;
+}
+
+export function encodeAnswerAfter(seq: number, delayMs: number): Buffer {
+  const request = Buffer.alloc(PROBE_HEADER);
+  request.writeUInt32BE(ANSWER_AFTER, 0);
+  request.writeUInt32BE(seq >>> 0, 4);
+  request.writeBigUInt64BE(BigInt(Math.round(delayMs)), 8);
+  return request;
+}
+
+/** The request or the answer in these 16 bytes, or null. */
+export function decodeAnswerAfter(data: Buffer): AnswerAfter | null {
+  if (data.length !== PROBE_HEADER) return null;
+  const magic = data.readUInt32BE(0);
+  if (magic !== ANSWER_AFTER && magic !== ANSWERED) return null;
+  return { seq: data.readUInt32BE(4), delayMs: Number(data.readBigUInt64BE(8)), answered: magic === ANSWERED };
+}
+
+/** The server's answer to a request: the same bytes, the magic marked answered. */
+export function answerTo(request: Buffer): Buffer {
+  const answer = Buffer.from(request);
+  answer.writeUInt32BE(ANSWERED, 0);
+  return answer;
+}
+
 export function encodeProbe(seq: number, sentAtMs: number, payload: Buffer): Buffer {
   const datagram = Buffer.allocUnsafe(PROBE_HEADER + payload.length);
   datagram.writeUInt32BE(MAGIC, 0);

@@ -30,6 +30,11 @@ export class RunControl {
     this.wake();
   }
 
+  /** After a lost connection was replaced (--reconnect): the run carries on. */
+  resume(): void {
+    this.ended = null;
+  }
+
   /** Something changed: let the loop look again. */
   wake(): void {
     this.waiting?.();

@@ -5,14 +5,15 @@ import type { EndReason, EventSink } from '../events.js';
 import { Pacer, pause, type Pace } from '../measure/pacer.js';
 import { PROBE_HEADER, decodeProbe, encodeProbe } from '../measure/probe.js';
 import { RttRecorder } from '../measure/rtt.js';
-import { mtuOf, sumWire, udpWire } from '../measure/wire.js';
-import { lossPercent, messageFor, type ClientResult } from '../message/exchange.js';
+import { mtuOf, sumWire, udpWire, withProjection } from '../measure/wire.js';
+import { lossPercent, messageFor, projectRun, type ClientResult } from '../message/exchange.js';
 import { keepsReply } from '../message/reply.js';
 import { SendQueue } from '../run/send-queue.js';
 import { sameEndpoint, type UdpClientSocket } from '../socket/udp.js';
 import { datagramPace, openUdpRun, type UdpClientConfig } from './client-config.js';
 import { runDiscovery } from './discover.js';
 import { DatagramRun } from './datagram-run.js';
+import { UdpHeartbeats } from './heartbeat.js';
 
 /** The note's UDP client loop, with every reply matched to the datagram it answers. */
 export async function runUdpClient(config: UdpClientConfig, sink: EventSink, signal: AbortSignal): Promise<ClientResult> {
@@ -45,10 +46,14 @@ class UdpClientRun extends DatagramRun {
   private readonly keepReplies: boolean;
   /** With --template and a check on replies: what each datagram still unanswered carried. */
   private readonly sentPayloads = new Map<number, Buffer>();
+  private readonly heartbeats: UdpHeartbeats | null;
 
   constructor(config: UdpClientConfig, sink: EventSink, socket: UdpClientSocket, started: number, rtt: RttRecorder, private readonly pace: Pace | null) {
     super(config, sink, socket, started, rtt);
     this.keepReplies = keepsReply(config.reply);
+    this.heartbeats = config.heartbeat
+      ? new UdpHeartbeats(config.heartbeat, config.reply.kind === 'echo', socket, this.remote, sink, (error) => this.control.end('timeout', error))
+      : null;
     socket.onError((err) => {
       if (err.code === 'ECONNREFUSED') {
         this.control.end('failed', new NetnoteError('unreachable', `nothing listening on ${this.where()} (ICMP port unreachable)`,
@@ -60,6 +65,10 @@ class UdpClientRun extends DatagramRun {
   }
 
   async run(signal: AbortSignal): Promise<ClientResult> {
+    const reporter = this.config.reportEveryMs ? setInterval(() => this.sink.emit({
+      event: 'interim', role: 'client', elapsedMs: elapsedMs(this.started), sent: { ...this.sent }, received: { ...this.received }, rttMs: this.rtt.percentiles(),
+      ...(this.heartbeats ? { heartbeats: { sent: this.heartbeats.stats.sent, answered: this.heartbeats.stats.answered } } : {}),
+    }), this.config.reportEveryMs) : undefined;
     try {
       await this.control.whileInterruptible(signal, async () => {
         await (this.pace ? this.pacedLoop(this.pace) : this.loop());
@@ -67,12 +76,15 @@ class UdpClientRun extends DatagramRun {
       });
     } finally {
       clearTimeout(this.sweeper);
+      clearInterval(reporter);
+      this.heartbeats?.stop();
     }
     const { reason, error } = this.verdict();
     const local = this.socket.local();
     const mtu = mtuOf(local.address);
     this.socket.close();
     const lost = this.overdue.size + this.outstanding.size;
+    const heartbeats = this.heartbeats?.stats;
     for (const sentAt of [...this.overdue.values(), ...this.outstanding.values()]) this.seconds.lost(sentAt);
     return {
       summary: {
@@ -85,10 +97,15 @@ class UdpClientRun extends DatagramRun {
           jitterMs: this.config.probe && this.lastRtt !== null ? Math.round(this.jitter * 1000) / 1000 : null,
           perSecond: this.seconds.list(),
         },
-        wire: sumWire(
+        wire: withProjection(sumWire(
           udpWire(this.sent.messages, this.sent.bytes, this.remote.family, mtu),
           udpWire(this.received.messages + this.duplicated + this.foreign, this.received.bytes, this.remote.family, mtu),
-        ),
+          ...(heartbeats ? [udpWire(heartbeats.sent, heartbeats.bytesOut, this.remote.family, mtu), udpWire(heartbeats.answered, heartbeats.bytesIn, this.remote.family, mtu)] : []),
+        ), projectRun(this.config, {
+          proto: 'udp', family: this.remote.family, mtu, sent: this.sent, received: this.received, rttMs: this.rtt.summary(),
+          durationMs: elapsedMs(this.started), keepaliveIdleMs: null, reconnects: 0,
+        })),
+        ...(heartbeats ? { heartbeats } : {}),
       },
       error,
     };
@@ -173,6 +190,7 @@ class UdpClientRun extends DatagramRun {
     if (this.config.template && this.keepReplies) this.sentPayloads.set(seq, payload);
     const data = this.config.probe ? encodeProbe(seq, sentAt, payload) : payload;
     this.outstanding.set(seq, sentAt);
+    this.heartbeats?.sent();
     if (this.outstanding.size === 1) this.sweep();
     return { data, sentAt };
   }
@@ -213,6 +231,7 @@ class UdpClientRun extends DatagramRun {
   };
 
   protected onMessage(datagram: Buffer, from: Endpoint): void {
+    if (this.heartbeats?.claim(datagram)) return;
     this.received.bytes += datagram.length;
     const now = performance.now();
     const elsewhere = !sameEndpoint(from, this.remote);

@@ -2,6 +2,7 @@ import type dgram from 'node:dgram';
 import { elapsedMs } from '../clock.js';
 import type { Endpoint } from '../endpoint.js';
 import type { EventSink, OneWayStats } from '../events.js';
+import { DelayedAnswers } from '../measure/delayed-answers.js';
 import { decodeControl, decodeProbe } from '../measure/probe.js';
 import { Responder, type Answer, type ServerPlan } from '../message/answer.js';
 import { DatagramLog } from '../run/backpressure.js';
@@ -22,6 +23,8 @@ export interface UdpServerConfig {
   peerTtlMs: number;
   /** --join: multicast groups to receive. */
   joins: GroupJoin[];
+  /** --report-every: an `interim` event this often; null: none. */
+  reportEveryMs: number | null;
 }
 
 /** A peer's side of a scripted conversation. */
@@ -86,6 +89,10 @@ export class UdpServer {
   /** With a plan: each peer's conversation, least recently heard first. */
   private readonly sessions = new Map<string, Session>();
   private pusher: NodeJS.Timeout | undefined;
+  private reporter: NodeJS.Timeout | undefined;
+  /** idle-timeout's downlink trials: answers held for the delay asked (measure/probe.ts), and how many were sent. */
+  private readonly delayed = new DelayedAnswers();
+  private delayedSent = 0;
   /** After close(): a reply still waiting on its delay is dropped (a closed socket throws on send). */
   private closing = false;
 
@@ -95,6 +102,12 @@ export class UdpServer {
     this.manySockets = config.joins.length > 0 || config.host === '0.0.0.0' || config.host === '::';
     const push = config.plan?.push;
     if (push) this.pusher = setInterval(this.pushToPeers, push.intervalMs);
+    if (config.reportEveryMs) {
+      this.reporter = setInterval(() => sink.emit({
+        event: 'interim', role: 'server', elapsedMs: elapsedMs(this.started), peers: this.peers.size,
+        datagrams: { in: this.datagramsIn, out: this.datagramsOut }, bytesIn: this.bytesIn, bytesOut: this.bytesOut,
+      }), config.reportEveryMs);
+    }
   }
 
   static async start(config: UdpServerConfig, sink: EventSink): Promise<UdpServer> {
@@ -103,6 +116,7 @@ export class UdpServer {
       server.listeners = await UdpListeners.open({ host: config.host, port: config.port, reuseAddress: config.reuseAddress, joins: config.joins }, sink, server.onMessage);
     } catch (err) {
       clearInterval(server.pusher);
+      clearInterval(server.reporter);
       throw err;
     }
     return server;
@@ -141,6 +155,7 @@ export class UdpServer {
     }
     if (mode === 'sink') return;
     if (this.config.plan) return this.answer(this.config.plan, data, rinfo, via, peer);
+    this.delayed.hold(data, (answer) => this.sendDelayed(answer, rinfo, via, peer));
     this.sendTo(via, data, rinfo, peer);
   };
 
@@ -157,6 +172,14 @@ export class UdpServer {
       }
       done?.(err ?? null);
     });
+  }
+
+  /** The answer to a request held for its delay (netnote idle-timeout's downlink trial). */
+  private sendDelayed(answer: Buffer, rinfo: dgram.RemoteInfo, via: Listener, peer: PeerRecord | null): void {
+    if (this.closing) return;
+    this.delayedSent++;
+    if (this.sink.messages) this.sink.emit({ event: 'send', role: 'server', seq: this.delayedSent, data: answer, remote: peer?.remote ?? remoteOf(rinfo), answer: 'delayed' });
+    this.sendTo(via, answer, rinfo, peer);
   }
 
   /** A datagram is a message: the peer's responder says what goes back. */
@@ -221,6 +244,8 @@ export class UdpServer {
   close(): Promise<void> {
     this.closing = true;
     clearInterval(this.pusher);
+    clearInterval(this.reporter);
+    this.delayed.cancel();
     this.oneWay.close();
     return this.listeners.close();
   }

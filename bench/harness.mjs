@@ -39,6 +39,8 @@ export function parseArguments(names) {
       'startup-runs': { type: 'string', default: '8' },
       'tls-rounds': { type: 'string', default: '5' },
       'tls-seconds': { type: 'string', default: '3' },
+      'pacing-seconds': { type: 'string', default: '10' },
+      'pacing-rounds': { type: 'string', default: '2' },
       only: { type: 'string' },
     },
   });
@@ -55,6 +57,8 @@ export function parseArguments(names) {
     startupRuns: Number(args['startup-runs']),
     tlsRounds: Number(args['tls-rounds']),
     tlsSeconds: Number(args['tls-seconds']),
+    pacingSeconds: Number(args['pacing-seconds']),
+    pacingRounds: Number(args['pacing-rounds']),
   };
   // --only takes one section or several, separated by commas (or |, quoted).
   const only = args.only?.split(/[,|]/);
@@ -63,11 +67,11 @@ export function parseArguments(names) {
   const positiveInt = (x) => Number.isInteger(x) && x >= 1;
   if (!(s.rounds >= 1 && s.seconds > 0 && Number.isInteger(s.udpCount) && s.udpCount >= 100 && Number.isInteger(s.rttCount) && s.rttCount >= 100 &&
     positiveInt(s.capacity) && positiveInt(s.capacityRounds) && s.streamSeconds >= 1 && positiveInt(s.streamRounds) &&
-    positiveInt(s.startupRounds) && s.startupRuns >= 2 && Number.isInteger(s.startupRuns) && positiveInt(s.tlsRounds) && positiveInt(s.tlsSeconds) &&
+    positiveInt(s.startupRounds) && s.startupRuns >= 2 && Number.isInteger(s.startupRuns) && positiveInt(s.tlsRounds) && positiveInt(s.tlsSeconds) && positiveInt(s.pacingSeconds) && positiveInt(s.pacingRounds) &&
     sections.length > 0 && (only === undefined || only.every((name) => names.includes(name))))) {
     console.error('usage: node bench/run.mjs [--rounds N] [--seconds S] [--udp-count N>=100] [--rtt-count N>=100] [--capacity N]\n' +
       '         [--capacity-rounds N] [--stream-seconds S>=1] [--stream-rounds N] [--startup-rounds N] [--startup-runs N>=2]\n' +
-      '         [--tls-rounds N] [--tls-seconds N]\n' +
+      '         [--tls-rounds N] [--tls-seconds N] [--pacing-seconds N] [--pacing-rounds N]\n' +
       `         [--only ${names.join('|')}[,...]]`);
     process.exit(2);
   }

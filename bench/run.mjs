@@ -18,14 +18,18 @@
 //   tls:      TLS handshakes a second accepted by `tcp-server --tls` (ECDSA P-256, RSA 2048)
 //             against a bare Node tls.createServer and openssl s_server (openssl s_time), and
 //             `--stream` over TLS against plain TCP.
+//   pacing:   `udp-client --one-way --rate` at 1k, 10k and 100k datagrams/s, as the receiver
+//             counted them (target: within 2 % over 10 s); the unpaced ceiling against
+//             `iperf3 -u -b 0`; one-way loss and jitter against iperf3 -u over the same nft
+//             drop rule, in namespaces.
 // What they share (processes, servers, statistics, tables, results.json) is bench/harness.mjs.
 //
 //   npm run bench                      (builds, then runs this)
 //   node bench/run.mjs [--rounds 7] [--seconds 2] [--udp-count 10000] [--rtt-count 5000]
 //                      [--capacity 10000] [--capacity-rounds 3] [--stream-seconds 5]
 //                      [--stream-rounds 3] [--startup-rounds 4] [--startup-runs 8]
-//                      [--tls-rounds 5] [--tls-seconds 3]
-//                      [--only tcp|udp|rtt|capacity|stream|startup|script|tls[,...]]
+//                      [--tls-rounds 5] [--tls-seconds 3] [--pacing-seconds 10] [--pacing-rounds 2]
+//                      [--only tcp|udp|rtt|capacity|stream|startup|script|tls|pacing[,...]]
 //
 // Clients that are not netnote drive the servers (bench/loadgen.c, udpping.c, tcpping.c,
 // hold.c, reqrep.c, iperf3), so differences are the servers' own. The machine is shared and noisy:
@@ -44,14 +48,15 @@ import { stream } from './sections/stream.mjs';
 import { tcp } from './sections/tcp.mjs';
 import { tls } from './sections/tls.mjs';
 import { udp } from './sections/udp.mjs';
+import { pacing } from './sections/udp-pacing.mjs';
 
-const ALL_SECTIONS = [tcp, udp, rtt, capacity, stream, startup, script, tls];
+const ALL_SECTIONS = [tcp, udp, rtt, capacity, stream, startup, script, tls, pacing];
 const { settings, sections: SECTIONS } = parseArguments(ALL_SECTIONS.map((s) => s.name));
 const selected = ALL_SECTIONS.filter((s) => SECTIONS.includes(s.name));
 prepare(selected);
 
 /** The combined table: every target of the sections that ran, one row each. */
-function summaryRows({ tcp, udp, rtt, capacity, stream, startup, script, tls }) {
+function summaryRows({ tcp, udp, rtt, capacity, stream, startup, script, tls, pacing }) {
   const rows = [];
   const ratio = (r, op) => ({ measured: `${r.value.toFixed(2)} x`, target: r.target === null ? 'ref.' : `${op} ${r.target} x`, result: r.target === null ? '' : r.pass ? 'pass' : 'MISS' });
   if (tcp) {
@@ -104,6 +109,17 @@ function summaryRows({ tcp, udp, rtt, capacity, stream, startup, script, tls }) 
       'sink-tls/sink-plain': '  (--stream over TLS / plain TCP, MB/s)',
     };
     for (const r of tls.ratios) rows.push({ row: names[r.id], ...ratio(r, '>=') });
+  }
+  if (pacing) {
+    const seconds = pacing.settings.seconds;
+    for (const p of pacing.accuracy) {
+      rows.push({ row: `udp-client --rate ${p.rate}, ${seconds} s: rate at the receiver vs asked`, measured: `${(p.error * 100).toFixed(3)}% off (${p.received} of ${p.expected} counted${p.result === 'receiver dropped' ? ': the receiver dropped some' : ''})`, target: '<= 2%', result: p.result === 'pass' ? 'pass' : p.result === 'MISS' ? 'MISS' : '' });
+    }
+    const c = pacing.ceiling;
+    rows.push({ row: '  (64 B as fast as it goes: sent/received a second, netnote vs iperf3 -u -b 0)', measured: `${c.netnote.sent.toFixed(0)}/${c.netnote.received.toFixed(0)} vs ${c.iperf3.sent.toFixed(0)}/${c.iperf3.received.toFixed(0)}`, target: 'ref.', result: '' });
+    for (const r of pacing.loss ?? []) {
+      rows.push({ row: `  (one-way loss over nft 1 in 20, round ${r.round}: netnote vs iperf3 -u, each against nft's count)`, measured: `${r.netnote.lost}/${r.netnote.nft} vs ${r.iperf3.lost}/${r.iperf3.nft}`, target: 'ref.', result: '' });
+    }
   }
   return rows;
 }

@@ -4,10 +4,12 @@ import type { Role } from './core/events.js';
 import type { Summary } from './core/summary.js';
 import type { Execute, RunContext } from './commands/context.js';
 import { createProgram } from './program.js';
+import { optionalValuesFirst } from './shell/usage.js';
 import { createReporter } from './report/create.js';
 import { printable } from './report/printable.js';
 import { RunFiles } from './report/run/outputs.js';
-import type { OutputOptions } from './report/reporter.js';
+import type { OutputOptions, Reporter } from './report/reporter.js';
+import type { TimestampFormat } from './report/stamp.js';
 
 /** The error's line on stderr, and its hint's: one line each, whatever the message quotes. */
 function errorLines(error: NetnoteError): string {
@@ -56,25 +58,44 @@ function stdoutDrained(): Promise<void> {
 }
 
 /**
- * Says `failure` on stderr and exits once stdout has drained. A stdout that failed is said too,
- * and is the exit code when nothing else had failed.
+ * Exits once stdout has drained, `said` being the error lines already on stderr. A stdout that
+ * failed is said too, unless it was, and is the exit code when nothing else had failed.
  */
-async function exitWhenWritten(exitCode: number, failure: string): Promise<never> {
+async function exitWhenWritten(exitCode: number, said: string): Promise<never> {
   await stdoutDrained();
   let code = exitCode;
-  let said = failure;
   if (stdoutFailure && !said.includes(errorLines(stdoutFailure))) {
-    said = `${errorLines(stdoutFailure)}${said}`;
+    process.stderr.write(errorLines(stdoutFailure));
     if (code === 0) code = stdoutFailure.exitCode;
   }
-  process.stderr.write(said);
   process.exit(code);
 }
 
+/** A run that cannot start: its error said, and under --json its error event. */
+function cannotRun(error: NetnoteError, role: Role, json: boolean): Promise<never> {
+  if (json) {
+    const reporter = createReporter({ json: true, quiet: false, color: false, hexDump: false });
+    reporter.emit({ event: 'error', role, ...error.info, exitCode: error.exitCode });
+    reporter.close();
+  }
+  process.stderr.write(errorLines(error));
+  return exitWhenWritten(error.exitCode, errorLines(error));
+}
+
 const execute: Execute = async (command, role, action, { checks = [], ...style } = {}) => {
-  const globals = command.optsWithGlobals() as { json?: boolean; quiet?: boolean; color: boolean; hexDump?: boolean; report?: string; junit?: string };
-  const output: OutputOptions = { json: globals.json === true, quiet: globals.quiet === true, color: globals.color, hexDump: globals.hexDump === true, ...style };
-  const screen = createReporter(output);
+  const globals = command.optsWithGlobals() as {
+    json?: boolean; quiet?: boolean; color: boolean; hexDump?: boolean; report?: string; junit?: string; timestamps?: TimestampFormat; log?: string;
+  };
+  const output: OutputOptions = {
+    json: globals.json === true, quiet: globals.quiet === true, color: globals.color, hexDump: globals.hexDump === true,
+    ...(globals.timestamps ? { timestamps: globals.timestamps } : {}), ...(globals.log === undefined ? {} : { log: globals.log }), ...style,
+  };
+  let screen: Reporter;
+  try {
+    screen = createReporter(output); // opens --log
+  } catch (err) {
+    return cannotRun(asNetnoteError(err), role, output.json);
+  }
   const controller = new AbortController();
   stopRun = (error) => {
     if (!controller.signal.aborted) controller.abort(error);
@@ -98,7 +119,7 @@ const execute: Execute = async (command, role, action, { checks = [], ...style }
   } catch (err) {
     const error = stoppedAs(asNetnoteError(err));
     screen.emit({ event: 'error', role, ...error.info, exitCode: error.exitCode });
-    screen.close();
+    screen.close(errorLines(error));
     return exitWhenWritten(error.exitCode, errorLines(error));
   }
   const reporter = files ? files.tee(screen, role, checks) : screen;
@@ -128,7 +149,7 @@ const execute: Execute = async (command, role, action, { checks = [], ...style }
   // A run that ends before its summary ends with its error event, which the files record too.
   const errorEvent = (e: NetnoteError) => reporter.emit({ event: 'error', role, ...e.info, exitCode: e.exitCode });
   if (outcome.summaries.length === 0 && error) errorEvent(error);
-  const fileError = files?.write(outcome.summaries, error, checks) ?? null;
+  const fileError = files?.write(outcome.summaries, error, checks) ?? reporter.unwritable?.() ?? null;
   // A file that could not be written while the run had failed anyway: said too, the run's exit code kept.
   const unwritten = error ? fileError : null;
   if (!error && fileError) {
@@ -138,8 +159,9 @@ const execute: Execute = async (command, role, action, { checks = [], ...style }
   const exitCode = error?.exitCode ?? 0;
   for (const summary of outcome.summaries) reporter.emit({ event: 'summary', ...summary, exitCode, error: error?.info ?? null });
   // stdout first, so a terminal or a 2>&1 log shows the summary before the final error line.
-  reporter.close();
-  return exitWhenWritten(exitCode, `${unwritten ? errorLines(unwritten) : ''}${error ? errorLines(error) : ''}`);
+  const failure = `${unwritten ? errorLines(unwritten) : ''}${error ? errorLines(error) : ''}`;
+  reporter.close(failure);
+  return exitWhenWritten(exitCode, failure);
 };
 
 const program = createProgram(execute);
@@ -154,17 +176,13 @@ function roleOf(command: Command): Role {
   return command.name().endsWith('-server') ? 'server' : 'client';
 }
 
+// The words a person typed, found as commander finds them (`node -e CODE ARGS…` has no script name).
+const evaluated = process.execArgv.some((arg) => ['-e', '--eval', '-p', '--print'].includes(arg));
 // No top-level await: the standalone executable is bundled as CommonJS. A command that is not
 // a run (help, completion) returns here; a run exits from execute.
-program.parseAsync().then(() => exitWhenWritten(0, ''), (err: unknown) => {
+program.parseAsync(optionalValuesFirst(program, process.argv.slice(evaluated ? 1 : 2)), { from: 'user' }).then(() => exitWhenWritten(0, ''), (err: unknown) => {
   // --help, --version: shown; a command line that cannot be run: said (shell/usage.ts), exit 2.
   if (err instanceof CommanderError) return exitWhenWritten(err.exitCode === 0 ? 0 : 2, '');
-  const error = asNetnoteError(err);
   // Under --json, a command line that cannot be run still ends the stream with its error event.
-  if ((program.opts() as { json?: boolean }).json) {
-    const json = createReporter({ json: true, quiet: false, color: false, hexDump: false });
-    json.emit({ event: 'error', role: roleOf(parsing), ...error.info, exitCode: error.exitCode });
-    json.close();
-  }
-  return exitWhenWritten(error.exitCode, errorLines(error));
+  return cannotRun(asNetnoteError(err), roleOf(parsing), (program.opts() as { json?: boolean }).json === true);
 });

@@ -4,6 +4,7 @@ import { registerCompletion } from './commands/completion.js';
 import { registerDemo } from './commands/demo.js';
 import { registerHelp } from './commands/help.js';
 import { registerHttpGet } from './commands/http-get.js';
+import { registerIdleTimeout } from './commands/idle-timeout.js';
 import { registerInterfaces } from './commands/interfaces.js';
 import { registerMerge } from './commands/merge.js';
 import { registerReport } from './commands/report.js';
@@ -29,6 +30,8 @@ export function createProgram(execute: Execute): Command {
     .addOption(new Option('--hex-dump', 'show payloads as a hex dump instead of bytes literals').conflicts('json'))
     .option('--report <file.html>', 'also write the run as one self-contained HTML file: summary table and charts (netnote help reports)')
     .option('--junit <file.xml>', 'also write JUnit XML for CI: a test case for the run and one per assertion (netnote help reports)')
+    .addOption(new Option('--timestamps [format]', 'start each human line with the time: iso (UTC wall clock, the default) or elapsed (seconds since start)').choices(['iso', 'elapsed']).preset('iso'))
+    .option('--log <file>', 'also append the human lines, timestamped, to FILE, each written as it comes (kept whatever stdout shows, and on Ctrl-C or SIGTERM)')
     .exitOverride()
     .addHelpText('after', `
 Exit codes: 0 ok, 1 assertion failed, 2 usage, 3 name resolution, 4 refused/unreachable
@@ -45,6 +48,7 @@ An option given twice (but -H, --type, --pin), or one that does nothing in the r
   registerUdpServer(program, execute);
   registerUdpClient(program, execute);
   registerHttpGet(program, execute);
+  registerIdleTimeout(program, execute);
   registerResolve(program, execute);
   registerInterfaces(program, execute);
   registerDemo(program, execute);

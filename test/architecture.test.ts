@@ -13,7 +13,7 @@ const CORE_FOLDERS: Record<string, string[]> = {
   http: ['run', 'socket'],
   tcp: ['run', 'socket', 'measure', 'message'],
   udp: ['run', 'socket', 'measure', 'message'],
-  merge: ['measure', 'message', 'tcp', 'udp'],
+  merge: ['run', 'measure', 'message', 'tcp', 'udp'],
 };
 
 const RULES: IForbiddenRuleType[] = [

@@ -33,7 +33,7 @@ async function clients(port: number, accepted: () => number): Promise<{ closedBy
 const events = (stdout: string): Json[] => stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Json);
 
 describe('tcp-server under ulimit -n 64 with 100 clients at once', () => {
-  it('every client is served or counted as dropped, the drops said in rate-limited warnings and in the summary', async () => {
+  it('every client is served or counted as shed, the shed ones said in rate-limited warnings and in the summary', async () => {
     const server = startCli(['--json', 'tcp-server', '127.0.0.1', '0', '--backlog', '128'], LOW_LIMIT);
     servers.add(server);
     const port = Number((await server.waitFor(/"event":"listening".*?"port":(\d+)/))[1]);
@@ -41,21 +41,21 @@ describe('tcp-server under ulimit -n 64 with 100 clients at once', () => {
     const accepted = () => (server.stdout().match(/"event":"accepted"/g) ?? []).length;
     const { closedByServer } = await clients(port, accepted);
     // Counted now: stopping the server closes the clients it served too.
-    const dropped = closedByServer();
-    expect(accepted() + dropped).toBe(CLIENTS);
-    expect(dropped).toBeGreaterThan(0);
+    const shed = closedByServer();
+    expect(accepted() + shed).toBe(CLIENTS);
+    expect(shed).toBeGreaterThan(0);
 
     const finished = await server.stop('SIGINT');
     expect(finished.code).toBe(130);
     const all = events(finished.stdout);
     for (const event of all) expect(schemaErrors(event), JSON.stringify(event)).toBeNull();
-    const summary = all.at(-1)!.summary as { clients: { served: number; rejected: number; dropped: number } };
-    expect(summary.clients).toMatchObject({ served: accepted(), rejected: 0, dropped });
+    const summary = all.at(-1)!.summary as { clients: { served: number; rejected: number; shed: number } };
+    expect(summary.clients).toMatchObject({ served: accepted(), rejected: 0, shed });
 
     const warnings = all.filter((e) => e.event === 'warning').map((e) => e.message as string);
     const said = warnings.map((message) => Number(/^(\d+) clients? closed at once, out of file descriptors \(EMFILE\): ulimit -n 64 holds about \d+ clients at once$/.exec(message)?.[1]));
     expect(said.every((count) => count > 0), warnings.join('\n')).toBe(true);
-    expect(said.reduce((a, b) => a + b, 0)).toBe(dropped);
+    expect(said.reduce((a, b) => a + b, 0)).toBe(shed);
     // A flood of drops is a few lines, not one per client: the first at once, then one a second.
     expect(warnings.length).toBeLessThanOrEqual(3);
   });
@@ -65,9 +65,9 @@ describe('tcp-server under ulimit -n 64 with 100 clients at once', () => {
     servers.add(server);
     const port = Number((await server.waitFor(/bind address: \S+, (\d+)\n/))[1]);
     const accepted = () => (server.stdout().match(/accept a client/g) ?? []).length;
-    const dropped = (await clients(port, accepted)).closedByServer();
+    const shed = (await clients(port, accepted)).closedByServer();
     const finished = await server.stop('SIGINT');
-    expect(finished.stdout).toMatch(new RegExp(`\\[server\\] ${accepted()} clients served, 0 rejected, ${dropped} dropped \\(out of file descriptors\\), 0 still connected;`));
+    expect(finished.stdout).toMatch(new RegExp(`\\[server\\] ${accepted()} clients served, 0 rejected, ${shed} shed \\(out of file descriptors\\), 0 still connected;`));
     expect(finished.stderr).toMatch(/^\[server\] warning: \d+ clients? closed at once, out of file descriptors \(EMFILE\): ulimit -n 64 holds about \d+ clients at once\n/);
   });
 });

@@ -40,6 +40,8 @@ interface Summary {
   rttMs?: RttSummary | null;
   wire?: WireEstimate | null;
   ended?: string;
+  heartbeats?: { sent: number; answered: number };
+  keepalive?: { probesSent: number };
   // tcp-server
   bytesIn?: number;
   clients?: { served: number; rejected: number; active: number };
@@ -184,7 +186,7 @@ describe('tcp-client --stream: the bytes it reports are the bytes the peer got',
     expect(stopped.code, stopped.stderr).toBe(143);
     const server = summaryOf(stopped).summary;
     expect(server.bytesIn).toBe(bytes);
-    expect(server.clients).toEqual({ served: parallel, rejected: 0, active: 0, dropped: 0 });
+    expect(server.clients).toEqual({ served: parallel, rejected: 0, active: 0, shed: 0 });
     expect(sorted(server.perClient!.map((c) => c.bytesIn))).toEqual(sorted(summary.connections!.map((c) => c.bytes)));
     for (const c of server.perClient!) expect(c).toMatchObject({ bytesOut: 0, reason: 'peer-closed' });
     // Throughput from the sink's own byte count over the time the client measured...
@@ -450,7 +452,7 @@ describe('tcp-client --connections: how many connections the peer lets you hold'
     const all = events(stopped.stdout);
     expect(all.filter((e) => e.event === 'accepted')).toHaveLength(MAX);
     expect(all.filter((e) => e.event === 'rejected')).toHaveLength(N - MAX);
-    expect(summaryOf(stopped).summary.clients).toEqual({ served: MAX, rejected: N - MAX, active: 0, dropped: 0 });
+    expect(summaryOf(stopped).summary.clients).toEqual({ served: MAX, rejected: N - MAX, active: 0, shed: 0 });
     return summary;
   }
 
@@ -640,6 +642,38 @@ describe('the wire-cost estimate vs tcpdump on a veth pair, offloads off (namesp
     expect(connection.filter((f) => f.kind === 'data').map((f) => f.length)).toEqual(new Array(40).fill(14 + 40 + 32 + 10));
     const { error, context } = compare('tcp 20 × 10 B at 100 ms, IPv6', summary.wire!, connection);
     expect(Math.abs(error), context).toBeLessThanOrEqual(TOLERANCE);
+  }, 30_000);
+
+  it('(c) a device\'s pattern: heartbeats (1.2 s) and keepalive probes (1 s) in 2.5 s gaps are on the wire as the estimate counts them, within ±10 %; the day\'s projection repeats that cycle', async () => {
+    const { summary, frames } = await captured('tcp-keepalive', ['tcp-client', SERVER, String(ports.echo), '--data', '0123456789', '-c', '3', '-i', '2500ms',
+      '--heartbeat', '1200ms', '--heartbeat-data', 'HB', '--keepalive', '1s'], `tcp port ${ports.echo}`, tcpDone);
+    const connection = oneConnection(frames);
+    const beats = summary.heartbeats!;
+    // Each 2.5 s gap: heartbeats at 1.2 s and 2.4 s (nothing sent for 1.2 s), each echoed at once,
+    // and a keepalive probe in each quiet stretch of a second or more (0 to 1.2 s, 1.2 to 2.4 s).
+    expect(beats).toMatchObject({ sent: 4, answered: 4 });
+    expect(connection.filter((f) => f.kind === 'data' && f.payload === 2)).toHaveLength(8);
+    const probes = summary.keepalive!.probesSent;
+    expect(probes).toBe(4);
+    // In the capture, a keepalive probe is a bare segment from the client one byte behind what it sent.
+    const client = connection[0]!.from;
+    let next = 0;
+    let seen = 0;
+    for (const f of connection.filter((frame) => frame.from === client && frame.kind !== 'syn')) {
+      if (f.payload === 0 && f.seq === ((next - 1) >>> 0)) seen++;
+      next = Math.max(next, ((f.seq ?? 0) + (f.payload ?? 0)) >>> 0);
+    }
+    expect(seen).toBe(probes);
+    const { error, context } = compare('tcp 3 × 10 B at 2.5 s, heartbeats, keepalive, IPv4', summary.wire!, connection);
+    expect(Math.abs(error), context).toBeLessThanOrEqual(TOLERANCE);
+    // The projection repeats one cycle of 2.5 s (and the round trip).
+    const projection = summary.wire!.projection!;
+    expect(projection.cycleMs).toBeGreaterThanOrEqual(2500);
+    const perCycle = projection.day.bytes / (86_400_000 / projection.cycleMs);
+    // A message (76), its echo (76) and the echo's ACK (66); two heartbeats (68 each), their echoes
+    // (68) and ACKs (66); keepalive: quiet stretches of 1.2, 1.2 and 0.1 s, a probe and its ACK
+    // (66 each) in each of the first two.
+    expect(perCycle).toBeCloseTo(76 + 76 + 66 + 2 * (68 + 68 + 66) + 2 * 2 * 66, -1);
   }, 30_000);
 
   it('(b) a bulk stream (--stream --size 65536 for 100 ms, several MiB) into tcp-server --sink: within ±10 %, and the capture carried exactly the bytes reported', async () => {

@@ -54,6 +54,37 @@ describe('merging round-trip histograms', () => {
 const runToFile = (name: string, args: string[]) => saveRun(join(dir, name), args);
 
 describe('netnote merge', () => {
+  it('runs with --reconnect and --heartbeat add up: every gap kept, times to reconnect over all of them; two servers\' drops per address', async () => {
+    const [a, b] = await Promise.all([1, 2].map(() => startCli(['--json', 'tcp-server', '127.0.0.1', '0', '--drop-after', '500ms', '--drop-mode', 'fin'])));
+    cleanups.push(() => a!.stop('SIGKILL'), () => b!.stop('SIGKILL'));
+    const ports = await Promise.all([a!, b!].map(async (s) => (await s.waitFor(/"event":"bound".*?"port":(\d+)/))[1]!));
+    const files = await Promise.all(ports.map((port, i) => runToFile(`reconnect-${i}.ndjson`, ['--quiet', 'tcp-client', '127.0.0.1', port, '-c', '6', '-i', '250ms',
+      '--reconnect', '--backoff', '100ms', '--heartbeat', '150ms', '--heartbeat-data', 'h'])));
+    const parts = files.map((file) => summaries(readFileSync(file, 'utf8'))[0]!.summary);
+    const json = await runCli(['--json', 'merge', ...files]);
+    expect(json.code, json.stderr).toBe(0);
+    const merged = summaries(json.stdout)[0]!.summary;
+    expect(merged.reconnects.reconnects).toBe(parts[0].reconnects.reconnects + parts[1].reconnects.reconnects);
+    expect(merged.reconnects.gaps).toEqual([...parts[0].reconnects.gaps, ...parts[1].reconnects.gaps]);
+    const times = merged.reconnects.gaps.map((g: Json) => g.reconnectMs).sort((x: number, y: number) => x - y);
+    expect(merged.reconnects.reconnectMs).toEqual({ p50: times[Math.ceil(times.length / 2) - 1], max: times.at(-1) });
+    expect(merged.heartbeats.sent).toBe(parts[0].heartbeats.sent + parts[1].heartbeats.sent);
+    const servers = await Promise.all([a!, b!].map(async (s) => (await s.stop('SIGTERM')).stdout));
+    const serverFiles = servers.map((out, i) => {
+      const file = join(dir, `dropping-${i}.ndjson`);
+      writeFileSync(file, out);
+      return file;
+    });
+    const serverParts = serverFiles.map((file) => summaries(readFileSync(file, 'utf8'))[0]!.summary);
+    const mergedServers = summaries((await runCli(['--json', 'merge', ...serverFiles])).stdout)[0]!.summary;
+    expect(mergedServers.drops).toMatchObject({ mode: 'fin', drops: serverParts[0].drops.drops + serverParts[1].drops.drops });
+    expect(mergedServers.drops.perAddress).toHaveLength(1);
+    expect(mergedServers.drops.perAddress[0]).toMatchObject({
+      address: '127.0.0.1', returned: serverParts[0].drops.perAddress[0].returned + serverParts[1].drops.perAddress[0].returned,
+    });
+    expect(mergedServers.drops.perAddress[0].backMs.max).toBe(Math.max(...serverParts.map((p) => p.drops.perAddress[0].backMs.max)));
+  }, 30_000);
+
   it('three ping runs against one server add up to the server\'s own counts, and print one run\'s summary', async () => {
     const server = await startServer('tcp-server', ['--quiet']);
     cleanups.push(() => server.stop('SIGKILL'));
@@ -154,6 +185,48 @@ describe('netnote merge', () => {
     expect(merged.sent.messages).toBe(100);
     expect(merged.datagrams.lost + merged.received.messages - merged.datagrams.late).toBe(100);
     expect(merged.datagrams.perSecond.reduce((t: number, s: Json) => t + s.sent, 0)).toBe(100);
+  });
+
+  it('--one-way runs at once to one udp-server --sink: the receiver\'s counts summed, its seconds on one clock, as the server counted them', async () => {
+    const sink = startCli(['--json', 'udp-server', '127.0.0.1', '0', '--sink']);
+    cleanups.push(() => sink.stop('SIGKILL'));
+    const port = Number((await sink.waitFor(/"event":"bound".*?"port":(\d+)/))[1]);
+    const files = await Promise.all([300, 500].map((rate) => runToFile(`one-way-${rate}.ndjson`, ['--quiet', 'udp-client', '127.0.0.1', String(port), '--one-way', '--rate', String(rate), '--duration', '2s'])));
+    const { code, stdout } = await runCli(['--json', 'merge', ...files]);
+    expect(code).toBe(0);
+    const merged = summaries(stdout)[0]!.summary;
+    expect(merged.oneWay).toMatchObject({ direction: 'send', sent: 1600, duplicated: 0 });
+    expect(merged.oneWay.received + merged.oneWay.lost).toBe(1600);
+    expect(merged.oneWay.perSecond.reduce((t: number, n: number) => t + n, 0)).toBe(merged.oneWay.received);
+    const server = summaries((await sink.stop('SIGTERM')).stdout)[0]!.summary;
+    expect(merged.oneWay.received).toBe(server.perPeer.reduce((t: number, p: Json) => t + p.oneWay.received, 0));
+  });
+
+  it('two broadcasts answered by one device: the device listed once, with both runs\' replies', async () => {
+    const wildcard = startCli(['udp-server', '0.0.0.0', '0', '--quiet']);
+    cleanups.push(() => wildcard.stop('SIGKILL'));
+    const port = (await wildcard.waitFor(/bind address: 0\.0\.0\.0, (\d+)\n/))[1]!;
+    const files = await Promise.all(['a', 'b'].map((n) => runToFile(`broadcast-${n}.ndjson`, ['--quiet', 'udp-client', '127.255.255.255', port, '--broadcast', '-c', '2', '-i', '0', '-w', '300ms'])));
+    const { code, stdout } = await runCli(['--json', 'merge', ...files]);
+    expect(code).toBe(0);
+    const merged = summaries(stdout)[0]!.summary;
+    expect(merged.cast).toBe('broadcast');
+    expect(merged.responders).toMatchObject([{ remote: { address: '127.0.0.1', port: Number(port) }, replies: 4, answered: 4 }]);
+  });
+
+  it('--stream --bidir runs: each way added up apart, its seconds apart', async () => {
+    const echo = await startServer('tcp-server', ['--quiet']);
+    cleanups.push(() => echo.stop('SIGKILL'));
+    const files = await Promise.all(['a', 'b'].map((n) => runToFile(`bidir-${n}.ndjson`, ['tcp-client', '127.0.0.1', String(echo.port), '--stream', '--bidir', '--bitrate', '8M', '--duration', '1500ms'])));
+    const runs = files.map((file) => summaries(readFileSync(file, 'utf8'))[0]!.summary);
+    const { code, stdout } = await runCli(['--json', 'merge', ...files]);
+    expect(code).toBe(0);
+    const merged = summaries(stdout)[0]!.summary;
+    expect(merged.direction).toBe('both');
+    expect(merged.bytes).toBe(runs[0]!.bytes + runs[1]!.bytes);
+    expect(merged.received.bytes).toBe(runs[0]!.received.bytes + runs[1]!.received.bytes);
+    const intervals = lines(stdout).filter((e) => e.event === 'interval');
+    expect(new Set(intervals.map((e) => e.direction))).toEqual(new Set(['send', 'receive']));
   });
 
   describe('bad input is a usage error (exit 2), never a crash', () => {

@@ -166,6 +166,70 @@ describe('HTML reports in Chromium', needs(chromiumMissing), () => {
     expect(errors).toEqual([]);
   });
 
+  it('netnote report of one-way, reverse and --bidir runs: the receiver\'s seconds charted, each way of --bidir its own series, the receiver\'s figures in the table', async () => {
+    const sink = await startServer('udp-server', ['--sink', '--quiet']);
+    cleanups.push(() => sink.stop('SIGKILL'));
+    const echo = await startServer('tcp-server', ['--quiet']);
+    cleanups.push(() => echo.stop('SIGKILL'));
+    const files = [
+      await saved('one-way.ndjson', ['--quiet', 'udp-client', '127.0.0.1', String(sink.port), '--one-way', '--rate', '500', '--duration', '2s']),
+      await saved('reverse.ndjson', ['--quiet', 'udp-client', '127.0.0.1', String(sink.port), '--reverse', '--rate', '300', '--duration', '2s']),
+      await saved('bidir.ndjson', ['tcp-client', '127.0.0.1', String(echo.port), '--stream', '--bidir', '--bitrate', '8M', '--duration', '2s']),
+    ];
+    const html = join(dir, 'one-way.html');
+    const made = await runCli(['report', ...files, '-o', html]);
+    expect(made.code, made.stderr).toBe(0);
+    const { page, errors } = await open(html);
+    const { charts } = await drawnCharts(page, RUN_COLOURS);
+    await page.screenshot({ path: join(OUTPUT, 'report-one-way.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    const byId = Object.fromEntries(charts.map((c) => [c.id, c]));
+    expect(byId['one-way']!.series).toBe(2);
+    expect(byId['one-way']!.colours).toEqual(['#1f77b4', '#d62728']);
+    expect(byId['throughput']!.series).toBe(2); // sent and received, each a total
+    // One table for the two UDP runs, a column each.
+    const table = await page.locator('table.figures').first().textContent();
+    expect(table).toContain('one wayclient to server (--one-way)server to client (--reverse)');
+    expect(table).toContain('receiver: received1000 of 1000600 of 600');
+    expect(table).toContain('receiver: loss0.0% (0 lost)0.0% (0 lost)');
+  });
+
+  it('links that live for days: reconnects as a timeline and per gap, idle-timeout trials by idle time, and their figures in the table', async () => {
+    const dropping = await startServer('tcp-server', ['--quiet', '--drop-after', '600ms', '--drop-mode', 'reset']);
+    cleanups.push(() => dropping.stop('SIGKILL'));
+    const echo = await startServer('tcp-server', ['--quiet']);
+    cleanups.push(() => echo.stop('SIGKILL'));
+    const files = [
+      await saved('reconnects.ndjson', ['--quiet', 'tcp-client', '127.0.0.1', String(dropping.port), '-c', '8', '-i', '250ms', '--reconnect', '--backoff', '100ms', '--heartbeat', '200ms', '--heartbeat-data', 'hb']),
+      await saved('idle-timeout.ndjson', ['--quiet', 'idle-timeout', '127.0.0.1', String(echo.port), '--max', '2s', '-w', '500ms']),
+    ];
+    const html = join(dir, 'long-lived.html');
+    const made = await runCli(['report', ...files, '-o', html]);
+    expect(made.code, made.stderr).toBe(0);
+    const { page, errors } = await open(html);
+    const { charts } = await drawnCharts(page, RUN_COLOURS);
+    await page.screenshot({ path: join(OUTPUT, 'report-long-lived.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    // (--quiet runs: no per-message events, so no chart of each round trip.)
+    expect(charts.map((c) => c.id)).toEqual(['rtt-percentiles', 'rtt-histogram', 'reconnects', 'reconnect-gaps', 'idle-trials', 'wire']);
+    for (const chart of charts) expect(chart.drawn, chart.id).toBeGreaterThanOrEqual(1);
+    const byId = Object.fromEntries(charts.map((c) => [c.id, c]));
+    expect(byId['reconnects']!.colours).toContain('#1f77b4');
+    expect(byId['idle-trials']!.series).toBe(2); // uplink and downlink of the idle-timeout run
+    const spec = await page.evaluate(() => JSON.parse(document.getElementById('netnote-charts')!.textContent!) as Array<{ id: string; series: Array<{ xs: number[]; ys: Array<number | null> }> }>);
+    // The timeline goes down once per gap and up again.
+    const timeline = spec.find((c) => c.id === 'reconnects')!.series[0]!;
+    const gaps = spec.find((c) => c.id === 'reconnect-gaps')!.series[0]!.xs.length;
+    expect(gaps).toBeGreaterThanOrEqual(1);
+    expect(timeline.ys.filter((y) => y === 0)).toHaveLength(gaps);
+    // Loopback keeps everything: every trial survived.
+    expect(spec.find((c) => c.id === 'idle-trials')!.series.every((s) => s.ys.every((y) => y === 1))).toBe(true);
+    const tables = await page.locator('table.figures').allTextContents();
+    expect(tables.join('\n')).toMatch(/reconnects\d+ \(\d+ attempts\)/);
+    expect(tables.join('\n')).toContain('heartbeats');
+    expect(tables.join('\n')).toContain('downlinksurvived 2.00 s, none failed');
+  });
+
   it('--report on a --quiet --ping run: the log stays quiet, the report has every round trip', async () => {
     const server = await startServer('tcp-server', ['--quiet']);
     cleanups.push(() => server.stop('SIGKILL'));

@@ -11,13 +11,16 @@ import { existsSync } from 'node:fs';
  */
 export const MODULES = [
   'src/report/bytes.ts', // payloads as Python's repr(bytes), hex dumps
+  'src/report/format.ts', // sizes, bit rates, times and peers in every human line
   'src/core/message/reply.ts', // what counts as a reply, and whether it passes
   'src/core/measure/rtt.ts', // RTT percentiles, mean, stddev, the chart's buckets
   'src/core/measure/probe.ts', // the --probe header
   'src/core/measure/wire.ts', // the wire-cost estimate
   'src/core/errors.ts', // exit codes and error wording
   'src/core/message/frame.ts', // --frame: where a message ends
-  'src/core/message/template.ts', // --template: placeholders and checksums
+  'src/core/message/template.ts', // --template: placeholders and where checksums go
+  'src/core/message/checksum.ts', // the CRCs and byte sums a template writes
+  'src/core/message/fields.ts', // integer fields: length prefixes read, sequence numbers written
 ];
 
 export const unitTests = (module) => module.replace(/^src\//, 'test/').replace(/\.ts$/, '.test.ts');

@@ -607,7 +607,7 @@ describe('tcp-server signals and summary', () => {
     expect(events.find((e) => e.event === 'recv')!.data).toEqual({ bytes: 10, base64: 'MTIzNDU2Nzg5MA==', text: "b'1234567890'" });
     const summary = events.find((e) => e.event === 'summary')!;
     expect(summary.exitCode).toBe(exitCode);
-    expect(summary.summary.clients).toEqual({ served: 1, rejected: 0, active: 0, dropped: 0 });
+    expect(summary.summary.clients).toEqual({ served: 1, rejected: 0, active: 0, shed: 0 });
     expect(summary.summary.bytesIn).toBe(10);
     expect(summary.summary.bytesOut).toBe(10);
     expect(summary.summary.perClient).toEqual([expect.objectContaining({ remote: expect.objectContaining({ port: a.localPort }), reason: 'peer-closed' })]);

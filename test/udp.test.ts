@@ -415,7 +415,7 @@ describe('reply matching: duplicates, reordering, late and lost datagrams', () =
     const events = jsonLines(stdout);
     expect(events.filter((e) => e.event === 'no-reply').map((e) => e.seq)).toEqual([3]);
     const datagrams = lastSummary(stdout).summary.datagrams;
-    expect(datagrams).toEqual({ lost: 1, late: 0, duplicated: 0, reordered: 0, foreign: 0, lossPercent: 25, jitterMs: expect.any(Number), perSecond: expect.any(Array) });
+    expect(datagrams).toEqual({ lost: 1, late: 0, duplicated: 0, reordered: 0, foreign: 0, otherSource: 0, lossPercent: 25, jitterMs: expect.any(Number), perSecond: expect.any(Array) });
     // Second by second: the third datagram, sent in the first second, lost there; the fourth waited out its timeout.
     const seconds = datagrams.perSecond as Array<{ second: number; sent: number; lost: number }>;
     expect(seconds[0]).toMatchObject({ second: 0, lost: 1, late: 0, duplicated: 0, reordered: 0, jitterMs: expect.any(Number) });

@@ -57,7 +57,7 @@ describe('options that would do nothing are refused', () => {
     [['--parallel', '4'], 'netnote: --parallel needs --stream: without it, --parallel does nothing'],
     [['--hold', '2s'], 'netnote: --hold needs --connections: without it, --hold does nothing'],
     [['--max-in-flight', '10'], 'netnote: --max-in-flight needs --no-wait: without it, --max-in-flight does nothing'],
-    [['--template', '--size', '10'], 'netnote: --template needs --data or --hex: without it, --template does nothing'],
+    [['--template', '--size', '10'], 'netnote: --template needs --data, --hex, --heartbeat-data or --heartbeat-hex: without it, --template does nothing'],
     [['--stream', '-c', '3'], "netnote: option '--stream' cannot be used with option '-c, --count <n>'"],
     [['--stream', '--chart'], "netnote: option '--stream' cannot be used with option '--chart'"],
     [['--stream', '--frame', 'line'], "netnote: option '--stream' cannot be used with option '--frame <mode>'"],

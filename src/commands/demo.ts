@@ -38,15 +38,18 @@ Examples:
       execute(cmd, 'client', async ({ reporter, signal, finish }) => {
         const echo = { host: options.host, port: options.port, mode: 'echo' } as const;
         const server = proto === 'tcp'
-          ? await TcpServer.start({ ...echo, backlog: 10, maxClients: null, idleTimeoutMs: null, frame: null, plan: null, frameTimeoutMs: null, tls: null }, reporter)
-          : await UdpServer.start({ ...echo, reuseAddress: false, maxSize: null, plan: null, peerTtlMs: 0 }, reporter);
+          ? await TcpServer.start({ ...echo, backlog: 10, maxClients: null, idleTimeoutMs: null, frame: null, plan: null, frameTimeoutMs: null, tls: null, keepalive: null, drop: null, reportEveryMs: null }, reporter)
+          : await UdpServer.start({ ...echo, reuseAddress: false, maxSize: null, plan: null, peerTtlMs: 0, joins: [], reportEveryMs: null }, reporter);
         const client = {
           host: server.local!.address, port: server.local!.port, local: null, payload: Buffer.from(NOTE_PAYLOAD), template: null,
-          count: options.count, intervalMs: options.interval, wait: true, maxInFlight: 1, reply: { kind: 'echo', verify: true },
+          count: options.count, intervalMs: options.interval, wait: true, maxInFlight: 1, reply: { kind: 'echo', verify: true }, heartbeat: null, reportEveryMs: null,
         } as const;
         const result = proto === 'tcp'
-          ? await runTcpClient({ ...client, timeoutMs: DEMO_TIMEOUT_MS, frame: null, tls: null }, reporter, signal)
-          : await runUdpClient({ ...client, timeoutMs: DEMO_TIMEOUT_MS, probe: false, maxLossPercent: null }, reporter, signal);
+          ? await runTcpClient({ ...client, timeoutMs: DEMO_TIMEOUT_MS, frame: null, tls: null, keepalive: null, reconnect: null, waitForMs: null }, reporter, signal)
+          : await runUdpClient({
+            ...client, timeoutMs: DEMO_TIMEOUT_MS, probe: false, maxLossPercent: null, strictSource: false,
+            cast: { broadcast: false, ttl: null, multicastInterface: null, loopback: null }, pace: null, durationMs: null,
+          }, reporter, signal);
         // Let a TCP server log the client's disconnect before it stops.
         if (server instanceof TcpServer) {
           await Promise.race([server.whenIdle(), new Promise((resolve) => setTimeout(resolve, SERVER_DRAIN_MS).unref())]);

@@ -6,11 +6,12 @@ import { openOutput } from '../core/files.js';
 import { runHttpGet } from '../core/http/get.js';
 import { TlsClient } from '../core/socket/tls.js';
 import type { Execute } from './context.js';
+import { addReconnectOptions, addWaitForOption, reconnectPolicy, type ReconnectOptions } from './link-options.js';
 import { addLocalOptions, countArg, durationArg, localSpec, type LocalOptions } from './options.js';
 import { notWith, repeatable } from '../shell/usage.js';
 import { addTlsClientOptions, terminalPassphrase, tlsClientSpec, type TlsClientOptions } from './tls-options.js';
 
-interface HttpGetOptions extends LocalOptions, TlsClientOptions {
+interface HttpGetOptions extends LocalOptions, TlsClientOptions, ReconnectOptions {
   path?: string;
   header: string[];
   method: 'GET' | 'HEAD';
@@ -20,6 +21,7 @@ interface HttpGetOptions extends LocalOptions, TlsClientOptions {
   fail?: boolean;
   maxTime?: number;
   chunkSize: number;
+  waitFor?: number;
 }
 
 interface Target {
@@ -85,6 +87,8 @@ export function registerHttpGet(program: Command, execute: Execute): void {
     .addOption(new Option('--fail', 'exit 1 when the status is 400 or more'))
     .addOption(new Option('-m, --max-time <duration>', 'bound on the whole exchange (exit 5)').argParser(durationArg))
     .addOption(new Option('--chunk-size <bytes>', "show received bytes in pieces of at most this size (the note's recv(1024))").argParser(countArg).default(1024));
+  addWaitForOption(command);
+  addReconnectOptions(command, 'the connection closed or reset before any of the response came (not after: the body is not fetched twice): send the request again on a new connection');
   addTlsClientOptions(command, { tlsFlag: false })
     .addHelpText('after', `
 Examples:
@@ -93,7 +97,8 @@ Examples:
   $ netnote http-get https://localhost:8443/ -k --keep-alive
   $ netnote http-get https://127.0.0.1:8443/ --ca ca.pem       the certificate must hold IP:127.0.0.1
   $ netnote http-get https://192.0.2.10/ --servername device.local --ca ca.pem --cert me.pem --key me.key
-  $ netnote http-get http://127.0.0.1:8080/fw.bin --body-only > fw.bin`)
+  $ netnote http-get http://127.0.0.1:8080/fw.bin --body-only > fw.bin
+  $ netnote http-get http://127.0.0.1:8080/health --wait-for 30s --fail      once the server answers (CI)`)
     .action((target: string, port: string | undefined, options: HttpGetOptions, cmd: Command) =>
       execute(cmd, 'client', async ({ reporter, signal, finish }) => {
         const where = parseTarget(target, port);
@@ -116,6 +121,8 @@ Examples:
           chunkSize: options.chunkSize,
           maxTimeMs: options.maxTime ?? null,
           body,
+          waitForMs: options.waitFor ?? null,
+          reconnect: reconnectPolicy(options),
         }, reporter, signal);
         // The last writes may fail after the download settled (a full disk): the body is not whole.
         const unwritten = output ? await closeOutput(output, options.output!) : null;

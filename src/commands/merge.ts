@@ -70,6 +70,7 @@ const FIELDS: Record<MergeKind, string[]> = {
   'udp-client': EXCHANGE,
   'tcp-client --stream': STREAM,
   'tcp-client --stream --reverse': STREAM,
+  'tcp-client --stream --bidir': [...STREAM, 'received:o', 'received.bytes:n', 'received.connections:a'],
   'tcp-client --connections': ['attempted:n', 'established:n', 'refused:n', 'reset:n', 'timedOut:n', 'openMs:n', 'holdMs:n', 'closedDuringHold:n', 'alive:n', 'otherErrors:o', 'timeline:a', 'target:s', 'ended:s'],
   'tcp-server': ['clients:o', 'clients.served:n', 'clients.rejected:n', 'clients.active:n', 'bytesIn:n', 'bytesOut:n', 'durationMs:n', 'perClient:a', 'olderClients:n'],
   'udp-server': ['datagrams:o', 'datagrams.in:n', 'datagrams.out:n', 'datagrams.truncated:n', 'datagrams.sendErrors:n', 'bytesIn:n', 'bytesOut:n', 'largest:n', 'durationMs:n', 'peers:n', 'perPeer:a', 'olderPeers:n'],

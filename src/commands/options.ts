@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { parseAddressPort } from '../core/socket/address.js';
+import { parseKeepalive, type Keepalive } from '../core/socket/keepalive.js';
 import type { LocalSpec } from '../core/socket/local.js';
 import { parseDuration } from '../core/clock.js';
 import { InvalidValueError, NetnoteError } from '../core/errors.js';
@@ -9,13 +10,21 @@ import type { ReplyRule } from '../core/message/reply.js';
 import { compileTemplate, type Template } from '../core/message/template.js';
 import type { Check } from '../report/junit/checks.js';
 import { pythonBytes } from '../report/bytes.js';
-import { needs, notWith } from '../shell/usage.js';
+import { either, needs, notWith } from '../shell/usage.js';
 
 // Options are parsed once, here, into typed values. A parser throws InvalidValueError; the command
 // line names the option it came from (shell/usage.ts) and exits 2.
 
 /** `500ms`, `1s`, `2m`, `1m30s`…: see core/clock.ts. */
 export const durationArg = parseDuration;
+
+/** --keepalive DUR: whole seconds, as the kernel takes them (core/socket/keepalive.ts). */
+export function keepaliveArg(input: string): Keepalive {
+  return parseKeepalive(input, parseDuration(input));
+}
+
+/** The --keepalive help, the same on both ends: it says what libuv sets besides the idle time. */
+export const KEEPALIVE_HELP = 'SO_KEEPALIVE: a probe after this long idle (whole seconds), then one every 1 s; 10 unanswered probes end the connection (libuv sets TCP_KEEPINTVL 1 s and TCP_KEEPCNT 10)';
 
 export function countArg(input: string): number {
   if (!/^\d+$/.test(input.trim()) || Number(input) < 1 || !Number.isSafeInteger(Number(input))) {
@@ -65,8 +74,9 @@ export function payloadSpec(options: PayloadOptions): PayloadSpec {
 }
 
 /** --template: placeholders in --data or --hex, expanded per message (docs/scripts.md). */
-export function addTemplateOption(command: Command): Command {
-  return command.addOption(needs(new Option('--template', 'expand placeholders such as {seq}, {seq:u16be}, {crc16-modbus} in --data or --hex (docs/scripts.md)'), '--data', '--hex'));
+/** --template, for the payload options it expands (`--data`, `--hex`, `--heartbeat-data`…): it does nothing without one. */
+export function addTemplateOption(command: Command, ...payloads: string[]): Command {
+  return command.addOption(needs(new Option('--template', `expand placeholders such as {seq}, {seq:u16be}, {crc16-modbus} in ${either(payloads)} (docs/scripts.md)`), ...payloads));
 }
 
 /** The payload as a template, with --template; null without it (today's literal payloads). */

@@ -89,6 +89,14 @@ export function outputError(what: string, err: unknown): NetnoteError {
     code === 'ENOSPC' || code === 'EDQUOT' ? 'free some space, or write somewhere else' : undefined);
 }
 
+/**
+ * A failure to connect that trying again may fix: nothing listening yet, no route yet, no answer,
+ * a reset, a name not yet in DNS. A bad --bind, a refused certificate or Ctrl-C will not change.
+ */
+export function isTransient(error: NetnoteError): boolean {
+  return error.code === 'unreachable' || error.code === 'timeout' || error.code === 'lost' || error.code === 'resolve';
+}
+
 /** Where a system error happened, so the message can name it. */
 export interface ErrorPlace {
   host: string;

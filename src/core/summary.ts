@@ -4,6 +4,7 @@ import type { ErrorInfo } from './errors.js';
 import type { NetEvent } from './events.js';
 import type { HttpSummary } from './http/get.js';
 import type { CapacitySummary } from './measure/capacity.js';
+import type { IdleTimeoutSummary } from './measure/idle-timeout.js';
 import type { StreamSummary } from './measure/stream.js';
 import type { ClientSummary } from './message/exchange.js';
 import type { ResolveSummary } from './dns/resolve.js';
@@ -13,7 +14,7 @@ import type { UdpServerSummary } from './udp/server.js';
 
 export type Summary = {
   role: 'client';
-  summary: ClientSummary | HttpSummary | ResolveSummary | InterfacesSummary | RouteSummary | StreamSummary | CapacitySummary;
+  summary: ClientSummary | HttpSummary | ResolveSummary | InterfacesSummary | RouteSummary | StreamSummary | CapacitySummary | IdleTimeoutSummary;
 } | { role: 'server'; summary: ServerSummary | UdpServerSummary };
 
 export type SummaryEvent = { event: 'summary'; exitCode: number; error: ErrorInfo | null } & Summary;

@@ -9,18 +9,21 @@ import type { ServerSummary } from '../core/tcp/server.js';
 import type { UdpServerSummary } from '../core/udp/server.js';
 import { SHOWN_BYTES, hexDump, shownBytes } from './bytes.js';
 import { bytes, ms, pair, plural, seconds, tuple } from './format.js';
-import { capacityLines, intervalLine, streamLines, wireLine } from './measure-lines.js';
+import { idleStartLine, idleSummaryLines, roundLine, trialLine } from './idle-lines.js';
+import { dropSummaryLines, droppedLine, interimLine, keepaliveLine, linkSummaryLines, reconnectsLine, lostLine, reconnectedLine, reconnectingLine, waitedLine, waitingLine } from './link-lines.js';
+import { capacityLines, intervalLine, projectionLine, streamLines, wireLine } from './measure-lines.js';
 import { interfacesLines, routeLines } from './nic-lines.js';
 import { printable } from './printable.js';
 import { resolveLines } from './resolve-lines.js';
 import { certificateLine, tlsLine, tlsStatsLine } from './tls-lines.js';
+import { boundDetail, destination, oneWayEventText, oneWayText, responderLines } from './udp-lines.js';
 import type { Reporter } from './reporter.js';
 import type { Symbols } from './symbols.js';
-import type { LineWriter } from './writer.js';
+import type { LineSink } from './writer.js';
 
 export interface HumanOptions {
-  out: LineWriter;
-  err: LineWriter;
+  out: LineSink;
+  err: LineSink;
   color: boolean;
   quiet: boolean;
   hexDump: boolean;
@@ -50,6 +53,7 @@ const REASONS: Record<EndReason, string> = {
   'script-close': 'closed by script',
   'script-reset': 'reset by script',
   'tls-failed': 'TLS failed',
+  dropped: 'dropped by the server',
   failed: 'failed',
 };
 
@@ -61,7 +65,7 @@ export class HumanReporter implements Reporter {
   /** Each role's transport, from its `created` event: UDP peers print as the note's Python tuples. */
   private readonly proto: Record<Role, Proto> = { client: 'tcp', server: 'tcp' };
   private spinnerDelay: NodeJS.Timeout | undefined;
-  private spinnerToken: symbol | null = null;
+  protected spinnerToken: symbol | null = null;
 
   constructor(protected readonly options: HumanOptions) {
     this.messages = !options.quiet;
@@ -70,18 +74,67 @@ export class HumanReporter implements Reporter {
 
   emit(e: ReportEvent): void {
     this.stopSpinner();
+    this.render(e);
+    // idle-timeout on a terminal: what the run waits for, between its lines.
+    if (this.progress && !this.spinnerToken && e.event !== 'summary') this.startSpinner(this.progressText(), true);
+  }
+
+  /** idle-timeout: the trials still running, by the time each ends (run's clock). */
+  private progress: { started: number; running: Array<{ direction: string; idleMs: number; endsAt: number }> } | null = null;
+  private ticker: NodeJS.Timeout | undefined;
+
+  private track(e: Extract<ReportEvent, { event: 'idle-start' | 'idle-round' | 'trial' }>): void {
+    if (!this.options.spinner) return;
+    const now = performance.now();
+    this.progress ??= { started: now, running: [] };
+    if (e.event === 'idle-round') {
+      this.progress.running = this.progress.running.filter((r) => r.direction !== e.direction);
+      for (const idleMs of e.idleMs) this.progress.running.push({ direction: e.direction, idleMs, endsAt: now + idleMs });
+      this.progress.running.sort((a, b) => a.endsAt - b.endsAt);
+    } else if (e.event === 'trial') {
+      const i = this.progress.running.findIndex((r) => r.direction === e.direction && r.idleMs === e.idleMs);
+      if (i >= 0) this.progress.running.splice(i, 1);
+    }
+    if (!this.ticker) {
+      this.ticker = setInterval(() => {
+        if (this.spinning) this.spinning.text = this.progressText();
+      }, 1000);
+      this.ticker.unref();
+    }
+  }
+
+  private progressText(): string {
+    const p = this.progress!;
+    const elapsed = Math.round((performance.now() - p.started) / 1000);
+    const next = p.running.find((r) => r.endsAt > performance.now()) ?? p.running[0];
+    if (!next) return `idle-timeout: ${elapsed} s`;
+    const left = Math.max(0, Math.round((next.endsAt - performance.now()) / 1000));
+    return `idle-timeout: ${plural(p.running.length, 'trial')} running; next: ${next.direction} after ${seconds(next.idleMs)} idle, in ${left} s; ${elapsed} s so far`;
+  }
+
+  private render(e: ReportEvent): void {
     switch (e.event) {
       case 'created':
         this.proto[e.role] = e.proto;
         return this.line(e.role, 'socket object created.');
       case 'resolved': return this.line(e.role, `DNS for ${e.host}: ${e.address}`);
-      case 'bound': return this.line(e.role, `bind address: ${pair(e.local)}`);
+      case 'bound': {
+        const detail = boundDetail(e);
+        return this.line(e.role, `bind address: ${pair(e.local)}${detail === null ? '' : this.extra(detail)}`);
+      }
+      case 'unbound': return this.line('server', `address gone: ${pair(e.local)}${this.extra(`${e.interface ? `${e.interface}, ` : ''}its socket closed`)}`);
+      case 'one-way': return this.line('server', `${this.peerLabel('server', e.remote)}${oneWayEventText(e)}`);
       case 'listening': return this.line(e.role, 'started, listening ...');
       case 'connecting':
         this.line(e.role, `connecting: ${pair(e.remote)}`);
         return this.startSpinner(`connecting to ${hostPort(e.remote.address, e.remote.port)}`);
       case 'connected': return this.line(e.role, `connected.${this.extra(`local ${pair(e.local)}, ${ms(e.ms)}`)}`);
-      case 'accepted': return this.line('server', `accept a client: ${pair(e.remote)}`);
+      case 'keepalive': {
+        const { text, extra } = keepaliveLine(e);
+        return this.line(e.role, `${text}${this.extra(extra)}`);
+      }
+      case 'accepted': return this.line('server', `accept a client: ${pair(e.remote)}${e.backAfterMs === undefined ? '' : this.extra(`back ${seconds(e.backAfterMs)} after its drop`)}`);
+      case 'dropped': return this.line('server', `[client addr: ${pair(e.remote)}] ${droppedLine(e)}`);
       case 'rejected': return this.line('server', `reject a client: ${pair(e.remote)}${this.extra(`max clients ${e.limit} reached`)}`);
       case 'send': return this.payload(e.role, `${this.peerLabel(e.role, e.remote)}send data:`, e.data, this.sendExtra(e));
       case 'step': return this.step(e);
@@ -92,10 +145,29 @@ export class HumanReporter implements Reporter {
       case 'round': return this.line(e.role, '-------------------------');
       case 'mismatch': {
         const expected = e.expected instanceof RegExp ? printable(`/${e.expected.source}/`) : shownBytes(e.expected, this.options.symbols.ellipsis);
-        const at = e.step === undefined ? `on reply ${e.seq}` : `at step ${e.step}`;
+        const at = e.step !== undefined ? `at step ${e.step}` : e.check === 'heartbeat-expect' ? `on heartbeat ${e.seq}` : `on reply ${e.seq}`;
         const surplus = e.surplus === undefined ? '' : this.extra(`the last ${plural(e.surplus, 'byte')} came when no message awaited a reply`);
         return this.line(e.role, `${this.c.red(`mismatch ${at}: expected ${expected} (${e.check}), got ${shownBytes(e.got, this.options.symbols.ellipsis)}`)}${surplus}`);
       }
+      case 'lost': {
+        const { text, extra } = lostLine(e);
+        const label = e.role === 'server' && e.remote ? `[client addr: ${pair(e.remote)}] ` : '';
+        return this.line(e.role, `${label}${this.c.yellow(text)}${this.extra(extra)}`);
+      }
+      case 'reconnecting': return this.line(e.role, reconnectingLine(e));
+      case 'reconnected': return this.line(e.role, reconnectedLine(e));
+      case 'waiting': return this.line(e.role, waitingLine(e));
+      case 'waited': return this.line(e.role, waitedLine(e));
+      case 'interim': return this.line(e.role, interimLine(e));
+      case 'idle-start':
+        this.track(e);
+        return this.line(e.role, idleStartLine(e));
+      case 'idle-round':
+        this.track(e);
+        return this.options.quiet ? undefined : this.line(e.role, roundLine(e));
+      case 'trial':
+        this.track(e);
+        return this.options.quiet ? undefined : this.line(e.role, trialLine(e));
       case 'closed': {
         const detail = `${REASONS[e.reason]}; in ${bytes(e.bytesIn)}, out ${bytes(e.bytesOut)}, ${seconds(e.ms)}`;
         if (e.role === 'server' && e.remote) return this.line('server', `[client addr: ${pair(e.remote)}] disconnected${this.extra(detail)}`);
@@ -123,6 +195,13 @@ export class HumanReporter implements Reporter {
           if (summary.proto === 'route') return routeLines(summary).forEach((text) => this.untagged(text));
           if (summary.proto === 'tcp-stream') return this.lines('client', [...streamLines(summary, this.options.symbols), `ended: ${REASONS[summary.ended]}`]);
           if (summary.proto === 'tcp-capacity') return this.lines('client', capacityLines(summary, this.options.symbols));
+          if (summary.proto === 'idle-timeout') {
+            this.progress = null;
+            clearInterval(this.ticker);
+            // Nothing to sum up when the peer never answered (the error says why).
+            if (summary.rttMs === null) return;
+            return this.lines('client', [...idleSummaryLines(summary, this.options.symbols), `ended: ${REASONS[summary.ended]} after ${seconds(summary.durationMs)}`]);
+          }
           return this.clientSummary(summary);
         }
         return e.summary.proto === 'udp' ? this.udpServerSummary(e.summary) : this.serverSummary(e.summary);
@@ -134,6 +213,7 @@ export class HumanReporter implements Reporter {
   }
 
   close(): void {
+    clearInterval(this.ticker);
     this.stopSpinner();
     this.options.out.flush();
     this.options.err.flush();
@@ -150,6 +230,13 @@ export class HumanReporter implements Reporter {
     this.line('client', this.c.bold(`--- ${s.proto} ${s.remote ? hostPort(s.remote.address, s.remote.port) : ''} summary ---`));
     if (s.script) {
       this.line('client', `sent ${s.sent.messages} (${bytes(s.sent.bytes)}), received ${bytes(s.received.bytes)}; ${plural(s.received.messages, 'expect')} met, ${plural(s.script.steps, 'step')} run`);
+    } else if (s.responders) {
+      this.line('client', `sent ${s.sent.messages} (${bytes(s.sent.bytes)}) to a ${s.cast === 'broadcast' ? 'broadcast address' : 'group'}, received ${s.received.messages} (${bytes(s.received.bytes)}) from ${plural(s.responders.length, 'device')}`);
+    } else if (s.oneWay !== undefined) {
+      // One way: the datagrams that went that way (echoes, reports and requests are not the test).
+      this.line('client', s.sent.messages > 0
+        ? `sent ${s.sent.messages} (${bytes(s.sent.bytes)}) in ${seconds(s.durationMs)}`
+        : `received ${s.received.messages} (${bytes(s.received.bytes)}) in ${seconds(s.durationMs)}`);
     } else {
       this.line('client', `sent ${s.sent.messages} (${bytes(s.sent.bytes)}), received ${s.received.messages} (${bytes(s.received.bytes)}), ${missing} without reply`);
     }
@@ -162,9 +249,17 @@ export class HumanReporter implements Reporter {
     if (s.datagrams) {
       const d = s.datagrams;
       const jitter = d.jitterMs === null ? '' : `; jitter ${d.jitterMs.toFixed(3)} ms`;
-      this.line('client', `loss ${d.lossPercent.toFixed(1)}% (${d.lost} lost), ${d.late} late, ${d.duplicated} duplicated, ${d.reordered} reordered, ${d.foreign} foreign${jitter}`);
+      const elsewhere = d.otherSource > 0 ? `, ${d.otherSource} from another address` : '';
+      this.line('client', `loss ${d.lossPercent.toFixed(1)}% (${d.lost} lost), ${d.late} late, ${d.duplicated} duplicated, ${d.reordered} reordered, ${d.foreign} foreign${elsewhere}${jitter}`);
     }
+    if (s.responders) for (const text of responderLines(s.responders)) this.line('client', text);
+    if (s.oneWay !== undefined) {
+      const who = s.oneWay?.direction === 'receive' ? 'this client' : 'the server';
+      this.line('client', s.oneWay ? `one-way, as ${who} received it: ${oneWayText(s.oneWay)}` : 'one-way: no report from the server');
+    }
+    for (const text of linkSummaryLines(s)) this.line('client', text);
     if (s.wire) this.line('client', wireLine(s.wire, this.options.symbols));
+    if (s.wire?.projection) this.line('client', projectionLine(s.wire.projection, this.options.symbols));
     this.line('client', `ended: ${REASONS[s.ended]} after ${seconds(s.durationMs)}`);
   }
 
@@ -183,6 +278,7 @@ export class HumanReporter implements Reporter {
     const t = s.timingsMs;
     const step = (name: string, value: number | null) => (value === null ? [] : [`${name} ${ms(value)}`]);
     this.line('client', `time ${[...step('dns', t.dns), ...step('connect', t.connect), ...step('tls', t.tls), ...step('first byte', t.firstByte), `total ${ms(t.total)}`].join(', ')}`);
+    if (s.reconnects) this.line('client', reconnectsLine(s.reconnects, s.tls !== null));
     this.line('client', `ended: ${REASONS[s.ended]}`);
   }
 
@@ -194,6 +290,7 @@ export class HumanReporter implements Reporter {
     this.line('server', `${plural(s.peers, 'peer')} seen${s.olderPeers > 0 ? ` (${s.olderPeers} earlier not listed)` : ''}`);
     for (const p of s.perPeer) {
       this.line('server', `[client addr: ${tuple(p.remote)}] ${plural(p.datagrams, 'datagram')}, in ${bytes(p.bytesIn)}, out ${bytes(p.bytesOut)}`);
+      if (p.oneWay) this.line('server', `[client addr: ${tuple(p.remote)}] probes ${oneWayText(p.oneWay)}`);
     }
   }
 
@@ -219,8 +316,10 @@ export class HumanReporter implements Reporter {
   /** Why a server sent it (rule 2, greeting, push), or which script step sent it. */
   private sendExtra(e: Extract<NetEvent, { event: 'send' }>): string {
     if (e.step !== undefined) return this.extra(`step ${e.step}`);
+    if (e.heartbeat) return this.extra(`heartbeat ${e.seq}`);
     if (e.rule !== undefined) return this.extra(`rule ${e.rule}`);
     if (e.answer === 'greeting' || e.answer === 'push') return this.extra(e.answer);
+    if (e.answer === 'delayed') return this.extra('the answer asked for after a delay (idle-timeout)');
     return '';
   }
 
@@ -241,19 +340,23 @@ export class HumanReporter implements Reporter {
   private recvExtra(e: Extract<NetEvent, { event: 'recv' }>): string {
     const notes: string[] = [];
     if (e.rttMs !== undefined) notes.push(ms(e.rttMs));
+    if (e.heartbeat !== undefined) notes.push(`heartbeat ${e.heartbeat}`);
     if (e.kind === 'duplicate' || e.kind === 'foreign') notes.push(e.kind === 'duplicate' ? `duplicate${e.seq ? ` of datagram ${e.seq}` : ''}` : 'not an answer to any datagram sent');
     else if (e.kind) notes.push(`${e.kind}, datagram ${e.seq}`);
     if (e.truncatedFrom !== undefined) notes.push(`truncated from ${e.truncatedFrom} bytes`);
+    const to = destination(e);
+    if (to) notes.push(to);
     return notes.length ? this.extra(notes.join(', ')) : '';
   }
 
   private serverSummary(s: ServerSummary): void {
     const where = s.local ? ` ${hostPort(s.local.address, s.local.port)}` : '';
     this.line('server', this.c.bold(`--- ${s.proto}${where} summary ---`));
-    const { served, rejected, active, dropped } = s.clients;
-    const lost = dropped > 0 ? `, ${dropped} dropped (out of file descriptors)` : '';
+    const { served, rejected, active, shed } = s.clients;
+    const lost = shed > 0 ? `, ${shed} shed (out of file descriptors)` : '';
     this.line('server', `${plural(served, 'client')} served, ${rejected} rejected${lost}, ${active} still connected; in ${bytes(s.bytesIn)}, out ${bytes(s.bytesOut)}; up ${seconds(s.durationMs)}`);
     if (s.tls) this.line('server', tlsStatsLine(s.tls));
+    if (s.drops) for (const text of dropSummaryLines(s.drops)) this.line('server', text);
     if (s.olderClients > 0) this.line('server', `(${s.olderClients} earlier clients not listed)`);
     for (const r of s.perClient) {
       this.line('server', `[client addr: ${pair(r.remote)}] in ${bytes(r.bytesIn)}, out ${bytes(r.bytesOut)}, ${seconds(r.ms)}, ${REASONS[r.reason]}`);
@@ -284,7 +387,8 @@ export class HumanReporter implements Reporter {
     return this.c.dim(`  (${text})`);
   }
 
-  protected startSpinner(text: string): void {
+  /** `now`: at once (a long run's progress), not only after a connect has taken a while. */
+  protected startSpinner(text: string, now = false): void {
     if (!this.options.spinner) return;
     // Only a connect that takes a while gets a spinner (a quick one would just flicker), and only
     // then is ora loaded.
@@ -295,7 +399,7 @@ export class HumanReporter implements Reporter {
         if (this.spinnerToken !== token) return;
         this.spinning = ora({ text, stream: process.stderr, discardStdin: false, color: this.options.color ? 'cyan' : false }).start();
       });
-    }, SPINNER_DELAY_MS);
+    }, now ? 0 : SPINNER_DELAY_MS);
   }
 
   protected stopSpinner(): void {

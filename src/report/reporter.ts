@@ -1,12 +1,19 @@
+import type { NetnoteError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import type { ReportEvent } from '../core/summary.js';
+import type { TimestampFormat } from './stamp.js';
 
 /** A sink for core events that also owns the output streams. */
 export interface Reporter extends EventSink {
   /** The core's events, and the run's summaries after them (the CLI's). */
   emit(event: ReportEvent): void;
-  /** Flushes everything written so far; called once before the process exits. */
-  close(): void;
+  /**
+   * Flushes everything written so far, then writes `failure` (the run's final `netnote:` lines)
+   * on stderr, and to --log; called once before the process exits.
+   */
+  close(failure?: string): void;
+  /** A --log that could not be written: the run's error when it has none. */
+  unwritable?(): NetnoteError | null;
 }
 
 export interface OutputOptions {
@@ -20,4 +27,8 @@ export interface OutputOptions {
   silent?: boolean;
   /** The RTT chart in the summary: asked for (--chart), on a terminal only (--ping), or not. */
   chart?: 'always' | 'terminal';
+  /** --timestamps: every human line starts with one. */
+  timestamps?: TimestampFormat;
+  /** --log FILE: the human lines, stamped, also appended there. */
+  log?: string;
 }

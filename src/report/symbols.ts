@@ -4,14 +4,16 @@
 export interface Symbols {
   approx: string;
   atMost: string;
+  /** The advice that follows from a result (idle-timeout). */
+  arrow: string;
   bar: string;
   ellipsis: string;
   times: string;
 }
 
 /** What a UTF-8 file (an HTML report, JUnit XML) always shows. */
-export const UNICODE: Symbols = { approx: '≈', atMost: '≤', bar: '█', ellipsis: '…', times: '×' };
-const ASCII: Symbols = { approx: '~', atMost: '<=', bar: '#', ellipsis: '...', times: 'x' };
+export const UNICODE: Symbols = { approx: '≈', atMost: '≤', arrow: '→', bar: '█', ellipsis: '…', times: '×' };
+const ASCII: Symbols = { approx: '~', atMost: '<=', arrow: '->', bar: '#', ellipsis: '...', times: 'x' };
 
 /**
  * The locale's character set decides, read as setlocale(LC_CTYPE, "") reads it: LC_ALL, then

@@ -1,3 +1,11 @@
+/** Where human lines go: stdout or stderr (LineWriter), the --log file (LogFile), with or without a timestamp. */
+export interface LineSink {
+  write(line: string): void;
+  /** null while the destination has room, else a promise of room (see EventSink.room). */
+  room(): Promise<void> | null;
+  flush(): void;
+}
+
 // Output Node holds because the reader (a pipe, usually) has not taken it yet; past this, readers
 // of the network wait (EventSink.room), so a stdout nobody reads cannot fill memory.
 const FULL = 1 << 20;
@@ -7,7 +15,7 @@ const FULL = 1 << 20;
  * logging every message does not cost a write() per message. (The CLI waits for stdout to drain
  * before it exits: a full pipe queues what Node cannot write at once.)
  */
-export class LineWriter {
+export class LineWriter implements LineSink {
   private buffered: string[] = [];
   private size = 0;
   private scheduled = false;

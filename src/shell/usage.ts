@@ -87,7 +87,8 @@ function typed(command: Command, flag: string): boolean {
   throw new Error(`no option ${flag} on ${commandPath(command)}`);
 }
 
-const either = (flags: string[]) => flags.join(', ').replace(/, ([^,]*)$/, ' or $1');
+/** `--a, --b or --c`. */
+export const either = (flags: string[]) => flags.join(', ').replace(/, ([^,]*)$/, ' or $1');
 
 function checkRelations(command: Command): void {
   for (const option of command.options) {
@@ -136,6 +137,42 @@ function nameValueErrors(target: Option | Argument, label: string, command: Comm
       throw new NetnoteError('usage', `invalid ${label} '${input}': ${reason}`, helpHint(command));
     }
   };
+}
+
+/**
+ * An option whose value is optional (`--reconnect [attempts]`, `--timestamps [format]`) takes the
+ * next word only when it is a value the option accepts: `netnote --timestamps tcp-client …` and
+ * `tcp-client --reconnect 127.0.0.1 8080` mean the flag alone, as a person means them. Commander
+ * takes the next word whatever it is, so such a flag is moved after the other words (before any
+ * `--`), where it takes none.
+ */
+export function optionalValuesFirst(program: Command, args: string[]): string[] {
+  const optional = new Map<string, Option>();
+  for (const command of commandTree(program)) {
+    for (const option of command.options) if (option.optional && option.long) optional.set(option.long, option);
+  }
+  const end = args.indexOf('--');
+  const words = end < 0 ? args : args.slice(0, end);
+  const kept: string[] = [];
+  const moved: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const option = optional.get(words[i]!);
+    const next = words[i + 1];
+    if (option && next !== undefined && !next.startsWith('-') && !accepts(option, next)) moved.push(words[i]!);
+    else kept.push(words[i]!);
+  }
+  return [...kept, ...moved, ...(end < 0 ? [] : args.slice(end))];
+}
+
+function accepts(option: Option, word: string): boolean {
+  if (option.argChoices) return option.argChoices.includes(word);
+  if (!option.parseArg) return true;
+  try {
+    option.parseArg(word, undefined);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const DID_YOU_MEAN = /\n\(Did you mean (?:one of )?(.+)\?\)$/;

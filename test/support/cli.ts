@@ -110,8 +110,8 @@ export function startCli(args: string[], options: RunOptions = {}): Running {
   };
 }
 
-/** A netnote server on 127.0.0.1 and a free port; resolves once it listens. */
-export async function startServer(command: 'tcp-server', extra: string[] = [], host = '127.0.0.1', options: RunOptions = {}): Promise<Running & { port: number }> {
+/** A netnote server on 127.0.0.1 (or `host`) and a free port; resolves once it listens (TCP) or is bound (UDP). */
+export async function startServer(command: 'tcp-server' | 'udp-server', extra: string[] = [], host = '127.0.0.1', options: RunOptions = {}): Promise<Running & { port: number }> {
   const running = startCli([command, host, '0', ...extra], options);
   const match = await running.waitFor(/bind address: \S+, (\d+)\n/);
   return Object.assign(running, { port: Number(match[1]) });

@@ -123,3 +123,77 @@ export function createNamedVethPair(first: Namespace, second: Namespace, a: Link
   }
   return { a: a.name, b: b.name };
 }
+
+/** A device behind a NAT, and a server on the other side: three namespaces, two veth pairs. */
+export interface Nat {
+  device: Namespace;
+  router: Namespace;
+  server: Namespace;
+  /** The server's address, as the device reaches it. */
+  serverAddress: string;
+  /** The router's outside address: what the server sees the device as (masquerade). */
+  outsideAddress: string;
+  remove(): void;
+}
+
+/**
+ * device 192.0.2.2 — 192.0.2.1 router 198.51.100.1 — 198.51.100.2 server. The router masquerades
+ * what leaves for the server, drops what conntrack finds invalid (as NAT gateways do), and
+ * forgets an idle TCP connection after `tcpTimeoutS` and a UDP mapping after `udpTimeoutS`
+ * (per-namespace conntrack sysctls), with nf_conntrack_tcp_loose=0 so that a segment of a
+ * forgotten connection does not make a new entry: it is dropped, as on a real NAT.
+ */
+export function createNat(tcpTimeoutS: number, udpTimeoutS: number): Nat {
+  const device = createNamespace();
+  const router = createNamespace();
+  const server = createNamespace();
+  const remove = () => {
+    for (const ns of [device, router, server]) ns.remove();
+  };
+  try {
+    const inside = createVethPair(device, router, '192.0.2.2/24', '192.0.2.1/24');
+    const outside = createVethPair(router, server, '198.51.100.1/24', '198.51.100.2/24');
+    device.run('ip', ['route', 'add', 'default', 'via', '192.0.2.1']);
+    router.run('sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+    nft(router, [
+      'table ip nat {',
+      ' chain post {',
+      '  type nat hook postrouting priority 100; policy accept;',
+      `  oifname "${outside.a}" masquerade`,
+      ' }',
+      '}',
+      'table inet filter {',
+      ' chain forwarded {',
+      '  type filter hook forward priority 0; policy accept;',
+      `  iifname "${inside.b}" oifname "${outside.a}" ct state invalid counter drop`,
+      `  iifname "${outside.a}" oifname "${inside.b}" ct state invalid counter drop`,
+      ' }',
+      '}',
+      '',
+    ].join('\n'));
+    router.run('sysctl', ['-qw',
+      `net.netfilter.nf_conntrack_tcp_timeout_established=${tcpTimeoutS}`,
+      `net.netfilter.nf_conntrack_udp_timeout=${udpTimeoutS}`,
+      `net.netfilter.nf_conntrack_udp_timeout_stream=${udpTimeoutS}`,
+      'net.netfilter.nf_conntrack_tcp_loose=0',
+    ]);
+  } catch (err) {
+    remove();
+    throw err;
+  }
+  return { device, router, server, serverAddress: '198.51.100.2', outsideAddress: '198.51.100.1', remove };
+}
+
+/** Why a NAT with short conntrack timeouts cannot be made here, or null when it can (checked once). */
+let natChecked: string | null | undefined;
+export function natUnavailable(): string | null {
+  if (natChecked !== undefined) return natChecked;
+  natChecked = vethUnavailable();
+  if (natChecked !== null) return natChecked;
+  try {
+    createNat(5, 5).remove();
+  } catch (err) {
+    natChecked = `a masquerading NAT with conntrack timeouts refused: ${String((err as { stderr?: unknown }).stderr || (err as Error).message).trim()}`;
+  }
+  return natChecked;
+}

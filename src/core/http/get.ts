@@ -2,12 +2,14 @@ import http from 'node:http';
 import type net from 'node:net';
 import { elapsedMs } from '../clock.js';
 import { hostPort, type Endpoint } from '../endpoint.js';
-import { NetnoteError, fromSystemError, outputError } from '../errors.js';
+import { NetnoteError, fromSystemError, isTransient, outputError } from '../errors.js';
 import type { EndReason, EventSink, NetEvent, TlsInfo } from '../events.js';
 import { pauseForOutput } from '../run/backpressure.js';
+import { Reconnector, type ReconnectPolicy, type ReconnectSummary } from '../run/reconnect.js';
 import type { LocalSpec } from '../socket/local.js';
 import { connectTcp } from '../socket/tcp.js';
-import type { TlsClient } from '../socket/tls.js';
+import { connectWaiting, pause } from '../socket/wait-for.js';
+import { tlsSession, type TlsClient } from '../socket/tls.js';
 
 export interface HttpGetConfig {
   host: string;
@@ -27,6 +29,10 @@ export interface HttpGetConfig {
   maxTimeMs: number | null;
   /** Where the decoded body goes (chunked encoding undone), at the pace it drains; `name` for errors. */
   body: { to: NodeJS.WritableStream; name: string } | null;
+  /** --wait-for: keep trying to connect this long while the port does not answer. */
+  waitForMs: number | null;
+  /** --reconnect: the request sent again on a new connection when one is lost before any of the response came. */
+  reconnect: ReconnectPolicy | null;
 }
 
 export interface HttpSummary {
@@ -45,6 +51,8 @@ export interface HttpSummary {
   /** curl -w style: each step's own time; firstByte counts from the request sent. null = not reached. */
   timingsMs: { dns: number | null; connect: number | null; tls: number | null; firstByte: number | null; total: number };
   ended: EndReason;
+  /** --reconnect runs only: the connections lost before a response, and made again. */
+  reconnects?: ReconnectSummary;
 }
 
 export interface HttpResult {
@@ -86,8 +94,9 @@ export async function runHttpGet(config: HttpGetConfig, sink: EventSink, signal:
   const deadline = new AbortController();
   const timer = config.maxTimeMs === null ? undefined : setTimeout(() => deadline.abort(), config.maxTimeMs);
   const stop = AbortSignal.any([signal, deadline.signal]);
-  const finish = (error: NetnoteError | null): HttpResult => {
+  const finish = (error: NetnoteError | null, reconnector: Reconnector | null = null): HttpResult => {
     clearTimeout(timer);
+    if (reconnector) summary.reconnects = reconnector.summary();
     summary.timingsMs = { ...timings, total: elapsedMs(started) };
     summary.ended = error === null ? (config.keepAlive ? 'completed' : 'peer-closed')
       : error.code === 'interrupted' ? 'interrupted' : error.code === 'timeout' ? 'timeout' : error.code === 'tls' ? 'tls-failed' : 'failed';
@@ -97,21 +106,42 @@ export async function runHttpGet(config: HttpGetConfig, sink: EventSink, signal:
     ? new NetnoteError('interrupted', 'interrupted')
     : new NetnoteError('timeout', `no complete response from ${hostPort(config.host, config.port)} within --max-time ${config.maxTimeMs} ms`);
 
+  const options = { host: config.host, port: config.port, local: config.local, timeoutMs: config.maxTimeMs, signal: stop, tls: config.tls };
   let socket: net.Socket;
   try {
-    socket = await connectTcp({ host: config.host, port: config.port, local: config.local, timeoutMs: config.maxTimeMs, signal: stop, tls: config.tls }, tap);
+    socket = config.waitForMs === null ? await connectTcp(options, tap) : await connectWaiting(options, tap, config.waitForMs);
   } catch (err) {
     const error = fromSystemError(err, { host: config.host, port: config.port, doing: 'connect' });
     return finish(error.code === 'interrupted' ? stopped() : error);
   }
-  try {
-    await exchange(socket, config, summary, timings, tap, stop);
-    return finish(null);
-  } catch (err) {
-    const error = stop.aborted ? stopped() : fromSystemError(err, { host: config.host, port: config.port, doing: 'io' });
-    return finish(error);
-  } finally {
-    socket.destroy();
+  const reconnector = config.reconnect ? new Reconnector(config.reconnect, started, sink) : null;
+  for (;;) {
+    let failed: NetnoteError;
+    try {
+      await exchange(socket, config, summary, timings, tap, stop);
+      return finish(null, reconnector);
+    } catch (err) {
+      failed = stop.aborted ? stopped() : fromSystemError(err, { host: config.host, port: config.port, doing: 'io' });
+    } finally {
+      socket.destroy();
+    }
+    // --reconnect: only while nothing of the response came (a reset, an empty reply): the request
+    // is sent again on a new connection; once bytes came, a second copy of them is not ours to make.
+    if (!reconnector || summary.bytesIn > 0 || !isTransient(failed) || stop.aborted) return finish(failed, reconnector);
+    const noticedAt = performance.now();
+    const cause = failed.code === 'timeout' ? 'reply-timeout' : /reset|broken pipe/.test(failed.message) ? 'reset' : 'fin';
+    tap.emit({ event: 'lost', role: 'client', cause, idleMs: 0, connectedMs: 0, ...(summary.remote ? { remote: summary.remote } : {}) });
+    const outcome = await reconnector.again(
+      { cause, noticedAt, lastAliveAt: noticedAt, lost: 1 },
+      async () => {
+        const next = await connectTcp(options, tap);
+        return { value: next, resumed: tlsSession(next)?.resumed ?? null };
+      },
+      (ms) => pause(ms, stop),
+    );
+    if (!('value' in outcome)) return finish(stop.aborted ? stopped() : outcome.error ?? failed, reconnector);
+    socket = outcome.value;
+    summary.bytesOut = 0;
   }
 }
 

@@ -98,6 +98,13 @@ export class RttRecorder {
     this.squares += big * big;
   }
 
+  /** The median and the 99th percentile so far (--report-every), without the rest of a summary's work. */
+  percentiles(): { p50: number; p99: number } | null {
+    if (this.count === 0) return null;
+    const at = (percentile: number) => ms(Math.min(this.max, Math.max(this.min, this.histogram.getValueAtPercentile(percentile))));
+    return { p50: at(50), p99: at(99) };
+  }
+
   summary(): RttSummary | null {
     if (this.count === 0) return null;
     // The extremes as a summary shows them; a merged recorder knows no more than that.

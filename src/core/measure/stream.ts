@@ -4,6 +4,7 @@ import { hostPort, type Endpoint } from '../endpoint.js';
 import { NetnoteError, fromSystemError } from '../errors.js';
 import type { EndReason, EventSink, TlsInfo } from '../events.js';
 import { LoopTurns } from '../run/control.js';
+import { Pacer, type Pace } from './pacer.js';
 import type { LocalSpec } from '../socket/local.js';
 import { connectTcp, localEndpoint, remoteEndpoint } from '../socket/tcp.js';
 import { tlsSession, type TlsClient } from '../socket/tls.js';
@@ -23,6 +24,17 @@ export interface StreamConfig {
   parallel: number;
   /** Receive what the peer sends instead of sending. */
   reverse: boolean;
+  /** --bidir: send, and count what the peer sends, at once on each connection. */
+  bidir: boolean;
+  /** --bitrate (per connection, as iperf3 -b) with --burst: blocks a second, `burst` at a time. */
+  pace: Pace | null;
+}
+
+/** One direction of a stream: its bytes over the run, per connection. */
+export interface StreamDirection {
+  bytes: number;
+  bitsPerSecond: number;
+  connections: Array<{ bytes: number; bitsPerSecond: number }>;
 }
 
 export interface StreamSummary {
@@ -30,7 +42,8 @@ export interface StreamSummary {
   /** HOST:PORT as asked. */
   target: string;
   remote: Endpoint | null;
-  direction: 'send' | 'receive';
+  /** `both`: --bidir; bytes, bitsPerSecond and connections are then what was sent, `received` the other way. */
+  direction: 'send' | 'receive' | 'both';
   /** From the first byte to the last one delivered (sending: until the peer closed after our FIN). */
   durationMs: number;
   bytes: number;
@@ -40,6 +53,8 @@ export interface StreamSummary {
   /** The first connection's TLS session; null without TLS. */
   tls: TlsInfo | null;
   ended: EndReason;
+  /** --bidir: what the peer sent, counted apart. */
+  received?: StreamDirection;
 }
 
 /** How long a sender waits, after its FIN, for the peer to take the last bytes and close. */
@@ -51,7 +66,7 @@ const DRAIN_MS = 10_000;
  */
 export async function runStream(config: StreamConfig, sink: EventSink, signal: AbortSignal): Promise<{ summary: StreamSummary; error: NetnoteError | null }> {
   const summary: StreamSummary = {
-    proto: 'tcp-stream', target: hostPort(config.host, config.port), remote: null, direction: config.reverse ? 'receive' : 'send',
+    proto: 'tcp-stream', target: hostPort(config.host, config.port), remote: null, direction: config.bidir ? 'both' : config.reverse ? 'receive' : 'send',
     durationMs: 0, bytes: 0, bitsPerSecond: 0, connections: [], wire: null, tls: null, ended: 'failed',
   };
   setMaxListeners(config.parallel + 10, signal); // each connect listens for Ctrl-C
@@ -82,20 +97,37 @@ export async function runStream(config: StreamConfig, sink: EventSink, signal: A
   }, config.durationMs) : undefined;
 
   // Bytes handed to the kernel (sending) or taken from it (receiving), per connection.
-  const progress = (i: number) => (config.reverse ? counted[i]! : sockets[i]!.bytesWritten - sockets[i]!.writableLength);
+  const sentSoFar = (i: number) => sockets[i]!.bytesWritten - sockets[i]!.writableLength;
+  const progress = (i: number) => (config.reverse ? counted[i]! : sentSoFar(i));
+  // --bidir: what each connection received, counted while it sends.
+  const back = sockets.map(() => 0);
+  let lastBack = started;
+  if (config.bidir) {
+    sockets.forEach((socket, i) => socket.on('data', (chunk: Buffer) => {
+      back[i]! += chunk.length;
+      lastBack = performance.now();
+    }));
+  }
   let reported = sockets.map(() => 0);
+  let reportedBack = sockets.map(() => 0);
   let second = 0;
   const ticker = setInterval(() => {
     const now = sockets.map((_, i) => progress(i));
     const perConnection = now.map((value, i) => value - reported[i]!);
     reported = now;
-    sink.emit({ event: 'interval', role: 'client', fromS: second, toS: second + 1, bytes: perConnection.reduce((a, b) => a + b, 0), perConnection });
+    const direction = config.bidir ? { direction: 'send' as const } : {};
+    sink.emit({ event: 'interval', role: 'client', fromS: second, toS: second + 1, bytes: perConnection.reduce((a, b) => a + b, 0), perConnection, ...direction });
+    if (config.bidir) {
+      const perBack = back.map((value, i) => value - reportedBack[i]!);
+      reportedBack = [...back];
+      sink.emit({ event: 'interval', role: 'client', fromS: second, toS: second + 1, bytes: perBack.reduce((a, b) => a + b, 0), perConnection: perBack, direction: 'receive' });
+    }
     second++;
   }, 1000);
 
   const ends = await Promise.all(sockets.map((socket, i) => (config.reverse
     ? receive(socket, stop.signal, (n) => (counted[i]! += n))
-    : send(socket, config.blockSize, stop.signal)).catch((err: unknown) => {
+    : send(socket, config.blockSize, stop.signal, config.pace)).catch((err: unknown) => {
     failures.push(fromSystemError(err, { host: config.host, port: config.port, doing: 'io' }));
     stop.abort();
     return performance.now();
@@ -109,9 +141,14 @@ export async function runStream(config: StreamConfig, sink: EventSink, signal: A
     const bytes = config.reverse ? counted[i]! : socket.bytesWritten;
     return { bytes, bitsPerSecond: rate(bytes, summary.durationMs) };
   });
+  if (config.bidir) {
+    const backMs = Math.round((lastBack - started) * 1000) / 1000;
+    const total = back.reduce((a, b) => a + b, 0);
+    summary.received = { bytes: total, bitsPerSecond: rate(total, backMs), connections: back.map((bytes) => ({ bytes, bitsPerSecond: rate(bytes, backMs) })) };
+  }
   summary.bytes = summary.connections.reduce((total, c) => total + c.bytes, 0);
   summary.bitsPerSecond = rate(summary.bytes, summary.durationMs);
-  summary.wire = sumWire(...summary.connections.map((c) => tcpStreamWire(c.bytes, local.family, mtuOf(local.address))));
+  summary.wire = sumWire(...[...summary.connections, ...summary.received?.connections ?? []].map((c) => tcpStreamWire(c.bytes, local.family, mtuOf(local.address))));
   const empty = !signal.aborted && failures.length === 0 && summary.bytes === 0;
   const error = signal.aborted ? new NetnoteError('interrupted', 'interrupted') : failures[0] ?? (empty ? nothingCame(config, timeUp) : null);
   summary.ended = error === null ? 'completed' : empty ? (timeUp ? 'timeout' : 'peer-closed')
@@ -137,13 +174,19 @@ export function rate(bytes: number, ms: number): number {
  * Returns when the transfer ended: the peer's close, or (for a peer that keeps its side open) the
  * moment the last byte went to the kernel.
  */
-async function send(socket: net.Socket, blockSize: number, stop: AbortSignal): Promise<number> {
+async function send(socket: net.Socket, blockSize: number, stop: AbortSignal, pace: Pace | null): Promise<number> {
   const block = Buffer.alloc(blockSize, 'netnote ');
   const failed = socketFailure(socket);
   socket.on('data', () => {}); // a peer that answers must not stall us on a full receive buffer
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   const turns = new LoopTurns();
-  while (!stop.aborted && !socket.destroyed) {
+  const pacer = pace ? new Pacer(pace) : null;
+  for (let blocks = 0; !stop.aborted && !socket.destroyed; blocks++) {
+    const wait = pacer?.waitMs(blocks) ?? 0;
+    if (wait > 0) {
+      await Promise.race([failed, sleepOrStop(wait, stop)]);
+      if (stop.aborted) break;
+    }
     if (!socket.write(block)) await Promise.race([failed, drainOrStop(socket, stop)]);
     else await turns.take();
   }
@@ -182,6 +225,18 @@ function socketFailure(socket: net.Socket): Promise<never> {
   const failed = new Promise<never>((_, reject) => socket.once('error', reject));
   failed.catch(() => {});
   return failed;
+}
+
+function sleepOrStop(ms: number, stop: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      stop.removeEventListener('abort', done);
+      resolve();
+    }
+    stop.addEventListener('abort', done, { once: true });
+  });
 }
 
 function sleep(ms: number): Promise<void> {

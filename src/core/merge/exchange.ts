@@ -1,8 +1,11 @@
 import type { DatagramSecond } from '../measure/datagram-seconds.js';
 import { RttRecorder } from '../measure/rtt.js';
-import { sumWire } from '../measure/wire.js';
+import { sumWire, type WireEstimate, type WireProjection } from '../measure/wire.js';
+import type { HeartbeatStats } from '../message/heartbeat.js';
+import { reconnectSummary, type ReconnectSummary } from '../run/reconnect.js';
 import { lossPercent, type ClientSummary, type Counter, type DatagramStats } from '../message/exchange.js';
 import { mergedOutcome, mergedSecond, sameEndpoint, sameTls, sum, wallSpan, type RunPart } from './parts.js';
+import { mergeOneWay, mergeResponders } from './udp.js';
 
 /**
  * Exchanges (tcp-client, udp-client, --ping) added up: counters summed, round-trip times from the
@@ -26,9 +29,49 @@ export async function mergeExchanges(parts: Array<RunPart<ClientSummary>>): Prom
     durationMs: span.durationMs,
     ended: mergedOutcome(parts).ended,
     datagrams: summaries.some((s) => s.datagrams) ? mergeDatagrams(parts, span.start, sent.messages) : null,
-    wire: wires.length > 0 ? sumWire(...wires) : null,
+    wire: wires.length > 0 ? withFleetProjection(sumWire(...wires), wires) : null,
     tls: sameTls(summaries.map((s) => s.tls)),
+    ...(summaries.some((s) => s.cast) ? { cast: summaries[0]!.cast, responders: mergeResponders(parts) } : {}),
+    ...(summaries.some((s) => s.oneWay !== undefined) ? { oneWay: mergeOneWay(parts, span.start, span.durationMs) } : {}),
+    ...mergeLinks(summaries),
   };
+}
+
+/**
+ * Each run's pattern kept up for a day, added: what the fleet of devices the runs stand for costs
+ * a day (only when every run had one).
+ */
+function withFleetProjection(wire: WireEstimate, parts: WireEstimate[]): WireEstimate {
+  const projections = parts.flatMap((w) => (w.projection ? [w.projection] : []));
+  if (projections.length === 0 || projections.length !== parts.length) return wire;
+  const add = (pick: (p: WireProjection) => { bytes: number; packets: number }) => ({
+    bytes: sum(projections.map((p) => pick(p).bytes)), packets: sum(projections.map((p) => pick(p).packets)),
+  });
+  return { ...wire, projection: { cycleMs: round3(sum(projections.map((p) => p.cycleMs)) / projections.length), day: add((p) => p.day), days30: add((p) => p.days30) } };
+}
+
+/**
+ * The long-lived link's counts: heartbeats summed, every run's gaps without a connection together
+ * (so that times to reconnect are the median and longest of all of them), keepalive probes
+ * summed when the runs asked for the same keepalive.
+ */
+function mergeLinks(summaries: ClientSummary[]): Pick<ClientSummary, 'heartbeats' | 'reconnects' | 'keepalive'> {
+  const merged: Pick<ClientSummary, 'heartbeats' | 'reconnects' | 'keepalive'> = {};
+  const beats = summaries.flatMap((s) => (s.heartbeats ? [s.heartbeats] : []));
+  if (beats.length > 0) {
+    const add = (key: keyof HeartbeatStats) => sum(beats.map((b) => b[key]));
+    merged.heartbeats = { sent: add('sent'), answered: add('answered'), unanswered: add('unanswered'), bytesOut: add('bytesOut'), bytesIn: add('bytesIn') };
+  }
+  const reconnects = summaries.flatMap((s) => (s.reconnects ? [s.reconnects] : []));
+  if (reconnects.length > 0) {
+    merged.reconnects = reconnectSummary(reconnects.flatMap((r: ReconnectSummary) => r.gaps), sum(reconnects.map((r) => r.attempts)), sum(reconnects.map((r) => r.olderGaps)));
+  }
+  const keepalives = summaries.flatMap((s) => (s.keepalive ? [s.keepalive] : []));
+  const [first] = keepalives;
+  if (first && keepalives.length === summaries.length && keepalives.every((k) => k.idleMs === first.idleMs)) {
+    merged.keepalive = { ...first, probesSent: sum(keepalives.map((k) => k.probesSent)) };
+  }
+  return merged;
 }
 
 function addCounters(counters: Counter[]): Counter {
@@ -51,6 +94,8 @@ function mergeDatagrams(parts: Array<RunPart<ClientSummary>>, start: number, sen
     duplicated: sum(stats.map((s) => s.d.duplicated)),
     reordered: sum(stats.map((s) => s.d.reordered)),
     foreign: sum(stats.map((s) => s.d.foreign)),
+    // Runs saved before replies from another address were counted have none.
+    otherSource: sum(stats.map((s) => s.d.otherSource ?? 0)),
     lossPercent: lossPercent(lost, sent),
     jitterMs: jitters.length === 0 ? null : round3(weight === 0
       ? sum(jitters.map((s) => s.d.jitterMs!)) / jitters.length

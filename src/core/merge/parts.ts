@@ -23,6 +23,8 @@ export interface IntervalPart {
   bytes: number;
   perConnection?: number[];
   perClient?: Array<{ client: number; bytes: number }>;
+  /** --stream --bidir: which way the bytes went. */
+  direction?: 'send' | 'receive';
 }
 
 /** From the earliest start to the latest end; a run started `lengthMs` before its summary. */

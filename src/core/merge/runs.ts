@@ -12,7 +12,9 @@ import { mergeIntervals, mergeStreams, type MergedInterval } from './stream.js';
 import { mergedOutcome, wallSpan, type IntervalPart, type RunPart } from './parts.js';
 
 /** The kinds of run that add up, named as a person would run them. */
-export type MergeKind = 'tcp-client' | 'udp-client' | 'tcp-client --stream' | 'tcp-client --stream --reverse' | 'tcp-client --connections' | 'tcp-server' | 'udp-server';
+export type MergeKind = 'tcp-client' | 'udp-client' | 'tcp-client --stream' | 'tcp-client --stream --reverse' | 'tcp-client --stream --bidir' | 'tcp-client --connections' | 'tcp-server' | 'udp-server';
+
+const STREAM_KINDS: Record<string, MergeKind> = { send: 'tcp-client --stream', receive: 'tcp-client --stream --reverse', both: 'tcp-client --stream --bidir' };
 
 /** What kind of run a summary comes from, or null for one that does not add up (http-get, resolve, …). */
 export function mergeKind(role: Role, summary: { proto: string; direction?: unknown }): MergeKind | null {
@@ -20,7 +22,7 @@ export function mergeKind(role: Role, summary: { proto: string; direction?: unkn
   switch (summary.proto) {
     case 'tcp': return 'tcp-client';
     case 'udp': return 'udp-client';
-    case 'tcp-stream': return summary.direction === 'receive' ? 'tcp-client --stream --reverse' : 'tcp-client --stream';
+    case 'tcp-stream': return STREAM_KINDS[String(summary.direction)] ?? 'tcp-client --stream';
     case 'tcp-capacity': return 'tcp-client --connections';
     default: return null;
   }
@@ -55,16 +57,19 @@ export async function mergeRuns(runs: RunInput[]): Promise<MergedRun> {
     const outcome = mergedOutcome(parts as Array<RunPart<{ ended: 'completed' }>>);
     const summary = await mergeKindOf(kind, parts);
     merged.summaries.push({ role, summary, exitCode: outcome.exitCode, error: outcome.error });
-    if (kind === 'tcp-client --stream' || kind === 'tcp-client --stream --reverse' || kind === 'tcp-server') {
+    if (kind.startsWith('tcp-client --stream') || kind === 'tcp-server') {
       const start = wallSpan(parts as Array<RunPart<{ durationMs: number }>>, (s) => s.durationMs).start;
-      let clientsBefore = 0;
-      const series = runs.map((run, r) => {
-        const s = parts[r]!.summary as StreamSummary | ServerSummary;
-        const entry = { intervals: run.intervals.filter((e) => e.role === role), connections: 'connections' in s ? s.connections.length : 0, clientsBefore };
-        clientsBefore += 'clients' in s ? s.clients.served : 0;
-        return entry;
-      });
-      merged.intervals.push(...mergeIntervals(series, start).map((interval) => ({ role, ...interval })));
+      // --bidir: each way is its own series, as the run reported them.
+      for (const direction of kind === 'tcp-client --stream --bidir' ? ['send', 'receive'] as const : [undefined]) {
+        let clientsBefore = 0;
+        const series = runs.map((run, r) => {
+          const s = parts[r]!.summary as StreamSummary | ServerSummary;
+          const entry = { intervals: run.intervals.filter((e) => e.role === role && e.direction === direction), connections: 'connections' in s ? s.connections.length : 0, clientsBefore };
+          clientsBefore += 'clients' in s ? s.clients.served : 0;
+          return entry;
+        });
+        merged.intervals.push(...mergeIntervals(series, start).map((interval) => ({ role, ...interval, ...(direction ? { direction } : {}) })));
+      }
     }
   }
   return merged;
@@ -75,7 +80,8 @@ function mergeKindOf(kind: MergeKind, parts: SummaryPart[]): Promise<MergedRun['
     case 'tcp-client':
     case 'udp-client': return mergeExchanges(parts as Array<RunPart<ClientSummary>>);
     case 'tcp-client --stream':
-    case 'tcp-client --stream --reverse': return mergeStreams(parts as Array<RunPart<StreamSummary>>);
+    case 'tcp-client --stream --reverse':
+    case 'tcp-client --stream --bidir': return mergeStreams(parts as Array<RunPart<StreamSummary>>);
     case 'tcp-client --connections': return mergeCapacity(parts as Array<RunPart<CapacitySummary>>);
     case 'tcp-server': return mergeTcpServers(parts as Array<RunPart<ServerSummary>>);
     case 'udp-server': return mergeUdpServers(parts as Array<RunPart<UdpServerSummary>>);

@@ -1,4 +1,4 @@
-import { rate, type StreamSummary } from '../measure/stream.js';
+import { rate, type StreamDirection, type StreamSummary } from '../measure/stream.js';
 import { sumWire } from '../measure/wire.js';
 import { mergedOutcome, mergedSecond, sameEndpoint, sameTls, sum, wallSpan, type IntervalPart, type RunPart } from './parts.js';
 
@@ -20,7 +20,15 @@ export function mergeStreams(parts: Array<RunPart<StreamSummary>>): StreamSummar
     wire: wires.length > 0 ? sumWire(...wires) : null,
     tls: sameTls(summaries.map((s) => s.tls)),
     ended: mergedOutcome(parts).ended,
+    ...(summaries[0]!.direction === 'both' ? { received: mergeReceived(summaries, span.durationMs) } : {}),
   };
+}
+
+/** --bidir: the other way, added up over the same span. */
+function mergeReceived(summaries: StreamSummary[], durationMs: number): StreamDirection {
+  const connections = summaries.flatMap((s) => s.received?.connections ?? []);
+  const bytes = sum(connections.map((c) => c.bytes));
+  return { bytes, bitsPerSecond: rate(bytes, durationMs), connections };
 }
 
 /** One second of the merged run (an `interval` event's fields). */
@@ -30,6 +38,7 @@ export interface MergedInterval {
   bytes: number;
   perConnection?: number[];
   perClient?: Array<{ client: number; bytes: number }>;
+  direction?: 'send' | 'receive';
 }
 
 /**

@@ -2,6 +2,8 @@ import { NetnoteError } from '../errors.js';
 import type { EventSink } from '../events.js';
 import type { RttRecorder } from '../measure/rtt.js';
 import { LoopTurns, type RunControl } from '../run/control.js';
+import type { ReconnectPolicy } from '../run/reconnect.js';
+import type { Keepalive } from '../socket/keepalive.js';
 import type { LocalSpec } from '../socket/local.js';
 import type { TlsClient } from '../socket/tls.js';
 import type { Counter, ScriptStats } from './exchange.js';
@@ -45,6 +47,14 @@ export interface ScriptRunConfig {
   script: ClientScript;
   /** tcp-client --tls: the connection is secured before the first step. */
   tls?: TlsClient | null;
+  /** tcp-client --keepalive. */
+  keepalive?: Keepalive | null;
+  /** tcp-client --reconnect: after a lost connection, connect again and carry on the script. */
+  reconnect?: ReconnectPolicy | null;
+  /** tcp-client --wait-for. */
+  waitForMs?: number | null;
+  /** --report-every: an `interim` event this often. */
+  reportEveryMs?: number | null;
 }
 
 /** What the engine needs of the flow's socket. */
@@ -62,11 +72,14 @@ export const EXPECT_TIMEOUT_MS = 5000;
 
 type Outcome = { ok: true; message: Buffer; captures: Buffer[] } | { ok: false; got: Buffer };
 
+/** Where a script is: at each depth, the step running and (inside a repeat) the repeat's pass. */
+type Cursor = Array<{ index: number; pass: number }>;
+
 export class Conversation {
   readonly sent: Counter = { messages: 0, bytes: 0 };
   /** `messages`: expectations met. */
   readonly received: Counter = { messages: 0, bytes: 0 };
-  private readonly framer: Framer | null;
+  private framer: Framer | null;
   /** Messages not expected yet (framed TCP, UDP). */
   private readonly inbox: Frame[] = [];
   /** Bytes not expected yet (TCP without a frame). */
@@ -78,12 +91,13 @@ export class Conversation {
   private current: Step | null = null;
   private closed = false;
   private readonly turns = new LoopTurns();
+  private cursor: Cursor = [];
 
   constructor(
     private readonly script: ClientScript,
     private readonly sink: EventSink,
     private readonly control: RunControl,
-    private readonly link: ConversationLink,
+    private link: ConversationLink,
     private readonly rtt: RttRecorder,
     /** 'stream': TCP without --frame; 'messages': framed TCP, or UDP datagrams. */
     private readonly mode: 'stream' | 'messages',
@@ -99,6 +113,37 @@ export class Conversation {
   /** The step a peer's close interrupted, for the flow's error; null once the script is done. */
   get unfinished(): Step | null {
     return this.closed ? null : this.current;
+  }
+
+  /** An expect was waiting when the run stopped: its message will never be answered. */
+  get expecting(): boolean {
+    return !this.closed && this.current?.kind === 'expect';
+  }
+
+  /**
+   * --reconnect: the script carries on over `link`, a new connection, from the step that was
+   * running; an expect goes back to the send before it (its message left on the lost connection).
+   * What the lost connection delivered and nobody expected is dropped.
+   */
+  relink(link: ConversationLink): Cursor {
+    this.link = link;
+    this.framer = this.mode === 'messages' && this.script.frame ? new Framer(this.script.frame) : null;
+    this.inbox.length = 0;
+    this.stream = Buffer.alloc(0);
+    this.waiting = 0;
+    const cursor = this.cursor.map((c) => ({ ...c }));
+    let steps = this.script.steps;
+    for (const c of cursor.slice(0, -1)) steps = (steps[c.index] as Extract<Step, { kind: 'repeat' }>).steps;
+    const last = cursor.at(-1);
+    if (last && steps[last.index]?.kind === 'expect') {
+      for (let i = last.index - 1; i >= 0; i--) {
+        if (steps[i]!.kind === 'send') {
+          last.index = i;
+          break;
+        }
+      }
+    }
+    return cursor;
   }
 
   /** What the socket delivered: a chunk of the TCP stream, or one datagram. */
@@ -129,31 +174,35 @@ export class Conversation {
     this.control.wake();
   }
 
-  /** Runs the script to its end, a failure, or Ctrl-C (`signal`). */
-  async run(signal: AbortSignal): Promise<void> {
+  /** Runs the script to its end, a failure, or Ctrl-C (`signal`); from `from` (relink()) after a reconnect. */
+  async run(signal: AbortSignal, from: Cursor | null = null): Promise<void> {
     const stopListening = this.control.interruptOn(signal, () => new NetnoteError('interrupted', 'interrupted'));
     try {
-      await this.runSteps(this.script.steps, null);
+      await this.runSteps(this.script.steps, null, 0, from);
     } finally {
       stopListening();
     }
     if (!this.control.ended) this.closed = true;
   }
 
-  /** Runs `steps` in order; false once the run ended or a `close` step ran. */
-  private async runSteps(steps: Step[], pass: number | null): Promise<boolean> {
-    for (const step of steps) {
+  /** Runs `steps` in order (from the cursor `from` when resuming); false once the run ended or a `close` step ran. */
+  private async runSteps(steps: Step[], pass: number | null, depth: number, from: Cursor | null): Promise<boolean> {
+    for (let i = from?.[depth]?.index ?? 0; i < steps.length; i++) {
+      const step = steps[i]!;
       await this.control.settle(this.sink.room());
       if (this.control.ended || this.closed) return false;
       await this.turns.take();
       this.current = step;
+      this.cursor.length = depth;
+      this.cursor.push({ index: i, pass: 0 });
       this.steps++;
-      if (!(await this.runStep(step, pass))) return false;
+      if (!(await this.runStep(step, pass, depth, from))) return false;
+      from = null;
     }
     return true;
   }
 
-  private async runStep(step: Step, pass: number | null): Promise<boolean> {
+  private async runStep(step: Step, pass: number | null, depth: number, from: Cursor | null): Promise<boolean> {
     const base = { event: 'step' as const, role: 'client' as const, step: step.path, name: step.kind, ...(step.label ? { label: step.label } : {}), ...(pass === null ? {} : { pass }) };
     switch (step.kind) {
       case 'send': {
@@ -178,12 +227,16 @@ export class Conversation {
         if (this.sink.messages) this.sink.emit({ ...base, ms: step.ms });
         await this.control.until(() => false, step.ms);
         return !this.control.ended;
-      case 'repeat':
-        for (let i = 1; step.times === null || i <= step.times; i++) {
+      case 'repeat': {
+        // Resuming inside this repeat: at the pass and step it stopped at.
+        const inside = from && from.length > depth + 1 ? from : null;
+        for (let i = inside?.[depth]?.pass ?? 1; step.times === null || i <= step.times; i++) {
+          this.cursor[depth]!.pass = i;
           if (this.sink.messages) this.sink.emit({ ...base, iteration: i, of: step.times });
-          if (!(await this.runSteps(step.steps, i))) return false;
+          if (!(await this.runSteps(step.steps, i, depth + 1, i === inside?.[depth]?.pass ? inside : null))) return false;
         }
         return true;
+      }
       case 'close':
         if (this.sink.messages) this.sink.emit(base);
         this.closed = true;

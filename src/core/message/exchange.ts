@@ -1,9 +1,13 @@
 import type { Endpoint } from '../endpoint.js';
 import type { NetnoteError } from '../errors.js';
-import type { EndReason, Proto, TlsInfo } from '../events.js';
+import type { EndReason, OneWayStats, Proto, TlsInfo } from '../events.js';
 import type { DatagramSecond } from '../measure/datagram-seconds.js';
+import type { ReconnectSummary } from '../run/reconnect.js';
+import type { Keepalive } from '../socket/keepalive.js';
+import type { HeartbeatSpec, HeartbeatStats } from './heartbeat.js';
 import type { RttSummary } from '../measure/rtt.js';
-import type { WireEstimate } from '../measure/wire.js';
+import { projectDay, type WireEstimate, type WireProjection } from '../measure/wire.js';
+import type { Family } from '../endpoint.js';
 import type { LocalSpec } from '../socket/local.js';
 import type { ReplyRule } from './reply.js';
 import type { Template } from './template.js';
@@ -25,6 +29,10 @@ export interface ExchangeConfig {
   /** false (--no-wait): send on schedule without waiting for each reply. */
   wait: boolean;
   reply: ReplyRule;
+  /** --heartbeat: a message of its own when nothing was sent for its interval; null: none. */
+  heartbeat: HeartbeatSpec | null;
+  /** --report-every: an `interim` event this often; null: none. */
+  reportEveryMs: number | null;
 }
 
 /** The bytes of message `seq`. */
@@ -59,6 +67,29 @@ export interface ClientSummary {
   tls: TlsInfo | null;
   /** --script runs only: how far the script got. */
   script?: ScriptStats;
+  /** udp-client to a broadcast address or a multicast group: what it reached, and every device that answered. */
+  cast?: 'broadcast' | 'multicast';
+  responders?: ResponderStats[];
+  /** udp-client --one-way, --reverse: the receiver's view (null: the server never reported). */
+  oneWay?: OneWayStats | null;
+  /** --heartbeat runs only: heartbeats sent and answered, counted apart from the messages. */
+  heartbeats?: HeartbeatStats;
+  /** --reconnect runs only: the connections lost and made again. */
+  reconnects?: ReconnectSummary;
+  /** --keepalive runs only: what the kernel was told, and the probes it sent in the quiet gaps (estimated). */
+  keepalive?: Keepalive & { probesSent: number };
+}
+
+/** One device that answered a broadcast or a group. */
+export interface ResponderStats {
+  remote: Endpoint;
+  /** Every datagram it sent back, and their bytes. */
+  replies: number;
+  bytes: number;
+  /** Datagrams it answered (again to the same one counts as duplicated). */
+  answered: number;
+  /** Its round trips; null when none of its replies answered a datagram (foreign). */
+  rttMs: { min: number; mean: number; max: number } | null;
 }
 
 /** How far a client's --script got. */
@@ -80,6 +111,8 @@ export interface DatagramStats {
   reordered: number;
   /** Datagrams that answer nothing we sent. */
   foreign: number;
+  /** Replies from an address other than the destination's (a NAT, a multi-homed server): matched unless --strict-source. */
+  otherSource: number;
   lossPercent: number;
   /** RFC 3550 interarrival jitter of the round-trip times, in ms (--probe only). */
   jitterMs: number | null;
@@ -90,6 +123,32 @@ export interface DatagramStats {
 export interface ClientResult {
   summary: ClientSummary;
   error: NetnoteError | null;
+}
+
+/** Below this interval a run is a measurement, not a device's pattern: no projection. */
+const PROJECTED_INTERVAL_MS = 1000;
+
+/**
+ * A client that sends at an interval of a second or more (as a device does): its pattern kept up
+ * for a day and for 30 days (the wire line's projection), heartbeats, keepalive probes and
+ * reconnects included; null for any other run.
+ */
+export function projectRun(config: ExchangeConfig, run: {
+  proto: Proto; family: Family; mtu: number; sent: Counter; received: Counter; rttMs: RttSummary | null; durationMs: number;
+  keepaliveIdleMs: number | null; reconnects: number;
+}): WireProjection | null {
+  if (config.intervalMs < PROJECTED_INTERVAL_MS || run.sent.messages === 0 || (config.count !== null && config.count < 2)) return null;
+  const h = config.heartbeat;
+  const beat = h?.payload.expand({ seq: 1, captures: NO_CAPTURES }).length ?? 0;
+  return projectDay({
+    proto: run.proto, family: run.family, mtu: run.mtu,
+    cycleMs: config.intervalMs + (config.wait ? run.rttMs?.mean ?? 0 : 0),
+    messageBytes: run.sent.bytes / run.sent.messages,
+    replyBytes: run.received.messages > 0 ? run.received.bytes / run.received.messages : 0,
+    heartbeat: h ? { intervalMs: h.intervalMs, bytes: beat, answerBytes: h.expect?.length ?? (config.reply.kind === 'echo' ? beat : 0) } : null,
+    keepaliveIdleMs: run.keepaliveIdleMs,
+    reconnectsPerDay: run.durationMs > 0 ? (run.reconnects / run.durationMs) * 86_400_000 : 0,
+  });
 }
 
 /** Datagrams unanswered, as a percentage of those sent, to 0.001 %. */

@@ -118,12 +118,13 @@ export class Framer {
   }
 
   push(chunk: Buffer): Frame[] {
-    if (this.spec.kind === 'raw') return chunk.length === 0 ? [] : [{ data: chunk, body: chunk }];
+    const spec = this.spec;
+    if (spec.kind === 'raw') return chunk.length === 0 ? [] : [{ data: chunk, body: chunk }];
     const data = this.held ? Buffer.concat([this.held, chunk]) : chunk;
     const frames: Frame[] = [];
     let start = 0;
     for (;;) {
-      const end = this.end(data, start);
+      const end = this.end(spec, data, start);
       if (end === null) break;
       const message = data.subarray(start, end);
       frames.push({ data: message, body: this.body(message) });
@@ -143,11 +144,9 @@ export class Framer {
   }
 
   /** Where the message starting at `start` ends, or null while it is incomplete. */
-  private end(data: Buffer, start: number): number | null {
+  private end(spec: Exclude<FrameSpec, { kind: 'raw' }>, data: Buffer, start: number): number | null {
     const left = data.length - start;
-    const spec = this.spec;
     switch (spec.kind) {
-      case 'raw': return left > 0 ? data.length : null;
       case 'line':
       case 'delimiter': {
         const delimiter = spec.kind === 'line' ? LF : spec.delimiter;

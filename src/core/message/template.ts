@@ -51,10 +51,7 @@ export function compileTemplate(source: string, mode: 'text' | 'hex', what: stri
   let literalText = '';
   const flush = () => {
     if (literalText === '') return;
-    const bytes = mode === 'hex' ? hexLiteral(literalText, source, what) : Buffer.from(literalText, 'utf8');
-    const last = parts.at(-1);
-    if (last?.kind === 'bytes') last.bytes = Buffer.concat([last.bytes, bytes]);
-    else parts.push({ kind: 'bytes', bytes });
+    parts.push({ kind: 'bytes', bytes: mode === 'hex' ? hexLiteral(literalText, source, what) : Buffer.from(literalText, 'utf8') });
     literalText = '';
   };
   for (let i = 0; i < source.length; i++) {
@@ -64,7 +61,7 @@ export function compileTemplate(source: string, mode: 'text' | 'hex', what: stri
       i++;
       continue;
     }
-    if (char === '}') throw templateError(what, source, "a '}' with no '{' before it (write }} for a literal brace)");
+    if (char === '}') throw templateError(what, source, `a '}' with no '{' before it${mode === 'text' ? ' (write }} for a literal brace)' : ''}`);
     if (char !== '{') {
       literalText += char;
       continue;
@@ -94,7 +91,7 @@ function templateError(what: string, source: string, why: string): NetnoteError 
 }
 
 function parsePlaceholder(inner: string, what: string, source: string): Part {
-  const [name = '', ...args] = inner.trim().split(':').map((s) => s.trim());
+  const [name, ...args] = inner.split(':').map((s) => s.trim());
   const bad = (why: string) => templateError(what, source, `{${inner}}: ${why}`);
   const field = (arg: string | undefined): IntField | null => {
     if (arg === undefined) return null;

@@ -1,4 +1,4 @@
-import type { NetnoteError } from '../errors.js';
+import { NetnoteError } from '../errors.js';
 import type { EndReason } from '../events.js';
 
 /**
@@ -28,6 +28,11 @@ export class RunControl {
   end(reason: EndReason, error: NetnoteError | null): void {
     if (!this.ended) this.ended = { reason, error };
     this.wake();
+  }
+
+  /** After a lost connection was replaced (--reconnect): the run carries on. */
+  resume(): void {
+    this.ended = null;
   }
 
   /** Something changed: let the loop look again. */
@@ -63,6 +68,16 @@ export class RunControl {
       this.wake();
     });
     await this.until(() => settled, null);
+  }
+
+  /** Runs `body` while Ctrl-C (`signal`) ends the run as interrupted. */
+  async whileInterruptible(signal: AbortSignal, body: () => Promise<void>): Promise<void> {
+    const stopListening = this.interruptOn(signal, () => new NetnoteError('interrupted', 'interrupted'));
+    try {
+      await body();
+    } finally {
+      stopListening();
+    }
   }
 
   /** Ends the run as interrupted when `signal` fires; returns the function that stops listening. */

@@ -4,6 +4,7 @@ import { endpoint, hostPort, type Endpoint } from '../endpoint.js';
 import { NetnoteError, fromSystemError } from '../errors.js';
 import type { EventSink, Role } from '../events.js';
 import { bindError, isBindFailure, localBinding, type LocalBinding, type LocalSpec } from './local.js';
+import { applyKeepalive, type Keepalive } from './keepalive.js';
 import { resolveAndSay, resolveHost, type ResolvedAddress } from './lookup.js';
 import type { TlsClient } from './tls.js';
 import type { TlsServer } from './tls-server.js';
@@ -19,6 +20,8 @@ export interface ConnectOptions {
   role?: Role;
   /** --tls: the socket returned is already secured (bounded by timeoutMs too). */
   tls?: TlsClient | null;
+  /** --keepalive: on the TCP socket, before any TLS. */
+  keepalive?: Keepalive | null;
 }
 
 export function localEndpoint(socket: net.Socket): Endpoint {
@@ -98,6 +101,10 @@ function connectOne(target: ResolvedAddress, binding: LocalBinding | null, optio
       socket.setNoDelay(true);
       if (binding) sink.emit({ event: 'bound', role, local: localEndpoint(socket) });
       sink.emit({ event: 'connected', role, local: localEndpoint(socket), remote: remoteEndpoint(socket), ms: elapsedMs(started) });
+      if (options.keepalive) {
+        applyKeepalive(socket, options.keepalive);
+        sink.emit({ event: 'keepalive', role, ...options.keepalive });
+      }
       resolve(socket);
     });
   });
@@ -109,6 +116,8 @@ export interface ListenOptions {
   backlog: number;
   /** --tls: every accepted socket is handed over wrapped, its handshake under way. */
   tls?: TlsServer | null;
+  /** --keepalive: on every accepted socket. */
+  keepalive?: Keepalive | null;
 }
 
 /** The note's TCP server steps: socket created, bind, listen. Node binds and listens in one call. */
@@ -116,7 +125,12 @@ export async function listenTcp(options: ListenOptions, sink: EventSink, onConne
   sink.emit({ event: 'created', role: 'server', proto: 'tcp' });
   const [target] = await resolveHost(options.host);
   const { tls } = options;
-  const server = net.createServer({ noDelay: true }, tls ? (raw) => tls.accept(raw, sink, onConnection) : onConnection);
+  const { keepalive } = options;
+  const serve = tls ? (raw: net.Socket) => tls.accept(raw, sink, onConnection) : onConnection;
+  const server = net.createServer({ noDelay: true }, keepalive ? (raw) => {
+    applyKeepalive(raw, keepalive);
+    serve(raw);
+  } : serve);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(fromSystemError(err, { host: target!.address, port: options.port, doing: 'listen' })));
     server.listen({ host: target!.address, port: options.port, backlog: options.backlog }, () => resolve());
@@ -125,6 +139,7 @@ export async function listenTcp(options: ListenOptions, sink: EventSink, onConne
   const local = endpoint(address, port, family);
   sink.emit({ event: 'bound', role: 'server', local });
   sink.emit({ event: 'listening', role: 'server', local, backlog: options.backlog });
+  if (keepalive) sink.emit({ event: 'keepalive', role: 'server', ...keepalive });
   if (tls) sink.emit({ event: 'certificate', role: 'server', ...tls.certificate });
   return { listener: server, local };
 }

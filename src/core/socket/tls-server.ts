@@ -151,9 +151,21 @@ export class TlsServer {
     socket.once('close', () => {
       if (!settled) failed('the client closed the connection during the handshake', 'closed');
     });
+    tcpSockets.set(socket, raw);
     onConnection(socket);
     settled ||= socket.destroyed; // turned away by the flow (a client limit): no handshake to report
   }
+}
+
+/** The TCP connection under each TLS socket accepted. */
+const tcpSockets = new WeakMap<net.Socket, net.Socket>();
+
+/**
+ * Resets a connection (RST): socket.resetAndDestroy() works on a TCP socket only (a TLS socket's
+ * handle is a TLSWrap, and Node throws), so a TLS client is reset through its TCP connection.
+ */
+export function resetConnection(socket: net.Socket): void {
+  (tcpSockets.get(socket) ?? socket).resetAndDestroy();
 }
 
 /** --self-signed's names when --san is not given: the bound address, or for a wildcard every address of this host, and localhost. */

@@ -2,13 +2,16 @@ import type net from 'node:net';
 import { elapsedMs } from '../clock.js';
 import type { Endpoint } from '../endpoint.js';
 import { isTlsFailure } from '../errors.js';
-import type { EndReason, EventSink } from '../events.js';
+import type { EndReason, EventSink, LossCause } from '../events.js';
 import { Responder, echoOf, type Answer, type ServerPlan } from '../message/answer.js';
 import { FrameError, Framer, frameName, type FrameSpec } from '../message/frame.js';
 import { pauseForOutput } from '../run/backpressure.js';
 import { descriptorBudget, type DescriptorBudget } from '../socket/descriptors.js';
+import { DelayedAnswers } from '../measure/delayed-answers.js';
+import type { Keepalive } from '../socket/keepalive.js';
+import { DropLedger, type DropPlan, type DropSummary } from './drops.js';
 import { listenTcp, localEndpoint, remoteEndpoint } from '../socket/tcp.js';
-import type { TlsServer, TlsServerStats } from '../socket/tls-server.js';
+import { resetConnection, type TlsServer, type TlsServerStats } from '../socket/tls-server.js';
 
 export interface TcpServerConfig {
   host: string;
@@ -28,6 +31,12 @@ export interface TcpServerConfig {
   frameTimeoutMs: number | null;
   /** --tls: each client is served over TLS; the echo and the counts are of plaintext. */
   tls: TlsServer | null;
+  /** --keepalive on every client; null leaves it off. */
+  keepalive: Keepalive | null;
+  /** --drop-after / --drop-every: drop clients on purpose; null never does. */
+  drop: DropPlan | null;
+  /** --report-every: an `interim` event this often; null: none. */
+  reportEveryMs: number | null;
 }
 
 const RAW: FrameSpec = { kind: 'raw' };
@@ -44,8 +53,8 @@ export interface ClientRecord {
 export interface ServerSummary {
   proto: 'tcp';
   local: Endpoint | null;
-  /** `dropped`: closed at once, or lost by accept(), because the process was out of file descriptors (ulimit -n). */
-  clients: { served: number; rejected: number; active: number; dropped: number };
+  /** `shed`: closed at once, or lost by accept(), because the process was out of file descriptors (ulimit -n). */
+  clients: { served: number; rejected: number; active: number; shed: number };
   bytesIn: number;
   bytesOut: number;
   durationMs: number;
@@ -54,10 +63,12 @@ export interface ServerSummary {
   olderClients: number;
   /** --tls: handshakes done, failed (client certificates refused included) and resumed; null without TLS. */
   tls: TlsServerStats | null;
+  /** --drop-* runs only: the drops, and per client address how soon it came back. */
+  drops?: DropSummary;
 }
 
-/** Clients dropped for want of file descriptors are said at most this often (a flood would bury the log). */
-const DROP_WARNING_MS = 1000;
+/** Clients shed for want of file descriptors are said at most this often (a flood would bury the log). */
+const SHED_WARNING_MS = 1000;
 
 /** Per-client lines kept for the summary; older clients are only counted. */
 export const SUMMARY_CLIENTS = 100;
@@ -75,6 +86,13 @@ interface Client {
   /** Messages sent to this client (the `seq` of its send events). */
   sent: number;
   frameTimer: NodeJS.Timeout | undefined;
+  /** The last byte in or out: the idle time a loss reports. */
+  lastActive: number;
+  /** What ended it when the client or the path did (or our --idle-timeout, --drop-*). */
+  cause: LossCause | null;
+  /** --drop-mode silence: read and dropped, nothing answered. */
+  silenced: boolean;
+  dropTimer: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -88,12 +106,12 @@ export class TcpServer {
   private olderClients = 0;
   private served = 0;
   private rejected = 0;
-  private dropped = 0;
-  /** Dropped since the last warning, and when that warning was. */
-  private droppedUnsaid = 0;
-  private dropCode: 'EMFILE' | 'ENFILE' = 'EMFILE';
-  private lastDropWarning = -Infinity;
-  private dropWarning: NodeJS.Timeout | undefined;
+  private shed = 0;
+  /** Shed since the last warning, and when that warning was. */
+  private shedUnsaid = 0;
+  private shedCode: 'EMFILE' | 'ENFILE' = 'EMFILE';
+  private lastShedWarning = -Infinity;
+  private shedWarning: NodeJS.Timeout | undefined;
   /** Set once listening: the clients this process can hold at once. */
   private descriptors: DescriptorBudget | null = null;
   private bytesIn = 0;
@@ -106,9 +124,16 @@ export class TcpServer {
   private readonly reportedIn = new Map<number, number>();
   private readonly closedUnreported = new Map<number, number>();
   private pusher: NodeJS.Timeout | undefined;
+  private dropper: NodeJS.Timeout | undefined;
+  private reporter: NodeJS.Timeout | undefined;
+  private readonly drops: DropLedger | null;
+  /** idle-timeout's downlink trials: answers held for the delay asked (measure/probe.ts). */
+  private readonly delayed = new DelayedAnswers();
   local: Endpoint | null = null;
 
-  private constructor(private readonly config: TcpServerConfig, private readonly sink: EventSink) {}
+  private constructor(private readonly config: TcpServerConfig, private readonly sink: EventSink) {
+    this.drops = config.drop ? new DropLedger(config.drop) : null;
+  }
 
   static async start(config: TcpServerConfig, sink: EventSink): Promise<TcpServer> {
     const server = new TcpServer(config, sink);
@@ -118,10 +143,22 @@ export class TcpServer {
     server.descriptors = descriptorBudget();
     if (config.mode === 'sink') server.reportEverySecond();
     if (config.plan?.push) server.pushEvery(config.plan.push.intervalMs);
+    if (config.reportEveryMs) {
+      server.reporter = setInterval(() => {
+        const s = server.summary();
+        sink.emit({ event: 'interim', role: 'server', elapsedMs: s.durationMs, clients: { served: s.clients.served, active: s.clients.active }, bytesIn: s.bytesIn, bytesOut: s.bytesOut });
+      }, config.reportEveryMs);
+    }
+    const everyMs = config.drop?.everyMs;
+    if (everyMs) {
+      server.dropper = setInterval(() => {
+        for (const client of server.clients.values()) if (!client.silenced) server.drop(client);
+      }, everyMs);
+    }
     listener.on('error', (err: NodeJS.ErrnoException) => {
       // accept() failures must not end the server. Out of descriptors anyway (another part of the
       // process took them, or ENFILE: the whole system), at least one client was lost.
-      if (err.code === 'EMFILE' || err.code === 'ENFILE') return server.drop(null, err.code);
+      if (err.code === 'EMFILE' || err.code === 'ENFILE') return server.shedClient(null, err.code);
       sink.emit({ event: 'warning', role: 'server', message: `accept failed: ${err.code ?? err.message}` });
     });
     return server;
@@ -134,7 +171,7 @@ export class TcpServer {
       socket.destroy();
       return;
     }
-    if (this.descriptors && this.clients.size >= this.descriptors.sockets) return this.drop(socket, 'EMFILE');
+    if (this.descriptors && this.clients.size >= this.descriptors.sockets) return this.shedClient(socket, 'EMFILE');
     const remote = remoteEndpoint(socket);
     const { maxClients, idleTimeoutMs, mode } = this.config;
     if (maxClients !== null && this.clients.size >= maxClients) {
@@ -143,29 +180,50 @@ export class TcpServer {
       socket.destroy();
       return;
     }
+    const now = performance.now();
     const client: Client = {
-      id: ++this.served, socket, remote, started: performance.now(), reason: 'peer-closed',
-      responder: null, queue: null, sent: 0, frameTimer: undefined,
+      id: ++this.served, socket, remote, started: now, reason: 'peer-closed',
+      responder: null, queue: null, sent: 0, frameTimer: undefined, lastActive: now, cause: null, silenced: false, dropTimer: undefined,
     };
     this.clients.set(client.id, client);
-    this.sink.emit({ event: 'accepted', role: 'server', client: client.id, remote, local: localEndpoint(socket), active: this.clients.size });
+    const back = this.drops?.accepted(remote.address, now) ?? null;
+    this.sink.emit({ event: 'accepted', role: 'server', client: client.id, remote, local: localEndpoint(socket), active: this.clients.size, ...(back === null ? {} : { backAfterMs: back }) });
 
-    socket.on('error', (err) => {
+    socket.on('error', (err: NodeJS.ErrnoException) => {
       if (client.reason !== 'peer-closed') return;
-      client.reason = isTlsFailure(err) ? 'tls-failed' : 'reset';
+      if (err.code === 'ETIMEDOUT') {
+        client.reason = 'timeout';
+        client.cause = this.config.keepalive ? 'keepalive' : 'retransmission';
+      } else if (isTlsFailure(err)) {
+        client.reason = 'tls-failed';
+      } else {
+        client.reason = 'reset';
+        client.cause = 'reset';
+      }
     });
     if (idleTimeoutMs !== null) {
       socket.setTimeout(idleTimeoutMs, () => {
         client.reason = 'idle';
+        client.cause = 'idle-timeout';
         socket.destroy();
       });
     }
+    const afterMs = this.config.drop?.afterMs;
+    if (afterMs) client.dropTimer = setTimeout(() => this.drop(client), afterMs);
+    // The idle time a loss reports, and idle-timeout's requests (echoed, and answered again after
+    // the delay they ask for: measure/probe.ts): a cheap listener next to the echo's pipe.
+    const answers = mode === 'echo' && !this.config.frame && !this.config.plan;
+    socket.on('data', (chunk: Buffer) => {
+      client.lastActive = performance.now();
+      if (answers && !client.silenced) this.delayed.hold(chunk, (answer) => this.send(client, answer, 'delayed'));
+    });
     socket.on('close', () => this.closed(client));
     // Messages and answers cost a handler per read: only a server told to frame or answer pays it.
     if (this.config.frame || this.config.plan) return this.serveMessages(client);
     if (this.sink.messages) {
       // Registered before pipe() so a received line is reported before its echo is written.
       socket.on('data', (data: Buffer) => {
+        if (client.silenced) return;
         this.sink.emit({ event: 'recv', role: 'server', client: client.id, remote, data });
         pauseForOutput(this.sink, socket);
       });
@@ -178,27 +236,56 @@ export class TcpServer {
    * A client the process has no descriptor left for: closed at once (`socket` null: accept()
    * itself failed), counted, and said in a warning at most once a second.
    */
-  private drop(socket: net.Socket | null, code: 'EMFILE' | 'ENFILE'): void {
+  private shedClient(socket: net.Socket | null, code: 'EMFILE' | 'ENFILE'): void {
     socket?.destroy();
-    this.dropped++;
-    this.droppedUnsaid++;
-    this.dropCode = code;
-    const wait = this.lastDropWarning + DROP_WARNING_MS - performance.now();
-    if (wait <= 0) this.sayDropped();
-    else this.dropWarning ??= setTimeout(() => this.sayDropped(), wait);
+    this.shed++;
+    this.shedUnsaid++;
+    this.shedCode = code;
+    const wait = this.lastShedWarning + SHED_WARNING_MS - performance.now();
+    if (wait <= 0) this.sayShed();
+    else this.shedWarning ??= setTimeout(() => this.sayShed(), wait);
   }
 
-  private sayDropped(): void {
-    clearTimeout(this.dropWarning);
-    this.dropWarning = undefined;
-    if (this.droppedUnsaid === 0) return;
-    const why = this.dropCode === 'ENFILE'
+  private sayShed(): void {
+    clearTimeout(this.shedWarning);
+    this.shedWarning = undefined;
+    if (this.shedUnsaid === 0) return;
+    const why = this.shedCode === 'ENFILE'
       ? 'the system is out of file descriptors (ENFILE)'
       : `out of file descriptors (EMFILE): ulimit -n ${this.descriptors ? `${this.descriptors.limit} holds about ${this.descriptors.sockets} clients at once` : 'is reached'}`;
-    const count = this.droppedUnsaid === 1 ? '1 client' : `${this.droppedUnsaid} clients`;
+    const count = this.shedUnsaid === 1 ? '1 client' : `${this.shedUnsaid} clients`;
     this.sink.emit({ event: 'warning', role: 'server', message: `${count} closed at once, ${why}` });
-    this.droppedUnsaid = 0;
-    this.lastDropWarning = performance.now();
+    this.shedUnsaid = 0;
+    this.lastShedWarning = performance.now();
+  }
+
+  /**
+   * --drop-after / --drop-every: the server ends the client as --drop-mode says: a FIN, a reset,
+   * or silence (what it sends is read and dropped, nothing answered: a dead path, as the
+   * application sees one; the kernel still acknowledges, so the client's keepalive does not notice).
+   */
+  private drop(client: Client): void {
+    const { socket } = client;
+    const plan = this.config.drop!;
+    if (socket.destroyed || client.silenced) return;
+    clearTimeout(client.dropTimer);
+    this.drops!.dropped(client.remote.address);
+    this.sink.emit({ event: 'dropped', role: 'server', client: client.id, remote: client.remote, mode: plan.mode, afterMs: elapsedMs(client.started) });
+    client.reason = 'dropped';
+    client.cause = 'dropped';
+    switch (plan.mode) {
+      case 'fin':
+        socket.end();
+        socket.destroySoon();
+        return;
+      case 'reset':
+        resetConnection(socket);
+        return;
+      case 'silence':
+        client.silenced = true;
+        socket.unpipe(socket);
+        socket.resume();
+    }
   }
 
   /** Framed messages, each answered by the plan (or echoed whole): --frame, --reply, --script. */
@@ -218,6 +305,7 @@ export class TcpServer {
         return this.framingError(client, err.message, err.buffered);
       }
       this.watchIncomplete(client, framer);
+      if (client.silenced) return;
       for (const frame of frames) {
         if (this.sink.messages) this.sink.emit({ event: 'recv', role: 'server', client: client.id, remote, data: frame.data });
         if (mode === 'sink') continue;
@@ -268,7 +356,7 @@ export class TcpServer {
 
   private deliver(client: Client, answer: Answer): void {
     const { socket } = client;
-    if (socket.destroyed) return;
+    if (socket.destroyed || client.silenced) return;
     for (const data of answer.replies) this.send(client, data, answer.kind, answer.rule);
     if (answer.action === 'close') {
       client.reason = 'script-close';
@@ -276,15 +364,16 @@ export class TcpServer {
     } else if (answer.action === 'reset') {
       // resetAndDestroy(): libuv sets SO_LINGER to 0 and closes, so the kernel sends RST.
       client.reason = 'script-reset';
-      socket.resetAndDestroy();
+      resetConnection(socket);
     }
   }
 
-  private send(client: Client, data: Buffer, answer: 'reply' | 'echo' | 'greeting' | 'push', rule: number | null = null): void {
+  private send(client: Client, data: Buffer, answer: 'reply' | 'echo' | 'greeting' | 'push' | 'delayed', rule: number | null = null): void {
     const { socket } = client;
     if (socket.destroyed || !socket.writable) return;
     const flushed = socket.write(data);
     client.sent++;
+    client.lastActive = performance.now();
     if (this.sink.messages) {
       this.sink.emit({ event: 'send', role: 'server', seq: client.sent, data, client: client.id, remote: client.remote, answer, ...(rule === null ? {} : { rule }) });
     }
@@ -299,6 +388,7 @@ export class TcpServer {
   private pushEvery(intervalMs: number): void {
     this.pusher = setInterval(() => {
       for (const client of this.clients.values()) {
+        if (client.silenced) continue;
         for (const data of client.responder?.push() ?? []) this.send(client, data, 'push');
       }
     }, intervalMs);
@@ -307,11 +397,19 @@ export class TcpServer {
   private closed(client: Client): void {
     const { socket } = client;
     clearTimeout(client.frameTimer);
+    clearTimeout(client.dropTimer);
     this.clients.delete(client.id);
     if (this.ticker) this.closedUnreported.set(client.id, socket.bytesRead);
     this.bytesIn += socket.bytesRead;
     this.bytesOut += socket.bytesWritten;
     const ms = elapsedMs(client.started);
+    if (client.cause) {
+      const now = performance.now();
+      this.sink.emit({
+        event: 'lost', role: 'server', cause: client.cause, idleMs: Math.round((now - client.lastActive) * 1000) / 1000, connectedMs: ms,
+        remote: client.remote, client: client.id,
+      });
+    }
     this.sink.emit({
       event: 'closed', role: 'server', reason: client.reason, remote: client.remote, client: client.id,
       bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten, ms,
@@ -366,9 +464,12 @@ export class TcpServer {
 
   /** Stops accepting and closes every client (their reason: interrupted). */
   async close(): Promise<void> {
-    this.sayDropped(); // the last ones, not said yet
+    this.sayShed(); // the last ones, not said yet
     clearInterval(this.ticker);
     clearInterval(this.pusher);
+    clearInterval(this.dropper);
+    clearInterval(this.reporter);
+    this.delayed.cancel();
     const stopped = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     for (const client of this.clients.values()) {
       client.reason = 'interrupted';
@@ -384,10 +485,11 @@ export class TcpServer {
     const bytesIn = this.totalIn();
     return {
       proto: 'tcp', local: this.local,
-      clients: { served: this.served, rejected: this.rejected, active: this.clients.size, dropped: this.dropped },
+      clients: { served: this.served, rejected: this.rejected, active: this.clients.size, shed: this.shed },
       bytesIn, bytesOut, durationMs: elapsedMs(this.started),
       perClient: [...this.records], olderClients: this.olderClients,
       tls: this.config.tls?.stats() ?? null,
+      ...(this.drops ? { drops: this.drops.summary() } : {}),
     };
   }
 }

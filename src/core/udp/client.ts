@@ -1,56 +1,32 @@
-import type dgram from 'node:dgram';
 import { elapsedMs } from '../clock.js';
 import { hostPort, type Endpoint } from '../endpoint.js';
 import { NetnoteError, fromSystemError } from '../errors.js';
 import type { EndReason, EventSink } from '../events.js';
-import { DatagramSeconds } from '../measure/datagram-seconds.js';
+import { Pacer, pause, type Pace } from '../measure/pacer.js';
 import { PROBE_HEADER, decodeProbe, encodeProbe } from '../measure/probe.js';
 import { RttRecorder } from '../measure/rtt.js';
-import { mtuOf, sumWire, udpWire } from '../measure/wire.js';
-import { lossPercent, messageFor, unconnectedSummary, type ClientResult, type Counter, type ExchangeConfig } from '../message/exchange.js';
-import { keepsReply, mismatch, replyPasses } from '../message/reply.js';
-import { DatagramLog } from '../run/backpressure.js';
-import { RunControl } from '../run/control.js';
-import { MAX_DATAGRAM, connectUdp } from '../socket/udp.js';
-
-export interface UdpClientConfig extends ExchangeConfig {
-  /** How long a datagram waits for its reply before it counts as lost (a later reply is late). */
-  timeoutMs: number;
-  /** Carry a sequence number and send time in each datagram (see measure/probe.ts). */
-  probe: boolean;
-  /** Exit 1 when more than this percentage of datagrams got no reply. */
-  maxLossPercent: number | null;
-}
-
-/** The reply timeout when none is given: UDP loses datagrams, so the note's endless wait would hang. */
-export const UDP_DEFAULT_TIMEOUT_MS = 1000;
+import { mtuOf, sumWire, udpWire, withProjection } from '../measure/wire.js';
+import { lossPercent, messageFor, projectRun, type ClientResult } from '../message/exchange.js';
+import { keepsReply } from '../message/reply.js';
+import { SendQueue } from '../run/send-queue.js';
+import { sameEndpoint, type UdpClientSocket } from '../socket/udp.js';
+import { datagramPace, openUdpRun, type UdpClientConfig } from './client-config.js';
+import { runDiscovery } from './discover.js';
+import { DatagramRun } from './datagram-run.js';
+import { UdpHeartbeats } from './heartbeat.js';
 
 /** The note's UDP client loop, with every reply matched to the datagram it answers. */
 export async function runUdpClient(config: UdpClientConfig, sink: EventSink, signal: AbortSignal): Promise<ClientResult> {
   const started = performance.now();
-  const rtt = await RttRecorder.create(); // before connecting: a reply must find its handler ready
-  let connected: { socket: dgram.Socket; remote: Endpoint };
-  try {
-    connected = await connectUdp(config, sink);
-  } catch (err) {
-    const error = fromSystemError(err, { host: config.host, port: config.port, doing: 'connect' });
-    return { summary: unconnectedSummary('udp', config.count, error, elapsedMs(started)), error };
-  }
+  const rtt = await RttRecorder.create(); // before opening: a reply must find its handler ready
   const size = config.payload.length + (config.probe ? PROBE_HEADER : 0);
-  const limit = MAX_DATAGRAM[connected.remote.family];
-  if (size > limit) {
-    connected.socket.close();
-    const error = new NetnoteError('usage', `a ${size}-byte datagram is over the ${connected.remote.family} limit of ${limit} bytes`,
-      config.probe ? `--probe adds ${PROBE_HEADER} bytes; send at most ${limit - PROBE_HEADER} bytes of payload` : `send at most ${limit} bytes`);
-    return { summary: unconnectedSummary('udp', config.count, error, elapsedMs(started)), error };
-  }
-  return new UdpClientRun(config, sink, connected.socket, connected.remote, started, rtt).run(signal);
+  const opened = await openUdpRun(config, size, config.probe, sink, started);
+  if (!('socket' in opened)) return opened;
+  if (opened.socket.cast !== 'unicast') return runDiscovery(config, sink, opened.socket, started, rtt, signal);
+  return new UdpClientRun(config, sink, opened.socket, started, rtt, config.pace ? datagramPace(config.pace, size) : null).run(signal);
 }
 
-class UdpClientRun {
-  private readonly control = new RunControl();
-  private readonly sent: Counter = { messages: 0, bytes: 0 };
-  private readonly received: Counter = { messages: 0, bytes: 0 };
+class UdpClientRun extends DatagramRun {
   /** Datagrams waiting for their reply, oldest first: seq → send time. */
   private readonly outstanding = new Map<number, number>();
   /** Datagrams whose reply did not come in time, oldest first: seq → send time; a reply still may (late). */
@@ -62,79 +38,90 @@ class UdpClientRun {
   private duplicated = 0;
   private reordered = 0;
   private foreign = 0;
+  /** Replies from an address other than the destination's (matched unless --strict-source). */
+  private otherSource = 0;
   private lastRtt: number | null = null;
   private jitter = 0;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly keepReplies: boolean;
   /** With --template and a check on replies: what each datagram still unanswered carried. */
   private readonly sentPayloads = new Map<number, Buffer>();
-  private readonly log: DatagramLog;
-  private readonly seconds: DatagramSeconds;
+  private readonly heartbeats: UdpHeartbeats | null;
 
-  constructor(
-    private readonly config: UdpClientConfig,
-    private readonly sink: EventSink,
-    private readonly socket: dgram.Socket,
-    private readonly remote: Endpoint,
-    private readonly started: number,
-    private readonly rtt: RttRecorder,
-  ) {
+  constructor(config: UdpClientConfig, sink: EventSink, socket: UdpClientSocket, started: number, rtt: RttRecorder, private readonly pace: Pace | null) {
+    super(config, sink, socket, started, rtt);
     this.keepReplies = keepsReply(config.reply);
-    this.log = new DatagramLog(sink, 'client');
-    this.seconds = new DatagramSeconds(started);
-    socket.on('message', this.onMessage);
-    socket.on('error', (err: NodeJS.ErrnoException) => {
+    this.heartbeats = config.heartbeat
+      ? new UdpHeartbeats(config.heartbeat, config.reply.kind === 'echo', socket, this.remote, sink, (error) => this.control.end('timeout', error))
+      : null;
+    socket.onError((err) => {
       if (err.code === 'ECONNREFUSED') {
         this.control.end('failed', new NetnoteError('unreachable', `nothing listening on ${this.where()} (ICMP port unreachable)`,
           'check the port, or start a server there: netnote udp-server HOST PORT'));
       } else {
-        this.control.end('failed', fromSystemError(err, { host: remote.address, port: remote.port, doing: 'io' }));
+        this.control.end('failed', fromSystemError(err, { host: this.remote.address, port: this.remote.port, doing: 'io' }));
       }
     });
   }
 
   async run(signal: AbortSignal): Promise<ClientResult> {
-    const stopListening = this.control.interruptOn(signal, () => new NetnoteError('interrupted', 'interrupted'));
+    const reporter = this.config.reportEveryMs ? setInterval(() => this.sink.emit({
+      event: 'interim', role: 'client', elapsedMs: elapsedMs(this.started), sent: { ...this.sent }, received: { ...this.received }, rttMs: this.rtt.percentiles(),
+      ...(this.heartbeats ? { heartbeats: { sent: this.heartbeats.stats.sent, answered: this.heartbeats.stats.answered } } : {}),
+    }), this.config.reportEveryMs) : undefined;
     try {
-      await this.loop();
+      await this.control.whileInterruptible(signal, async () => {
+        await (this.pace ? this.pacedLoop(this.pace) : this.loop());
+        await this.control.until(() => this.outstanding.size === 0, null);
+      });
     } finally {
-      stopListening();
       clearTimeout(this.sweeper);
+      clearInterval(reporter);
+      this.heartbeats?.stop();
     }
     const { reason, error } = this.verdict();
-    const local = this.socket.address();
+    const local = this.socket.local();
     const mtu = mtuOf(local.address);
     this.socket.close();
     const lost = this.overdue.size + this.outstanding.size;
+    const heartbeats = this.heartbeats?.stats;
     for (const sentAt of [...this.overdue.values(), ...this.outstanding.values()]) this.seconds.lost(sentAt);
     return {
       summary: {
-        proto: 'udp', remote: this.remote, local: { address: local.address, port: local.port, family: this.remote.family },
+        proto: 'udp', remote: this.remote, local: { ...local, family: this.remote.family },
         connected: true, rounds: this.config.count, sent: { ...this.sent }, received: { ...this.received },
         rttMs: this.rtt.summary(), durationMs: elapsedMs(this.started), ended: reason, tls: null,
         datagrams: {
-          lost, late: this.late, duplicated: this.duplicated, reordered: this.reordered, foreign: this.foreign,
+          lost, late: this.late, duplicated: this.duplicated, reordered: this.reordered, foreign: this.foreign, otherSource: this.otherSource,
           lossPercent: lossPercent(lost, this.sent.messages),
           jitterMs: this.config.probe && this.lastRtt !== null ? Math.round(this.jitter * 1000) / 1000 : null,
           perSecond: this.seconds.list(),
         },
-        wire: sumWire(
+        wire: withProjection(sumWire(
           udpWire(this.sent.messages, this.sent.bytes, this.remote.family, mtu),
           udpWire(this.received.messages + this.duplicated + this.foreign, this.received.bytes, this.remote.family, mtu),
-        ),
+          ...(heartbeats ? [udpWire(heartbeats.sent, heartbeats.bytesOut, this.remote.family, mtu), udpWire(heartbeats.answered, heartbeats.bytesIn, this.remote.family, mtu)] : []),
+        ), projectRun(this.config, {
+          proto: 'udp', family: this.remote.family, mtu, sent: this.sent, received: this.received, rttMs: this.rtt.summary(),
+          durationMs: elapsedMs(this.started), keepaliveIdleMs: null, reconnects: 0,
+        })),
+        ...(heartbeats ? { heartbeats } : {}),
       },
       error,
     };
   }
 
+  /** The note's loop: send, wait for the reply (or not, --no-wait), sleep the interval, again. */
   private async loop(): Promise<void> {
-    const { count, intervalMs, wait } = this.config;
+    const { count, intervalMs, wait, durationMs } = this.config;
     const { control } = this;
     for (let seq = 1; count === null || seq <= count; seq++) {
       if (seq > 1 && intervalMs > 0) await control.until(() => false, intervalMs);
       await control.settle(this.sink.room());
-      if (control.ended) return;
-      await this.send(seq);
+      if (control.ended || (durationMs !== null && durationMs > 0 && performance.now() - this.started >= durationMs)) return;
+      const datagram = this.prepare(seq);
+      const error = await new Promise<Error | null>((resolve) => this.socket.send(datagram.data, resolve));
+      this.confirm(seq, datagram, error);
       if (control.ended) return;
       if (wait) {
         // The sweeper takes the datagram off `outstanding` at its timeout, so this always returns.
@@ -147,7 +134,29 @@ class UdpClientRun {
         await new Promise((resolve) => setImmediate(resolve)); // let replies in between sends
       }
     }
-    await control.until(() => this.outstanding.size === 0, null);
+  }
+
+  /**
+   * --rate / --bitrate: datagrams on the pacer's schedule, handed to the socket without waiting
+   * for each one (the send queue bounds how many wait in libuv); replies counted as they come.
+   */
+  private async pacedLoop(pace: Pace): Promise<void> {
+    const { control } = this;
+    const pacer = new Pacer(pace);
+    const queue = new SendQueue((data, done) => this.socket.send(data, done));
+    const { durationMs } = this.config;
+    const byDuration = durationMs !== null && durationMs > 0 ? Math.max(1, Math.round((pace.perSecond * durationMs) / 1000)) : null;
+    const count = this.config.count === null ? byDuration : byDuration === null ? this.config.count : Math.min(this.config.count, byDuration);
+    for (let seq = 1; count === null || seq <= count; seq++) {
+      const wait = pacer.waitMs(seq - 1);
+      if (wait >= 1) await control.until(() => false, wait);
+      else if (wait > 0) await pause(wait);
+      await control.settle(this.sink.room());
+      if (control.ended) break;
+      const datagram = this.prepare(seq);
+      await queue.push(datagram.data, (error) => this.confirm(seq, datagram, error));
+    }
+    await queue.drained();
   }
 
   private verdict(): { reason: EndReason; error: NetnoteError | null } {
@@ -155,11 +164,13 @@ class UdpClientRun {
     const { sent, received } = this;
     const lost = this.overdue.size;
     const lossPercent = sent.messages === 0 ? 0 : (lost / sent.messages) * 100;
-    if (this.config.wait && sent.messages > 0 && received.messages === 0) {
+    if (this.config.wait && !this.pace && sent.messages > 0 && received.messages === 0) {
+      const elsewhere = this.config.strictSource && this.otherSource > 0
+        ? `${this.otherSource === 1 ? '1 reply' : `${this.otherSource} replies`} came from another address: without --strict-source ${this.otherSource === 1 ? 'it counts' : 'they count'}`
+        : 'nothing may listen there (and ICMP is filtered), or the peer does not answer';
       return {
         reason: 'timeout',
-        error: new NetnoteError('timeout', `no reply to any of ${sent.messages} datagrams from ${this.where()} within ${this.config.timeoutMs} ms each`,
-          'nothing may listen there (and ICMP is filtered), or the peer does not answer'),
+        error: new NetnoteError('timeout', `no reply to any of ${sent.messages} datagrams from ${this.where()} within ${this.config.timeoutMs} ms each`, elsewhere),
       };
     }
     if (this.config.maxLossPercent !== null) {
@@ -172,26 +183,34 @@ class UdpClientRun {
     return { reason: 'completed', error: null };
   }
 
-  private async send(seq: number): Promise<void> {
+  /** Datagram `seq`, made and waiting for its reply from now on. */
+  private prepare(seq: number): { data: Buffer; sentAt: number } {
     const sentAt = performance.now();
     const payload = messageFor(this.config, seq);
     if (this.config.template && this.keepReplies) this.sentPayloads.set(seq, payload);
-    const datagram = this.config.probe ? encodeProbe(seq, sentAt, payload) : payload;
+    const data = this.config.probe ? encodeProbe(seq, sentAt, payload) : payload;
     this.outstanding.set(seq, sentAt);
+    this.heartbeats?.sent();
     if (this.outstanding.size === 1) this.sweep();
-    const error = await new Promise<Error | null>((resolve) => this.socket.send(datagram, (err) => resolve(err ?? null)));
+    return { data, sentAt };
+  }
+
+  /** The socket is through with datagram `seq`: counted as sent, or the run ends on the error. */
+  private confirm(seq: number, datagram: { data: Buffer; sentAt: number }, error: Error | null): void {
     if (error) {
       this.outstanding.delete(seq);
       const code = (error as NodeJS.ErrnoException).code;
       this.control.end('failed', code === 'EMSGSIZE'
-        ? new NetnoteError('usage', `the ${datagram.length}-byte datagram is too long to send to ${this.where()} (EMSGSIZE)`, 'send a smaller payload')
-        : fromSystemError(error, { host: this.remote.address, port: this.remote.port, doing: 'io' }));
+        ? new NetnoteError('usage', `the ${datagram.data.length}-byte datagram is too long to send to ${this.where()} (EMSGSIZE)`, 'send a smaller payload')
+        : code === 'ECONNREFUSED'
+          ? new NetnoteError('unreachable', `nothing listening on ${this.where()} (ICMP port unreachable)`, 'check the port, or start a server there: netnote udp-server HOST PORT')
+          : fromSystemError(error, { host: this.remote.address, port: this.remote.port, doing: 'io' }));
       return;
     }
     this.sent.messages++;
-    this.sent.bytes += datagram.length;
-    this.seconds.sent(sentAt);
-    if (this.sink.messages) this.sink.emit({ event: 'send', role: 'client', seq, data: datagram });
+    this.sent.bytes += datagram.data.length;
+    this.seconds.sent(datagram.sentAt);
+    if (this.sink.messages) this.sink.emit({ event: 'send', role: 'client', seq, data: datagram.data });
   }
 
   /** Moves datagrams past their timeout from outstanding to overdue; one timer for the oldest. */
@@ -211,15 +230,19 @@ class UdpClientRun {
     this.control.wake();
   };
 
-  private readonly onMessage = (datagram: Buffer): void => {
+  protected onMessage(datagram: Buffer, from: Endpoint): void {
+    if (this.heartbeats?.claim(datagram)) return;
     this.received.bytes += datagram.length;
     const now = performance.now();
-    const probe = this.config.probe ? decodeProbe(datagram) : null;
-    const seq = this.config.probe ? probe?.seq ?? null : this.fifoSeq();
+    const elsewhere = !sameEndpoint(from, this.remote);
+    if (elsewhere && this.otherSource++ === 0) this.warnOtherSource(from);
+    const strange = elsewhere && this.config.strictSource;
+    const probe = this.config.probe && !strange ? decodeProbe(datagram) : null;
+    const seq = strange ? null : this.config.probe ? probe?.seq ?? null : this.fifoSeq();
     let kind: 'late' | 'duplicate' | 'reordered' | 'foreign' | undefined;
     let rttMs: number | undefined;
     if (seq === null) {
-      kind = this.config.probe ? 'foreign' : 'duplicate';
+      kind = this.config.probe || strange ? 'foreign' : 'duplicate';
     } else if (this.answered.has(seq)) {
       kind = 'duplicate';
     } else if (this.outstanding.has(seq) || this.overdue.has(seq)) {
@@ -251,20 +274,26 @@ class UdpClientRun {
     } else if (kind === 'foreign') {
       this.foreign++;
     }
-    if (this.sink.messages) {
-      this.log.emit({
-        event: 'recv', role: 'client', data: datagram, remote: this.remote,
-        ...(seq === null ? {} : { seq }), ...(kind ? { kind } : {}), ...(rttMs === undefined ? {} : { rttMs }),
-      });
-    }
+    this.logReply(datagram, from, seq, kind, rttMs);
     if (rttMs !== undefined) {
-      const reply = probe ? probe.payload : datagram;
       const sent = this.sentPayloads.get(seq!) ?? this.config.payload;
       this.sentPayloads.delete(seq!);
-      if (!replyPasses(this.config.reply, reply, sent)) this.mismatch(seq!, sent, reply);
+      this.checkReply(seq!, probe ? probe.payload : datagram, sent);
     }
     this.control.wake();
   };
+
+  /** Once a run: replies come from another address than the one the datagrams go to. */
+  private warnOtherSource(from: Endpoint): void {
+    const counted = this.config.strictSource
+      ? 'counted as foreign (--strict-source)'
+      : 'matched and counted as replies (--strict-source counts them as foreign)';
+    this.sink.emit({
+      event: 'warning', role: 'client',
+      message: `replies come from ${from.address}, ${from.port}, not from ${this.remote.address}, ${this.remote.port} where the datagrams go: ` +
+        `a NAT on the way, or a multi-homed server bound to a wildcard address answering from another of its addresses; ${counted}`,
+    });
+  }
 
   /** Without --probe a reply carries no number: it answers the oldest datagram still waiting. */
   private fifoSeq(): number | null {
@@ -277,10 +306,6 @@ class UdpClientRun {
   private trackJitter(rtt: number): void {
     if (this.lastRtt !== null) this.jitter += (Math.abs(rtt - this.lastRtt) - this.jitter) / 16;
     this.lastRtt = rtt;
-  }
-
-  private mismatch(seq: number, sent: Buffer, got: Buffer): void {
-    this.control.end('mismatch', mismatch(this.sink, this.config.reply, sent, seq, got, 'datagram'));
   }
 
   private where(): string {

@@ -1,4 +1,3 @@
-import type dgram from 'node:dgram';
 import { elapsedMs } from '../clock.js';
 import { hostPort, type Endpoint } from '../endpoint.js';
 import { NetnoteError, fromSystemError } from '../errors.js';
@@ -9,20 +8,23 @@ import { Conversation, EXPECT_TIMEOUT_MS, type ScriptRunConfig } from '../messag
 import { unconnectedSummary, type ClientResult } from '../message/exchange.js';
 import { DatagramLog } from '../run/backpressure.js';
 import { RunControl } from '../run/control.js';
-import { connectUdp } from '../socket/udp.js';
+import { UdpClientSocket, type UdpCastOptions } from '../socket/udp.js';
 
-/** udp-client --script: the script's steps on one connected socket; a datagram is a message. */
-export async function runUdpScript(config: ScriptRunConfig, sink: EventSink, signal: AbortSignal): Promise<ClientResult> {
+/**
+ * udp-client --script: the script's steps with one peer; a datagram is a message, and a reply
+ * counts from whatever address it comes (socket/udp.ts), as the note's recvfrom() takes it.
+ */
+export async function runUdpScript(config: ScriptRunConfig & Partial<UdpCastOptions>, sink: EventSink, signal: AbortSignal): Promise<ClientResult> {
   const started = performance.now();
   const rtt = await RttRecorder.create();
-  let connected: { socket: dgram.Socket; remote: Endpoint };
+  let socket: UdpClientSocket;
   try {
-    connected = await connectUdp(config, sink);
+    socket = await UdpClientSocket.open(config, sink);
   } catch (err) {
     const error = fromSystemError(err, { host: config.host, port: config.port, doing: 'connect' });
     return { summary: unconnectedSummary('udp', null, error, elapsedMs(started)), error };
   }
-  const { socket, remote } = connected;
+  const { remote } = socket;
   const where = hostPort(remote.address, remote.port);
   const control = new RunControl();
   const log = new DatagramLog(sink, 'client');
@@ -39,12 +41,12 @@ export async function runUdpScript(config: ScriptRunConfig, sink: EventSink, sig
     close: () => {}, // UDP has no connection: the script just ends
   }, rtt, 'messages', config.timeoutMs ?? config.script.timeoutMs ?? EXPECT_TIMEOUT_MS);
 
-  socket.on('message', (datagram: Buffer) => {
+  socket.onMessage((datagram: Buffer, from: Endpoint) => {
     datagramsIn++;
-    if (sink.messages) log.emit({ event: 'recv', role: 'client', data: datagram, remote });
+    if (sink.messages) log.emit({ event: 'recv', role: 'client', data: datagram, remote: from });
     conversation.receive(datagram);
   });
-  socket.on('error', (err: NodeJS.ErrnoException) => {
+  socket.onError((err: NodeJS.ErrnoException) => {
     control.end('failed', err.code === 'ECONNREFUSED'
       ? new NetnoteError('unreachable', `nothing listening on ${where} (ICMP port unreachable)`, 'check the port, or start a server there: netnote udp-server HOST PORT')
       : fromSystemError(err, { host: remote.address, port: remote.port, doing: 'io' }));
@@ -52,7 +54,7 @@ export async function runUdpScript(config: ScriptRunConfig, sink: EventSink, sig
 
   await conversation.run(signal);
   const ended = control.ended ?? { reason: 'completed' as const, error: null };
-  const address = socket.address();
+  const address = socket.local();
   const mtu = mtuOf(address.address);
   socket.close();
   const { sent, received } = conversation;

@@ -32,7 +32,10 @@ export function chartSpecs(runs: RunView[], hdr: Hdr): ChartSpec[] {
     rttOverTime(runs),
     throughput(runs),
     ...udpSeconds(runs),
+    oneWaySeconds(runs),
     connections(runs),
+    ...reconnects(runs),
+    idleTrials(runs),
     wireCost(runs),
   ].filter((chart): chart is ChartSpec => chart !== null && chart.series.length > 0);
 }
@@ -115,12 +118,15 @@ const mbits = (bytes: number, seconds: number) => Math.round((bytes * 8) / secon
 function throughput(runs: RunView[]): ChartSpec | null {
   const series: SeriesSpec[] = [];
   for (const run of runs) {
-    for (const role of ['client', 'server'] as const) {
-      const intervals = run.record.intervals.filter((i) => i.role === role);
+    // --stream --bidir reports each way apart: a series each.
+    const ways = [['client', undefined], ['client', 'send'], ['client', 'receive'], ['server', undefined]] as const;
+    for (const [role, direction] of ways) {
+      const intervals = run.record.intervals.filter((i) => i.role === role && i.direction === direction);
       if (intervals.length === 0) continue;
-      const tag = runs.length > 1 ? `${run.label} ` : '';
+      const tag = `${runs.length > 1 ? `${run.label} ` : ''}${direction === 'send' ? 'sent, ' : direction === 'receive' ? 'received, ' : ''}`;
       const xs = intervals.map((i) => i.toS);
-      series.push({ label: `${tag}${role === 'server' ? 'received, total' : 'total'}`, color: run.color, style: 'line', xs, ys: intervals.map((i) => mbits(i.bytes, i.toS - i.fromS)) });
+      const color = direction === 'receive' ? shade(run.color, 1, 2) : run.color;
+      series.push({ label: `${tag}${role === 'server' ? 'received, total' : 'total'}`, color, style: 'line', xs, ys: intervals.map((i) => mbits(i.bytes, i.toS - i.fromS)) });
       const connections = Math.max(0, ...intervals.map((i) => i.perConnection?.length ?? 0));
       if (connections > 1 && connections <= MAX_PARTS_DRAWN) {
         for (let k = 0; k < connections; k++) {
@@ -191,6 +197,25 @@ function udpSeconds(runs: RunView[]): ChartSpec[] {
   ];
 }
 
+/** --one-way, --reverse: the receiver's count each second, the pace as it arrived. */
+function oneWaySeconds(runs: RunView[]): ChartSpec | null {
+  const counted = runs.flatMap((run) => clientSummaries(run).flatMap((s) => {
+    const seconds = (s.summary.oneWay as { perSecond?: unknown } | null | undefined)?.perSecond;
+    return Array.isArray(seconds) && seconds.length > 0 && seconds.every((n) => typeof n === 'number') ? [{ run, seconds: seconds as number[] }] : [];
+  }));
+  if (counted.length === 0) return null;
+  return {
+    id: 'one-way',
+    title: 'Datagrams received per second, at the receiver (one-way)',
+    note: 'The receiving end\'s count of distinct probes each second from its first arrival (udp-server\'s report for --one-way, the client for --reverse).',
+    x: { label: 'time since the first arrival (s)' },
+    y: { label: 'datagrams' },
+    series: counted.map(({ run, seconds }) => ({
+      label: run.label, color: run.color, style: 'step' as const, xs: [...seconds.map((_, i) => i), seconds.length], ys: [...seconds, null],
+    })),
+  };
+}
+
 interface CapacityPoint { ms: number; established: number; failed: number; open: number }
 
 function connections(runs: RunView[]): ChartSpec | null {
@@ -210,6 +235,89 @@ function connections(runs: RunView[]): ChartSpec | null {
       label: `${timed.length > 1 ? `${run.label} ` : ''}${kind}`, color: shade(run.color, k, kinds.length), style: 'step' as const, dash: k > 0,
       xs: timeline.map((p) => p.ms), ys: timeline.map((p) => p[kind]),
     }))),
+  };
+}
+
+interface Gap { atMs: number; downMs: number; reconnectMs: number | null; cause: string }
+
+/** --reconnect: each run's connection up (1) or down (0) over time, and each gap's length. */
+function reconnects(runs: RunView[]): ChartSpec[] {
+  const timed = runs.flatMap((run) => clientSummaries(run).flatMap((s) => {
+    const gaps = (s.summary.reconnects as { gaps?: Gap[] } | undefined)?.gaps;
+    return Array.isArray(gaps) && gaps.length > 0 ? [{ run, gaps, durationMs: Number(s.summary.durationMs) || 0 }] : [];
+  }));
+  if (timed.length === 0) return [];
+  const s3 = (ms: number) => Math.round(ms) / 1000;
+  const timeline: SeriesSpec[] = timed.map(({ run, gaps, durationMs }) => {
+    const xs = [0];
+    const ys: number[] = [1];
+    for (const gap of gaps) {
+      // Down from when the lost connection last worked, up again at the next connection.
+      xs.push(s3(gap.atMs - (gap.downMs - (gap.reconnectMs ?? 0))));
+      ys.push(0);
+      if (gap.reconnectMs !== null) {
+        xs.push(s3(gap.atMs + gap.reconnectMs));
+        ys.push(1);
+      }
+    }
+    xs.push(Math.max(xs.at(-1)!, s3(durationMs)));
+    ys.push(ys.at(-1)!);
+    return { label: run.label, color: run.color, style: 'step', xs, ys, fill: timed.length === 1 };
+  });
+  const bars = timed.flatMap(({ run, gaps }) => gaps.map((gap, i) => ({ run, gap, label: `${timed.length > 1 ? `${run.label} ` : ''}#${i + 1} (${gap.cause})` })));
+  const xs = bars.map((_, i) => i);
+  return [
+    {
+      id: 'reconnects',
+      title: 'Connection up and down (--reconnect)',
+      note: 'Up (1) or down (0) since the run started: down from when the lost connection last worked (its reset or FIN, or for a silence its last byte received) to the next connection.',
+      x: { label: 'time since start (s)' },
+      y: { label: 'connected' },
+      series: timeline,
+    },
+    {
+      id: 'reconnect-gaps',
+      title: 'Each time without a connection',
+      note: 'Without a connection: from when the lost connection last worked to the next one; to reconnect: from the loss noticed (the back-off waits and the attempts).',
+      x: { label: 'gap (cause)', ticks: bars.map((b, i) => [i, b.label]) },
+      y: { label: 'seconds' },
+      series: [
+        { label: 'without a connection', color: '#d62728', style: 'bars-left', xs, ys: bars.map((b) => s3(b.gap.downMs)) },
+        { label: 'to reconnect', color: '#1f77b4', style: 'bars-right', xs, ys: bars.map((b) => (b.gap.reconnectMs === null ? null : s3(b.gap.reconnectMs))) },
+      ],
+    },
+  ];
+}
+
+interface IdleTrialView { direction: string; idleMs: number; survived: boolean; heartbeat?: number }
+
+/** idle-timeout: each trial, survived (1) or not (0) by idle time: the cliff is the path's idle timeout. */
+function idleTrials(runs: RunView[]): ChartSpec | null {
+  const series: SeriesSpec[] = [];
+  let spread = 1;
+  for (const run of runs) {
+    for (const s of clientSummaries(run)) {
+      if (s.summary.proto !== 'idle-timeout' || !Array.isArray(s.summary.trials)) continue;
+      const trials = s.summary.trials as IdleTrialView[];
+      for (const [k, direction] of ['uplink', 'downlink'].entries()) {
+        const mine = trials.filter((t) => t.direction === direction).sort((a, b) => a.idleMs - b.idleMs);
+        if (mine.length === 0) continue;
+        spread = Math.max(spread, mine.at(-1)!.idleMs / Math.max(1, mine[0]!.idleMs));
+        series.push({
+          label: `${runs.length > 1 ? `${run.label} ` : ''}${direction}`, color: shade(run.color, k, 2), style: 'line', dash: k > 0,
+          xs: mine.map((t) => t.idleMs / 1000), ys: mine.map((t) => (t.survived ? 1 : 0)),
+        });
+      }
+    }
+  }
+  if (series.length === 0) return null;
+  return {
+    id: 'idle-trials',
+    title: 'Idle-timeout trials: survived (1) or not (0)',
+    note: 'Each trial: a connection left idle that long, then tested (uplink: an echo; downlink: the server\'s answer). The step down is the path\'s idle timeout.',
+    x: { label: 'idle time (s)', log: spread > 50 },
+    y: { label: 'survived' },
+    series,
   };
 }
 

@@ -16,8 +16,15 @@ export function summaryRows(s: RecordedSummary): Row[] {
   const rows: Row[] = [];
   if (s.role === 'server' && f.proto === 'tcp') {
     rows.push(['clients served', count(f.clients?.served)], ['clients rejected', count(f.clients?.rejected)],
-      ['clients dropped (out of file descriptors)', count(f.clients?.dropped)], ['still connected', count(f.clients?.active)],
+      ['clients shed (out of file descriptors)', count(f.clients?.shed)], ['still connected', count(f.clients?.active)],
       ['bytes in', size(f.bytesIn)], ['bytes out', size(f.bytesOut)], ['up', seconds(f.durationMs ?? 0)]);
+    const d = f.drops as Fields | undefined;
+    if (d) {
+      rows.push(['drops', `${count(d.drops)} (${d.mode})`]);
+      for (const a of (d.perAddress ?? []) as Fields[]) {
+        rows.push([`${a.address} came back`, `${count(a.returned)} of ${count(a.drops)}${a.backMs ? `, after ${seconds(a.backMs.min)} to ${seconds(a.backMs.max)} (median ${seconds(a.backMs.p50)})` : ''}`]);
+      }
+    }
   } else if (s.role === 'server' && f.proto === 'udp') {
     rows.push(['datagrams in', count(f.datagrams?.in)], ['datagrams out', count(f.datagrams?.out)], ['truncated', count(f.datagrams?.truncated)],
       ['bytes in', size(f.bytesIn)], ['bytes out', size(f.bytesOut)], ['largest datagram', size(f.largest)], ['peers', count(f.peers)], ['up', seconds(f.durationMs ?? 0)]);
@@ -35,10 +42,25 @@ export function summaryRows(s: RecordedSummary): Row[] {
       rows.push(['loss', `${fixed(d.lossPercent, 1)}% (${count(d.lost)} lost)`], ['late', count(d.late)], ['duplicated', count(d.duplicated)], ['reordered', count(d.reordered)], ['foreign', count(d.foreign)],
         ['jitter (ms)', d.jitterMs === null ? '–' : fixed(d.jitterMs)]);
     }
+    const o = f.oneWay as Fields | null | undefined;
+    if (o) {
+      rows.push(['one way', o.direction === 'receive' ? 'server to client (--reverse)' : 'client to server (--one-way)'],
+        ['receiver: received', `${count(o.received)} of ${count(o.sent)}`], ['receiver: loss', `${fixed(o.lossPercent, 1)}% (${count(o.lost)} lost)`],
+        ['receiver: duplicated', count(o.duplicated)], ['receiver: reordered', count(o.reordered)],
+        ['receiver: jitter (ms)', o.jitterMs === null ? '–' : fixed(o.jitterMs)], ['receiver: bit rate', typeof o.bitsPerSecond === 'number' ? bitRate(o.bitsPerSecond) : '–']);
+    } else if (o === null) {
+      rows.push(['one way', 'no report from the server']);
+    }
+    if (Array.isArray(f.responders)) rows.push([`devices answered (${f.cast})`, String(f.responders.length)]);
+    rows.push(...linkRows(f));
     rows.push(['duration', seconds(f.durationMs ?? 0)]);
+  } else if (f.proto === 'idle-timeout') {
+    rows.push(...idleRows(f));
   } else if (f.proto === 'tcp-stream') {
     rows.push([f.direction === 'receive' ? 'received' : 'sent', size(f.bytes)], ['duration', seconds(f.durationMs ?? 0)],
       ['bit rate', typeof f.bitsPerSecond === 'number' ? bitRate(f.bitsPerSecond) : '–'], ['connections', count(f.connections?.length)]);
+    const back = f.received as Fields | undefined;
+    if (back) rows.push(['received (--bidir)', size(back.bytes)], ['bit rate received', typeof back.bitsPerSecond === 'number' ? bitRate(back.bitsPerSecond) : '–']);
   } else if (f.proto === 'tcp-capacity') {
     rows.push(['attempted', count(f.attempted)], ['established', count(f.established)], ['refused', count(f.refused)], ['reset', count(f.reset)],
       ['timed out', count(f.timedOut)], ['opened in', typeof f.openMs === 'number' ? ms(f.openMs) : '–'], ['alive after the hold', count(f.alive)], ['closed by the peer', count(f.closedDuringHold)]);
@@ -47,9 +69,42 @@ export function summaryRows(s: RecordedSummary): Row[] {
   }
   const w = f.wire as Fields | null | undefined;
   if (w) rows.push(['on the wire', `${size(w.wireBytes)} in ${count(w.packets)} packets`], ['wire efficiency', `${fixed((w.efficiency ?? 0) * 100, 1)}%`]);
+  if (w?.projection) rows.push(['kept up, a day', size(w.projection.day?.bytes)], ['kept up, 30 days', size(w.projection.days30?.bytes)]);
   if (typeof f.ended === 'string') rows.push(['ended', f.ended]);
   rows.push(['exit code', String(s.exitCode)]);
   if (s.error) rows.push(['error', s.error.message]);
+  return rows;
+}
+
+/** A long-lived link: heartbeats, keepalive, reconnects (docs/long-lived.md). */
+function linkRows(f: Fields): Row[] {
+  const rows: Row[] = [];
+  const h = f.heartbeats as Fields | undefined;
+  if (h) rows.push(['heartbeats', `${count(h.sent)} sent, ${count(h.answered)} answered`]);
+  const k = f.keepalive as Fields | undefined;
+  if (k) rows.push(['keepalive probes (estimated)', `${count(k.probesSent)} (a probe after ${seconds(k.idleMs ?? 0)} idle)`]);
+  const r = f.reconnects as Fields | undefined;
+  if (r) {
+    rows.push(['reconnects', `${count(r.reconnects)} (${count(r.attempts)} attempts)`], ['without a connection', `${seconds(r.totalDownMs ?? 0)}, longest ${seconds(r.longestDownMs ?? 0)}`],
+      ['time to reconnect', r.reconnectMs ? `median ${seconds(r.reconnectMs.p50)}, max ${seconds(r.reconnectMs.max)}` : '–'], ['lost in the gaps', count(r.lostMessages)]);
+  }
+  return rows;
+}
+
+function bracket(b: Fields | null | undefined): string {
+  if (!b) return '–';
+  return `survived ${seconds(b.lowMs ?? 0)}, ${b.highMs === null ? 'none failed' : `failed at ${seconds(b.highMs)}`}`;
+}
+
+/** idle-timeout: each direction's bracket, the path's, the advice, a --verify. */
+function idleRows(f: Fields): Row[] {
+  const rows: Row[] = [['transport', String(f.transport)], ['uplink', bracket(f.uplink)], ['downlink', bracket(f.downlink)]];
+  if (typeof f.lowMs === 'number') rows.push(['path idle timeout', f.highMs === null ? `over ${seconds(f.lowMs)}` : `${seconds(f.lowMs)} to ${seconds(f.highMs)}`]);
+  if (typeof f.adviceMs === 'number') rows.push(['keepalive or heartbeat every', `${seconds(f.adviceMs)} or less`]);
+  rows.push(['trials', count((f.trials as unknown[] | undefined)?.length)]);
+  const v = f.verify as Fields | null;
+  if (v) rows.push(['verify', `every ${seconds(v.everyMs)}: ${v.held ? 'held' : 'did not hold'}, ${count(v.answered)} of ${count(v.heartbeats)} heartbeats answered`]);
+  rows.push(['duration', seconds(f.durationMs ?? 0)]);
   return rows;
 }
 

@@ -101,6 +101,7 @@ function toRecorded(e: JsonEvent): RecordedEvent | null {
         event: 'interval', role, fromS: e.fromS, toS: e.toS, bytes: e.bytes,
         ...(Array.isArray(e.perConnection) && e.perConnection.every(isNumber) ? { perConnection: e.perConnection } : {}),
         ...(Array.isArray(e.perClient) ? { perClient: (e.perClient as Array<{ client: number; bytes: number }>).filter((c) => isNumber(c?.client) && isNumber(c?.bytes)) } : {}),
+        ...(e.direction === 'send' || e.direction === 'receive' ? { direction: e.direction } : {}),
       };
     case 'mismatch':
       return { event: 'mismatch', role, seq: isNumber(e.seq) ? e.seq : 0, check: String(e.check), expected: shown(e.expected, true), got: shown(e.got, false) };

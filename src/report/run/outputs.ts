@@ -69,7 +69,8 @@ export class RunFiles {
         if (output.messages || !perMessage(e)) output.emit(e);
       },
       room: () => output.room(),
-      close: () => output.close(),
+      close: (failure) => output.close(failure),
+      unwritable: () => output.unwritable?.() ?? null,
     };
   }
 

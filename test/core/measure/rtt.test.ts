@@ -1,6 +1,6 @@
 // The round-trip summary against numbers computed here from the samples themselves: nearest-rank
 // percentiles of the sorted samples, the exact mean and standard deviation, and the chart's
-// shares counted sample by sample.
+// shares counted sample by sample; merged summaries against one recorder of all their samples.
 import { describe, expect, it } from 'vitest';
 import { RttRecorder, type RttSummary } from '../../../src/core/measure/rtt.js';
 import { nearestRank } from '../../support/rtt.js';
@@ -105,5 +105,23 @@ describe('RttRecorder', () => {
     const counted = bounds.map((bound, i) => samples.filter((s) => s <= bound && (i === 0 || s > bounds[i - 1]!)).length / samples.length);
     expect(counted).toEqual([0.1, 0.2, 0.3, 0, 0, 0, 0.399, 0.001]);
     expect(summary.buckets).toEqual(bounds.map((bound, i) => ({ toMs: bound / 1e6, share: counted[i] })));
+  });
+
+  it('summaries merge into what one recorder of all their samples shows, with the exact sums of the samples', async () => {
+    // Three parts of the spread above: the first holds the max, the second the min, the third neither.
+    const parts = [spread.slice(600), spread.slice(0, 250), spread.slice(250, 600)];
+    const merged = (await RttRecorder.merge(await Promise.all(parts.map(summarise)))).summary()!;
+    const { histogram: _merged, ...shown } = merged;
+    const { histogram: _single, ...single } = await summarise(spread);
+    expect(shown).toEqual(single);
+    expect(merged).toMatchObject({ count: 1000, min: 0.001, max: 1000 });
+    expect(merged.sumNs).toBe(spread.reduce((sum, ns) => sum + BigInt(ns), 0n).toString());
+    expect(merged.sumSquaresNs).toBe(spread.reduce((sum, ns) => sum + BigInt(ns) ** 2n, 0n).toString());
+  });
+
+  it('a summary whose histogram does not decode is a RangeError that says why', async () => {
+    const part = await summarise([1_000]);
+    await expect(RttRecorder.merge([part, { ...part, histogram: 'not a histogram' }]))
+      .rejects.toStrictEqual(new RangeError('an RTT histogram does not decode (Invalid string. Length must be a multiple of 4)'));
   });
 });

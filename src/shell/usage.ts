@@ -149,7 +149,8 @@ function nameValueErrors(target: Option | Argument, label: string, command: Comm
 export function optionalValuesFirst(program: Command, args: string[]): string[] {
   const optional = new Map<string, Option>();
   for (const command of commandTree(program)) {
-    for (const option of command.options) if (option.optional && option.long) optional.set(option.long, option);
+    // `<ip[:port]>` is a required value that commander also calls optional, for its brackets.
+    for (const option of command.options) if (option.optional && !option.required && option.long) optional.set(option.long, option);
   }
   const end = args.indexOf('--');
   const words = end < 0 ? args : args.slice(0, end);

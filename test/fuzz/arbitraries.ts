@@ -47,6 +47,10 @@ export const text = typed(oneOf('1234567890', 'AT+CSQ\r\n', '{seq}', '{seq:u16be
 
 export const regex = typed(oneOf('^OK', '.*', '\\d+', '^1234567890$', '[\\s\\S]{4}', '(?<n>a)'), oneOf('(', '[a-', '\\', '(a+)+$', 'a{2,1}', '*'));
 
+export const rate = typed(oneOf('1', '10', '100', '1000', '2.5'), oneOf('0', '-1', 'abc', '1e9', ''));
+
+export const bitrate = typed(oneOf('512k', '1M', '10M', '64000', '1.5m'), oneOf('0', '10Q', '-1M', 'k', '1e99', ''));
+
 export const frame = typed(
   oneOf('raw', 'line', 'delimiter:0d0a', 'fixed:4', 'fixed:10', 'length:u16be', 'length:u32le@2+3', 'mqtt'),
   oneOf('delimiter:zz', 'delimiter:', 'fixed:0', 'fixed:-1', 'length:u8@99', 'length:bogus', '', 'length:u16be+-70000'),
@@ -54,7 +58,8 @@ export const frame = typed(
 
 export const host = typed(
   oneOf('127.0.0.1', '127.0.0.1', '::1', '[::1]', 'localhost', 'gw.lan'),
-  oneOf('nx.lan', '127.0.0.2', '0.0.0.0', '::', '', ' ', 'a b', '1.2.3.999', '[::1', 'fe80::1%nope', '999.1.1.1', '127.1', 'ßtraße.lan', '192.0.2.1'),
+  oneOf('nx.lan', '127.0.0.2', '0.0.0.0', '::', '', ' ', 'a b', '1.2.3.999', '[::1', 'fe80::1%nope', '999.1.1.1', '127.1', 'ßtraße.lan', '192.0.2.1',
+    '255.255.255.255', '127.255.255.255', '224.0.0.1', '239.1.2.3', 'ff02::1'),
 );
 
 export const port = (t: Targets) => typed(
@@ -74,6 +79,8 @@ const globalOptions = (t: Targets): OptionSpec[] => [
   ['--json', null], ['-q', null], ['--quiet', null], ['--no-color', null], ['--hex-dump', null],
   ['--report', fc.oneof(oneOf(t.files.out, '/dev/full', '/nonexistent/r.html'), path(t))],
   ['--junit', fc.oneof(oneOf(t.files.out, '/dev/full', '/proc/version'), path(t))],
+  ['--log', fc.oneof(oneOf(t.files.out, '/dev/full', '/nonexistent/x.log'), path(t))],
+  ['--timestamps', null], ['--timestamps', oneOf('iso', 'elapsed', 'bogus')],
 ];
 
 const payloadOptions = (t: Targets): OptionSpec[] => [['--data', text], ['--hex', hex], ['--file', path(t)], ['--size', count], ['--template', null]];
@@ -93,12 +100,20 @@ const tlsClientOptions = (t: Targets): OptionSpec[] => [
   ['--tls-min', oneOf('1.2', '1.3', '1.1')], ['--alpn', fc.oneof(oneOf('mqtt', 'h2,http/1.1', ','), anyText)], ['--pin', fc.oneof(oneOf('sha256//abc', `sha256//${'A'.repeat(43)}=`), anyText)],
 ];
 
+const heartbeatOptions: OptionSpec[] = [
+  ['--heartbeat', duration], ['--heartbeat-data', text], ['--heartbeat-hex', hex], ['--heartbeat-expect', text], ['--heartbeat-expect-hex', hex],
+];
+
+const reconnectOptions: OptionSpec[] = [
+  ['--reconnect', null], ['--reconnect', count], ['--backoff', fc.oneof(duration, oneOf('1s,30s', '10ms,20ms', '5s,1s', '1s,', ',1s'))], ['--wait-for', duration],
+];
+
 const answerOptions = (t: Targets): OptionSpec[] => [
   ['--reply', text], ['--reply-hex', hex], ['--push', text], ['--push-hex', hex], ['--every', duration], ['--template', null], ['--script', path(t)], ['--sink', null],
 ];
 
 /** Every command the campaign drives. */
-export const COMMANDS = ['tcp-client', 'udp-client', 'tcp-server', 'udp-server', 'http-get', 'resolve', 'demo', 'merge', 'report', 'interfaces', 'route', 'completion', 'help'];
+export const COMMANDS = ['tcp-client', 'udp-client', 'tcp-server', 'udp-server', 'http-get', 'resolve', 'idle-timeout', 'demo', 'merge', 'report', 'interfaces', 'route', 'completion', 'help'];
 
 /** Every command, its positionals, and its options. */
 function commands(t: Targets): Record<string, { positionals: fc.Arbitrary<string[]>; options: OptionSpec[] }> {
@@ -107,20 +122,26 @@ function commands(t: Targets): Record<string, { positionals: fc.Arbitrary<string
       positionals: fc.tuple(host, port(t)),
       options: [...payloadOptions(t), ...exchangeOptions, ...localOptions, ...tlsClientOptions(t), ['--script', path(t)], ['--frame', frame],
         ['--max-in-flight', count], ['--ping', null], ['--stream', null], ['--duration', duration], ['--parallel', count], ['--reverse', null],
-        ['--connections', count], ['--rate', count], ['--hold', duration]],
+        ['--connections', count], ['--rate', count], ['--hold', duration], ['--bidir', null], ['--bitrate', bitrate], ['--burst', count],
+        ['--keepalive', duration], ...heartbeatOptions, ...reconnectOptions, ['--report-every', duration]],
     },
     'udp-client': {
       positionals: fc.tuple(host, port(t)),
-      options: [...payloadOptions(t), ...exchangeOptions, ...localOptions, ['--script', path(t)], ['--probe', null], ['--max-loss', percent]],
+      options: [...payloadOptions(t), ...exchangeOptions, ...localOptions, ['--script', path(t)], ['--probe', null], ['--max-loss', percent],
+        ['--strict-source', null], ['--broadcast', null], ['--ttl', fc.oneof(count, oneOf('0', '255', '256'))], ['--multicast-interface', fc.oneof(oneOf('lo', '127.0.0.1', 'nope'), anyText)],
+        ['--loopback', oneOf('on', 'off', 'maybe')], ['--rate', rate], ['--bitrate', bitrate], ['--burst', count], ['--duration', duration], ['--one-way', null], ['--reverse', null],
+        ...heartbeatOptions, ['--report-every', duration]],
     },
     'tcp-server': {
       positionals: fc.oneof(fc.constant([]), fc.tuple(host), fc.tuple(host, oneOf('0', '0', 'x', '65536', '-1', '80'))),
       options: [...answerOptions(t), ['--greeting', text], ['--greeting-hex', hex], ['--backlog', count], ['--max-clients', count], ['--idle-timeout', duration],
-        ['--frame', frame], ['-w', duration], ['--tls', null], ['--self-signed', null], ['--san', fc.oneof(oneOf('localhost,127.0.0.1', '*.lan', 'a b'), anyText)]],
+        ['--frame', frame], ['-w', duration], ['--tls', null], ['--self-signed', null], ['--san', fc.oneof(oneOf('localhost,127.0.0.1', '*.lan', 'a b'), anyText)],
+        ['--keepalive', duration], ['--drop-after', duration], ['--drop-every', duration], ['--drop-mode', oneOf('fin', 'reset', 'silence', 'rst')], ['--report-every', duration]],
     },
     'udp-server': {
       positionals: fc.oneof(fc.constant([]), fc.tuple(host), fc.tuple(host, oneOf('0', '0', 'x', '65536', '-1'))),
-      options: [...answerOptions(t), ['--max-size', count], ['--reuse-address', null], ['--peer-ttl', duration]],
+      options: [...answerOptions(t), ['--max-size', count], ['--reuse-address', null], ['--peer-ttl', duration], ['--report-every', duration],
+        ['--join', fc.oneof(oneOf('239.1.2.3', '239.1.2.3@lo', 'ff02::fd@lo', '232.1.1.1@lo,source=127.0.0.1', '127.0.0.1', '239.1.2.3@nope'), anyText)]],
     },
     'http-get': {
       positionals: fc.oneof(
@@ -130,12 +151,18 @@ function commands(t: Targets): Record<string, { positionals: fc.Arbitrary<string
       ),
       options: [...localOptions, ...tlsClientOptions(t).filter(([flag]) => flag !== '--tls' && flag !== '--alpn'),
         ['--path', fc.oneof(oneOf('/', '/x?y=1', '/a b', '/x\r\nInjected: 1', '*'), anyText)], ['-H', fc.oneof(oneOf('X-A: 1', 'X-A: 1\r\nB: 2', 'bad', ': x'), anyText)],
-        ['--method', oneOf('GET', 'HEAD', 'PUT')], ['--keep-alive', null], ['-o', path(t)], ['--body-only', null], ['--fail', null], ['-m', duration], ['--chunk-size', count]],
+        ['--method', oneOf('GET', 'HEAD', 'PUT')], ['--keep-alive', null], ['-o', path(t)], ['--body-only', null], ['--fail', null], ['-m', duration], ['--chunk-size', count],
+        ...reconnectOptions],
     },
     resolve: {
       positionals: fc.oneof(fc.tuple(host), fc.tuple(host, fc.oneof(port(t), oneOf('0')))),
       options: [['-s', fc.oneof(oneOf('127.0.0.1', '127.0.0.1:53', '127.0.0.1:0', `127.0.0.1:${t.closedPort}`, '[::1]:53', 'gw.lan', '127.0.0.1:99999'), anyText)],
         ['-t', fc.oneof(oneOf('A', 'AAAA', 'MX', 'A,AAAA', 'PTR', 'BOGUS', 'a,'), anyText)], ['--all-servers', null], ['-w', duration]],
+    },
+    'idle-timeout': {
+      positionals: fc.tuple(host, port(t)),
+      options: [['--proto', oneOf('tcp', 'udp', 'sctp')], ['--max', duration], ['--resolution', fc.oneof(duration, oneOf('5%', '5%,1s', '100%', '0%', '1s,5%', '5%,5%'))],
+        ['--parallel', count], ['-w', duration], ['--verify', duration], ['--hold', duration], ...localOptions],
     },
     demo: {
       positionals: fc.oneof(fc.constant([]), fc.tuple(fc.oneof(oneOf('tcp', 'udp', 'sctp'), anyText))),

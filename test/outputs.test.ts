@@ -1,5 +1,5 @@
 // Output that cannot be written is an error of its own (exit 8), named, whatever the output:
-// stdout, --output, --report, --junit. The failures are real: /dev/full (ENOSPC), a write to
+// stdout, --output, --report, --junit, --log. The failures are real: /dev/full (ENOSPC), a write to
 // /proc/version (EIO, even as root), a directory the user `nobody` may not write (EACCES). Only
 // EPIPE on stdout (`| head`) is a quiet stop; a FIFO waits for its reader, as long as no signal comes.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -69,6 +69,15 @@ describe('files named on the command line: exit 8, the file and the reason named
     const summaries = run.stdout.trim().split('\n').map((line) => JSON.parse(line)).filter((e) => e.event === 'summary');
     expect(summaries.map((s) => s.exitCode)).toEqual([8, 8]);
     expect(summaries[0].error).toEqual({ code: 'output', message: 'cannot write --junit /proc/version: input/output error (EIO)' });
+  });
+
+  it('--log on /dev/full: the run goes on to its summary on stdout, then exit 8 with the log named', async () => {
+    const run = await runCli(['--json', '--log', '/dev/full', 'demo', '-c', '2', '-i', '0']);
+    expect(run.stderr).toBe('netnote: cannot write --log /dev/full: no space left on the device (ENOSPC)\nnetnote: hint: free some space, or write somewhere else\n');
+    expect(run.code).toBe(8);
+    const summaries = run.stdout.trim().split('\n').map((line) => JSON.parse(line)).filter((e) => e.event === 'summary');
+    expect(summaries.length).toBeGreaterThan(0);
+    for (const summary of summaries) expect(summary).toMatchObject({ exitCode: 8, error: { code: 'output' } });
   });
 
   it('--report on /dev/full: ENOSPC', async () => {

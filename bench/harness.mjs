@@ -250,8 +250,8 @@ export async function startNetnote(name, logFile, command = 'tcp-server', { extr
     async stop() {
       child.kill('SIGTERM');
       const { code, signal } = await withTimeout(child.exited, 10_000, () => child.kill('SIGKILL'));
-      // The documented contract: SIGTERM ends tcp-server (and udp-server) with exit 0.
-      if (code !== 0) throw new Error(`${name} exited with ${code ?? signal} on SIGTERM, expected 0\n${err.text}`);
+      // The documented contract: SIGTERM ends tcp-server (and udp-server), summary printed, with exit 143.
+      if (code !== 143) throw new Error(`${name} exited with ${code ?? signal} on SIGTERM, expected 143\n${err.text}`);
     },
   };
 }

@@ -1,16 +1,85 @@
-import { CommanderError } from 'commander';
-import { NetnoteError } from './core/errors.js';
+import { CommanderError, type Command } from 'commander';
+import { NetnoteError, outputError } from './core/errors.js';
+import type { Role } from './core/events.js';
+import type { Summary } from './core/summary.js';
 import type { Execute, RunContext } from './commands/context.js';
 import { createProgram } from './program.js';
 import { optionalValuesFirst } from './shell/usage.js';
 import { createReporter } from './report/create.js';
+import { printable } from './report/printable.js';
 import { RunFiles } from './report/run/outputs.js';
 import type { OutputOptions, Reporter } from './report/reporter.js';
 import type { TimestampFormat } from './report/stamp.js';
 
-/** The error's line on stderr, and its hint's. */
+/** The error's line on stderr, and its hint's: one line each, whatever the message quotes. */
 function errorLines(error: NetnoteError): string {
-  return `netnote: ${error.message}\n${error.hint ? `netnote: hint: ${error.hint}\n` : ''}`;
+  return `netnote: ${printable(error.message)}\n${error.hint ? `netnote: hint: ${printable(error.hint)}\n` : ''}`;
+}
+
+/** Whatever was thrown, as the error the run ends with: anything but a NetnoteError is a bug. */
+function asNetnoteError(err: unknown): NetnoteError {
+  if (err instanceof NetnoteError) return err;
+  return new NetnoteError('internal', `internal error: ${err instanceof Error ? err.stack : String(err)}`,
+    'this is a bug in netnote: please report it with the command line that caused it');
+}
+
+// Signals end a run the same way on every command: the run stops, its summary is printed, and
+// the exit code is 128 + the signal's number, as a shell reports it (README, Signals).
+const SIGNALS: Record<'SIGINT' | 'SIGTERM' | 'SIGHUP', () => NetnoteError> = {
+  SIGINT: () => new NetnoteError('interrupted', 'interrupted'),
+  SIGTERM: () => new NetnoteError('terminated', 'terminated (SIGTERM)'),
+  SIGHUP: () => new NetnoteError('hangup', 'hung up (SIGHUP)'),
+};
+/** What a signal does now: before a run (and after it), exit at once with the signal's code. */
+let onSignal = (stop: NetnoteError): void => process.exit(stop.exitCode);
+for (const [name, stop] of Object.entries(SIGNALS)) process.on(name, () => onSignal(stop()));
+
+// stdout that cannot be written (a full disk, /dev/full, EIO) is an error of its own, exit 8;
+// EPIPE is a reader that took what it wanted (`| head`): a quiet stop, nothing more is written.
+let stdoutFailure: NetnoteError | null = null;
+/** Stops the run in progress, if any: its output is lost. */
+let stopRun: ((error: NetnoteError) => void) | null = null;
+
+function onStdoutError(err: NodeJS.ErrnoException): void {
+  if (stdoutFailure || err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
+  stdoutFailure = outputError('stdout', err);
+  stopRun?.(stdoutFailure);
+}
+process.stdout.on('error', onStdoutError);
+// stderr is where errors are said: when it cannot be written, nothing is left to say it with.
+process.stderr.on('error', () => {});
+
+/** Resolves once what was written to stdout has been taken by the pipe, the file or the terminal. */
+function stdoutDrained(): Promise<void> {
+  return new Promise((resolve) => process.stdout.write('', (err) => {
+    if (err) onStdoutError(err);
+    resolve();
+  }));
+}
+
+/**
+ * Exits once stdout has drained, `said` being the error lines already on stderr. A stdout that
+ * failed is said too, unless it was, and is the exit code when nothing else had failed.
+ */
+async function exitWhenWritten(exitCode: number, said: string): Promise<never> {
+  await stdoutDrained();
+  let code = exitCode;
+  if (stdoutFailure && !said.includes(errorLines(stdoutFailure))) {
+    process.stderr.write(errorLines(stdoutFailure));
+    if (code === 0) code = stdoutFailure.exitCode;
+  }
+  process.exit(code);
+}
+
+/** A run that cannot start: its error said, and under --json its error event. */
+function cannotRun(error: NetnoteError, role: Role, json: boolean): Promise<never> {
+  if (json) {
+    const reporter = createReporter({ json: true, quiet: false, color: false, hexDump: false });
+    reporter.emit({ event: 'error', role, ...error.info, exitCode: error.exitCode });
+    reporter.close();
+  }
+  process.stderr.write(errorLines(error));
+  return exitWhenWritten(error.exitCode, errorLines(error));
 }
 
 const execute: Execute = async (command, role, action, { checks = [], ...style } = {}) => {
@@ -21,74 +90,99 @@ const execute: Execute = async (command, role, action, { checks = [], ...style }
     json: globals.json === true, quiet: globals.quiet === true, color: globals.color, hexDump: globals.hexDump === true,
     ...(globals.timestamps ? { timestamps: globals.timestamps } : {}), ...(globals.log === undefined ? {} : { log: globals.log }), ...style,
   };
-  let files: RunFiles | null;
-  let base: Reporter;
+  let screen: Reporter;
   try {
-    files = await RunFiles.open(command.name(), globals);
-    base = createReporter(output);
+    screen = createReporter(output); // opens --log
   } catch (err) {
-    process.stderr.write(errorLines(err as NetnoteError));
-    process.exit((err as NetnoteError).exitCode);
+    return cannotRun(asNetnoteError(err), role, output.json);
   }
-  const reporter = files ? files.tee(base, role, checks) : base;
   const controller = new AbortController();
-  const onSignal = (name: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(130); // a second Ctrl-C does not wait
-    controller.abort(name);
+  stopRun = (error) => {
+    if (!controller.signal.aborted) controller.abort(error);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  let summarized = false;
+  if (stdoutFailure) stopRun(stdoutFailure);
+  onSignal = (stop) => {
+    // A second signal does not wait for the summary.
+    if (controller.signal.aborted) process.exit(stop.exitCode);
+    controller.abort(stop);
+  };
+  /** The core ends any run stopped from outside as `interrupted` (`while connecting`…): say what stopped it. */
+  const stoppedAs = (error: NetnoteError): NetnoteError => {
+    const stop = controller.signal.aborted ? (controller.signal.reason as NetnoteError) : null;
+    if (!stop || error.code !== 'interrupted') return error;
+    return stop.code === 'output' ? stop : new NetnoteError(stop.code, error.message.replace(/^interrupted/, stop.message), error.hint);
+  };
+
+  let files: RunFiles | null;
+  try {
+    files = await RunFiles.open(command.name(), globals, controller.signal);
+  } catch (err) {
+    const error = stoppedAs(asNetnoteError(err));
+    screen.emit({ event: 'error', role, ...error.info, exitCode: error.exitCode });
+    screen.close(errorLines(error));
+    return exitWhenWritten(error.exitCode, errorLines(error));
+  }
+  const reporter = files ? files.tee(screen, role, checks) : screen;
+
+  let outcome: { summaries: Summary[]; error: NetnoteError | null } = { summaries: [], error: null };
   const context: RunContext = {
     reporter,
     signal: controller.signal,
     finish(summaries, runError) {
-      summarized = true;
-      // The files first: one that cannot be written is the run's error when nothing else is, and
-      // the summary's exit code must be the process's.
-      const fileError = files?.write(summaries, runError, checks) ?? reporter.unwritable?.() ?? null;
-      if (fileError && runError) unwritten = fileError;
-      const error = runError ?? fileError;
-      for (const summary of summaries) reporter.emit({ event: 'summary', ...summary, exitCode: error?.exitCode ?? 0, error: error?.info ?? null });
-      if (error) throw error;
+      outcome = { summaries, error: runError === null ? null : asNetnoteError(runError) };
     },
   };
-  /** A file that could not be written while the run had failed anyway: said too, the run's exit code kept. */
-  let unwritten: NetnoteError | null = null;
-  let failure = '';
-  let exitCode = 0;
+  let error: NetnoteError | null;
   try {
     await action(context);
-    // A command with nothing to summarise (report): its files still say how it went.
-    if (!summarized) {
-      const fileError = files?.write([], null, checks) ?? null;
-      if (fileError) throw fileError;
-    }
+    error = outcome.error;
   } catch (err) {
-    const error = err instanceof NetnoteError ? err : new NetnoteError('internal', `internal error: ${err instanceof Error ? err.stack : String(err)}`,
-      'this is a bug in netnote: please report it with the command line that caused it');
-    exitCode = error.exitCode;
-    if (!summarized) {
-      reporter.emit({ event: 'error', role, ...error.info, exitCode });
-      unwritten = files?.write([], error, checks) ?? null;
-    }
-    failure = errorLines(error);
+    error = asNetnoteError(err);
   }
-  if (unwritten) failure = `${errorLines(unwritten)}${failure}`;
+  if (error) error = stoppedAs(error);
+
+  // What the run printed is out before the summary is written: a stdout that failed in the
+  // meantime is the exit code the summary carries, in every file too.
+  screen.close();
+  await stdoutDrained();
+  error ??= stdoutFailure;
+  // A run that ends before its summary ends with its error event, which the files record too.
+  const errorEvent = (e: NetnoteError) => reporter.emit({ event: 'error', role, ...e.info, exitCode: e.exitCode });
+  if (outcome.summaries.length === 0 && error) errorEvent(error);
+  const fileError = files?.write(outcome.summaries, error, checks) ?? reporter.unwritable?.() ?? null;
+  // A file that could not be written while the run had failed anyway: said too, the run's exit code kept.
+  const unwritten = error ? fileError : null;
+  if (!error && fileError) {
+    error = fileError;
+    if (outcome.summaries.length === 0) errorEvent(error);
+  }
+  const exitCode = error?.exitCode ?? 0;
+  for (const summary of outcome.summaries) reporter.emit({ event: 'summary', ...summary, exitCode, error: error?.info ?? null });
   // stdout first, so a terminal or a 2>&1 log shows the summary before the final error line.
+  const failure = `${unwritten ? errorLines(unwritten) : ''}${error ? errorLines(error) : ''}`;
   reporter.close(failure);
-  // A pipe takes writes synchronously only until it is full; exit once stdout has drained.
-  process.stdout.write('', () => process.exit(exitCode));
+  return exitWhenWritten(exitCode, failure);
 };
 
-// No top-level await: the standalone executable is bundled as CommonJS.
 const program = createProgram(execute);
+/** The command whose options are being read: its role tags the error event of a bad command line. */
+let parsing: Command = program;
+program.hook('preSubcommand', (_program, command) => {
+  parsing = command;
+});
+
+/** Servers' events are the server's; every other command is a client of something. */
+function roleOf(command: Command): Role {
+  return command.name().endsWith('-server') ? 'server' : 'client';
+}
+
 // The words a person typed, found as commander finds them (`node -e CODE ARGS…` has no script name).
 const evaluated = process.execArgv.some((arg) => ['-e', '--eval', '-p', '--print'].includes(arg));
-program.parseAsync(optionalValuesFirst(program, process.argv.slice(evaluated ? 1 : 2)), { from: 'user' }).catch((err: unknown) => {
-  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
-  // A bad value in the command line, said in our words (shell/usage.ts).
-  if (!(err instanceof NetnoteError)) throw err;
-  process.stderr.write(errorLines(err));
-  process.exit(err.exitCode);
+// No top-level await: the standalone executable is bundled as CommonJS. A command that is not
+// a run (help, completion) returns here; a run exits from execute.
+program.parseAsync(optionalValuesFirst(program, process.argv.slice(evaluated ? 1 : 2)), { from: 'user' }).then(() => exitWhenWritten(0, ''), (err: unknown) => {
+  // --help, --version: shown; a command line that cannot be run: said (shell/usage.ts), exit 2.
+  if (err instanceof CommanderError) return exitWhenWritten(err.exitCode === 0 ? 0 : 2, '');
+  // Under --json, a command line that cannot be run still ends the stream with its error event.
+  return cannotRun(asNetnoteError(err), roleOf(parsing), (program.opts() as { json?: boolean }).json === true);
 });

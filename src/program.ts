@@ -27,7 +27,7 @@ export function createProgram(execute: Execute): Command {
     .option('--json', 'one JSON object per event on stdout (NDJSON: netnote help json)')
     .option('-q, --quiet', 'no per-message lines: connection events and the summary only')
     .option('--no-color', 'no colour, even on a terminal (NO_COLOR works too)')
-    .option('--hex-dump', 'show payloads as a hex dump instead of bytes literals')
+    .addOption(new Option('--hex-dump', 'show payloads as a hex dump instead of bytes literals').conflicts('json'))
     .option('--report <file.html>', 'also write the run as one self-contained HTML file: summary table and charts (netnote help reports)')
     .option('--junit <file.xml>', 'also write JUnit XML for CI: a test case for the run and one per assertion (netnote help reports)')
     .addOption(new Option('--timestamps [format]', 'start each human line with the time: iso (UTC wall clock, the default) or elapsed (seconds since start)').choices(['iso', 'elapsed']).preset('iso'))
@@ -36,7 +36,12 @@ export function createProgram(execute: Execute): Command {
     .addHelpText('after', `
 Exit codes: 0 ok, 1 assertion failed, 2 usage, 3 name resolution, 4 refused/unreachable
 (TLS: certificate or handshake refused), 5 timeout, 6 connection lost, 7 local bind failed,
-130 interrupted.`);
+8 output not written (stdout or a file: ENOSPC, EIO, EACCES…; EPIPE on stdout only stops it).
+A signal ends any run with its summary: 129 SIGHUP, 130 interrupted (SIGINT, Ctrl-C), 143 SIGTERM;
+a second signal exits at once.
+
+An option given twice (but -H, --type, --pin), or one that does nothing in the run asked for
+(--duration without --stream), is a usage error. Durations are at most 596h31m23s.`);
 
   registerTcpServer(program, execute);
   registerTcpClient(program, execute);

@@ -504,11 +504,11 @@ describe('http-get: where the body goes sets the pace', () => {
     expect(Buffer.concat(received).equals(body)).toBe(true);
   }, 30_000);
 
-  it('-o to a full disk (/dev/full): exit 2, the file and ENOSPC named', async () => {
+  it('-o to a full disk (/dev/full): exit 8, the file and ENOSPC named', async () => {
     const server = await bigBody(4 * MiB);
     const { code, stderr } = await runCli(['--quiet', 'http-get', `http://127.0.0.1:${server.port}/`, '-o', '/dev/full']);
-    expect(stderr).toBe('netnote: cannot write the body to --output /dev/full: ENOSPC\n');
-    expect(code).toBe(2);
+    expect(stderr).toBe('netnote: cannot write --output /dev/full: no space left on the device (ENOSPC)\nnetnote: hint: free some space, or write somewhere else\n');
+    expect(code).toBe(8);
   }, 20_000);
 });
 

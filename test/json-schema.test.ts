@@ -1,8 +1,8 @@
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, type Finished, type Running } from './support/cli.js';
 import { trackResources } from './support/cleanup.js';
@@ -10,19 +10,12 @@ import { startSelfSignedServer, type TlsServer } from './support/http.js';
 import { createNamespace, netnsUnavailable } from './support/netns.js';
 import { commandMissing, freePort } from './support/peers.js';
 import { needs } from './support/needs.js';
+import { ajv, schema, validate } from './support/schema.js';
 
 // docs/netnote.schema.json is the contract of --json: every line of real output of every command
 // and mode must validate against it, and every event and summary it defines must show up in that
 // output (a definition nothing produces is a documentation bug too).
 
-interface Schema {
-  properties: { event: { enum: string[] } };
-  $defs: Record<string, unknown>;
-}
-
-const schema = JSON.parse(readFileSync(new URL('../docs/netnote.schema.json', import.meta.url), 'utf8')) as Schema;
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-const validate = ajv.compile(schema);
 const SUMMARY_KINDS = Object.keys(schema.$defs).filter((name) => name.startsWith('summary-'));
 const summaryValidators = new Map<string, ValidateFunction>(SUMMARY_KINDS.map((kind) => [kind, ajv.getSchema(`urn:netnote:events:1#/$defs/${kind}`)!]));
 
@@ -94,7 +87,7 @@ describe('--json output validates against docs/netnote.schema.json', () => {
     expect(taken.code).toBe(7);
     expect(check('tcp-server on a taken port', taken).at(-1)).toMatchObject({ event: 'error', code: 'bind', exitCode: 7 });
     const stopped = await echo.stop('SIGTERM');
-    expect(stopped.code).toBe(0);
+    expect(stopped.code).toBe(143);
     expect(check('tcp-server', stopped).map((e) => e.event)).toEqual(expect.arrayContaining(['listening', 'accepted', 'rejected', 'recv', 'closed', 'summary']));
   }, 60_000);
 
@@ -117,7 +110,7 @@ describe('--json output validates against docs/netnote.schema.json', () => {
     const probe = await runCli(['--json', 'udp-client', '127.0.0.1', String(echo.port), '--probe', '-c', '2', '-i', '0']);
     expect(probe.code).toBe(0);
     expect(check('udp-client --probe', probe).at(-1)).toMatchObject({ summary: { proto: 'udp', datagrams: { lost: 0 } } });
-    expect((await echo.stop('SIGTERM')).code).toBe(0);
+    expect((await echo.stop('SIGTERM')).code).toBe(143);
 
     const cutting = await server(['udp-server', '127.0.0.1', '0', '--max-size', '4']);
     const cut = await runCli(['--json', 'udp-client', '127.0.0.1', String(cutting.port), '-c', '1', '--data', '1234567890']);

@@ -174,16 +174,16 @@ describe('--junit FILE', needs(xmllintMissing), () => {
     expect(cases(run.xml)).toEqual([{ name: 'run: tcp-server', outcome: 'error', type: 'bind', message: `127.0.0.1:${server.port} is already in use`, body: expect.stringContaining('already in use') }]);
   });
 
-  it('a file that cannot be opened is a usage error before anything runs; one that cannot be written, after the run, and the summary says so', async () => {
+  it('a file that cannot be opened is an output error (8) before anything runs; one that cannot be written, after the run, and the summary says so', async () => {
     const early = await runCli(['--junit', join(dir, 'no/such/dir.xml'), 'demo', '-c', '1', '-i', '0']);
-    expect(early.stderr).toBe(`netnote: cannot write --junit ${join(dir, 'no/such/dir.xml')}: ENOENT\n`);
-    expect(early.code).toBe(2);
+    expect(early.stderr).toBe(`netnote: cannot write --junit ${join(dir, 'no/such/dir.xml')}: no such directory (ENOENT)\n`);
+    expect(early.code).toBe(8);
     expect(early.stdout).toBe('');
 
     const late = await runCli(['--json', '--junit', '/dev/full', 'demo', '-c', '1', '-i', '0']);
-    expect(late.stderr).toBe('netnote: cannot write --junit /dev/full: ENOSPC\n');
-    expect(late.code).toBe(2);
+    expect(late.stderr).toBe('netnote: cannot write --junit /dev/full: no space left on the device (ENOSPC)\nnetnote: hint: free some space, or write somewhere else\n');
+    expect(late.code).toBe(8);
     const summary = JSON.parse(late.stdout.trim().split('\n').at(-1)!);
-    expect(summary).toMatchObject({ event: 'summary', exitCode: 2, error: { code: 'usage', message: 'cannot write --junit /dev/full: ENOSPC' } });
+    expect(summary).toMatchObject({ event: 'summary', exitCode: 8, error: { code: 'output', message: 'cannot write --junit /dev/full: no space left on the device (ENOSPC)' } });
   });
 });

@@ -385,8 +385,8 @@ describe('soak logs: --timestamps, --log, --report-every', () => {
     tracked.servers.add(client);
     await client.waitFor(/"event":"interim".*"event":"interim"/s);
     const done = await client.stop('SIGTERM');
-    // SIGTERM on a client: interrupted, the summary printed; stdout stays NDJSON only.
-    expect(done.code).toBe(130);
+    // SIGTERM on a client: the summary printed, exit 143; stdout stays NDJSON only.
+    expect(done.code).toBe(143);
     expect(done.stdout.split('\n').filter(Boolean).every((line) => line.startsWith('{"v":1'))).toBe(true);
     const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
     expect(lines[0]).toBe('an earlier line');
@@ -396,14 +396,14 @@ describe('soak logs: --timestamps, --log, --report-every', () => {
     expect(text).toMatch(/^\[client\] socket object created\.\n\[client\] connecting: 127\.0\.0\.1, \d+\n\[client\] connected\./);
     expect(text).toContain("[client] send data: b'1234567890'");
     expect(text).toMatch(/\[client\] so far \(0:00:00\): sent \d+ \(\d+ B\), received \d+ \(\d+ B\); rtt p50 [\d.]+ ms, p99 [\d.]+ ms\n/);
-    expect(text).toMatch(/\[client\] ended: interrupted after \d+\.\d\d s\nnetnote: interrupted$/);
+    expect(text).toMatch(/\[client\] ended: interrupted after \d+\.\d\d s\nnetnote: terminated \(SIGTERM\)$/);
     // The log has what the JSON has, message for message.
     const sent = events(done.stdout).filter((e) => e.event === 'send').length;
     expect(text.match(/send data/g)).toHaveLength(sent);
 
     const unwritable = await runCli(['--log', join(dir, 'no/such/dir.log'), 'demo', '-c', '1']);
-    expect(unwritable.code).toBe(2);
-    expect(unwritable.stderr).toBe(`netnote: cannot write --log ${join(dir, 'no/such/dir.log')}: ENOENT\n`);
+    expect(unwritable.code).toBe(8);
+    expect(unwritable.stderr).toBe(`netnote: cannot write --log ${join(dir, 'no/such/dir.log')}: no such directory (ENOENT)\n`);
     expect(unwritable.stdout).toBe('');
   }, 30_000);
 

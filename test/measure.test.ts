@@ -183,10 +183,10 @@ describe('tcp-client --stream: the bytes it reports are the bytes the peer got',
     const serverTicks = () => events(sink.stdout()).filter((e) => e.event === 'interval');
     await until(() => sum(serverTicks().map((t) => t.bytes!)) >= bytes, () => `sink intervals ${JSON.stringify(serverTicks())} vs ${bytes} sent`, 3000);
     const stopped = await sink.stop('SIGTERM');
-    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(stopped.code, stopped.stderr).toBe(143);
     const server = summaryOf(stopped).summary;
     expect(server.bytesIn).toBe(bytes);
-    expect(server.clients).toEqual({ served: parallel, rejected: 0, active: 0 });
+    expect(server.clients).toEqual({ served: parallel, rejected: 0, active: 0, shed: 0 });
     expect(sorted(server.perClient!.map((c) => c.bytesIn))).toEqual(sorted(summary.connections!.map((c) => c.bytes)));
     for (const c of server.perClient!) expect(c).toMatchObject({ bytesOut: 0, reason: 'peer-closed' });
     // Throughput from the sink's own byte count over the time the client measured...
@@ -452,7 +452,7 @@ describe('tcp-client --connections: how many connections the peer lets you hold'
     const all = events(stopped.stdout);
     expect(all.filter((e) => e.event === 'accepted')).toHaveLength(MAX);
     expect(all.filter((e) => e.event === 'rejected')).toHaveLength(N - MAX);
-    expect(summaryOf(stopped).summary.clients).toEqual({ served: MAX, rejected: N - MAX, active: 0 });
+    expect(summaryOf(stopped).summary.clients).toEqual({ served: MAX, rejected: N - MAX, active: 0, shed: 0 });
     return summary;
   }
 

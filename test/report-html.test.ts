@@ -253,7 +253,7 @@ describe('HTML reports in Chromium', needs(chromiumMissing), () => {
 });
 
 describe('netnote report, without a browser', () => {
-  it('an output it cannot write, or a run that is not NDJSON, is a usage error (exit 2) and no file', async () => {
+  it('a run that is not NDJSON is a usage error (exit 2) and no file; an output it cannot write, exit 8', async () => {
     const run = join(dir, 'not-json.ndjson');
     writeFileSync(run, 'hello\n');
     const bad = await runCli(['report', run, '-o', join(dir, 'x.html')]);
@@ -265,7 +265,7 @@ describe('netnote report, without a browser', () => {
     cleanups.push(() => server.stop('SIGKILL'));
     const good = await saveRun(join(dir, 'one.ndjson'), ['--quiet', 'tcp-client', '127.0.0.1', String(server.port), '-c', '1']);
     const unwritable = await runCli(['report', good, '-o', '/dev/full']);
-    expect(unwritable.stderr).toBe('netnote: cannot write --output /dev/full: ENOSPC\n');
-    expect(unwritable.code).toBe(2);
+    expect(unwritable.stderr).toBe('netnote: cannot write --output /dev/full: no space left on the device (ENOSPC)\nnetnote: hint: free some space, or write somewhere else\n');
+    expect(unwritable.code).toBe(8);
   });
 });

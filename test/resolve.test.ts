@@ -2,7 +2,9 @@
 // resolv.conf points at them, so neither the system view (getaddrinfo) nor a direct query ever
 // leaves this machine. Only the black-holed and SERVFAIL servers live in the test process, and
 // those runs resolve address literals only (no getaddrinfo query at all).
+import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
+import { fileURLToPath } from 'node:url';
 import packet from 'dns-packet';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
@@ -63,6 +65,8 @@ describe('resolve against dnsmasq in a namespace', needs(netnsUnavailable, dnsma
       '--cname=www.netnote.test,gw.netnote.test',
       '--mx-host=netnote.test,gw.netnote.test,10',
       '--address=/nx.netnote.test/',
+      // IPv4 only: its AAAA query goes upstream, and without one dnsmasq refuses it.
+      '--host-record=v4only.netnote.test,192.0.2.40',
     ]));
     // Another server with other data: authoritative for netnote.test (SOA, NS, NODATA answers),
     // and gw.netnote.test at another IPv4 address.
@@ -226,6 +230,45 @@ describe('resolve against dnsmasq in a namespace', needs(netnsUnavailable, dnsma
     expect(last).toMatchObject({ event: 'summary', exitCode: 3, error: { code: 'resolve', message: expect.stringContaining('NXDOMAIN') } });
     expect(last.summary.queries.map((q: { answer: { rcode: string } }) => q.answer.rcode)).toEqual(['NXDOMAIN', 'NXDOMAIN']);
   }, 15_000);
+
+  // The exit status, one rule (README, resolve): with --server, the servers' answers for the
+  // types asked decide; what does not change the status is still shown.
+  it('a server with an address for A that refuses AAAA: exit 0, and a warning for the AAAA', async () => {
+    const { code, stdout, stderr } = await run(['resolve', 'v4only.netnote.test', '--server', '127.0.0.1']);
+    expect(code).toBe(0);
+    expect(answerBlock(stdout, '127.0.0.1:53', 'A').records).toEqual(['v4only.netnote.test  300  A  192.0.2.40']);
+    expect(answerBlock(stdout, '127.0.0.1:53', 'AAAA').header).toMatch(/AAAA: REFUSED, no records in/);
+    expect(stderr).toBe('[client] warning: 127.0.0.1:53 answered REFUSED for v4only.netnote.test AAAA\n');
+  }, 10_000);
+
+  it('a server that contradicts itself (an address for A, NXDOMAIN for AAAA): exit 0, and a warning saying so', needs(commandMissing('python3', 'python3')), async () => {
+    const broken = spawn('ip', ['netns', 'exec', ns.name, 'python3', fileURLToPath(new URL('./fixtures/dns/contradicting.py', import.meta.url)), '127.0.0.3', '53'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    cleanups.push(() => broken.kill('SIGKILL'));
+    await new Promise((resolve) => broken.stdout.once('data', resolve));
+    const { code, stdout, stderr } = await run(['--json', 'resolve', 'box.netnote.test', '--server', '127.0.0.3']);
+    expect(code).toBe(0);
+    const events = stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(events.find((e) => e.event === 'warning')).toMatchObject({ message: '127.0.0.3:53 contradicts itself: NXDOMAIN for box.netnote.test AAAA, but the name exists for A' });
+    expect(events.at(-1)).toMatchObject({ event: 'summary', exitCode: 0, error: null });
+    expect(events.at(-1).summary.queries.map((q: { answer: { rcode: string } }) => q.answer.rcode)).toEqual(['NOERROR', 'NXDOMAIN']);
+    expect(stderr).toBe('');
+    const human = await run(['resolve', 'box.netnote.test', '--server', '127.0.0.3']);
+    expect(human.code).toBe(0);
+    expect(human.stderr).toBe('[client] warning: 127.0.0.3:53 contradicts itself: NXDOMAIN for box.netnote.test AAAA, but the name exists for A\n');
+  }, 10_000);
+
+  it('the system resolver failing while the server answers: exit 0, printed as a difference', async () => {
+    // Only 127.0.0.2 knows ns.netnote.test; the system's resolver (127.0.0.1) refuses it.
+    const { code, stdout, stderr } = await run(['resolve', 'ns.netnote.test', '--server', '127.0.0.2']);
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect(stdout).toMatch(/\[client\] getaddrinfo\(ns\.netnote\.test, 0\): cannot resolve ns\.netnote\.test: .* in [\d.]+ ms\n/);
+    expect(stdout).toMatch(/\[client\] differences \(address: seen by\): 192\.0\.2\.53: 127\.0\.0\.2:53 \(the system resolver has none: cannot resolve ns\.netnote\.test: [^)]*\)\n$/);
+  }, 10_000);
+
+  it('without --server, the system view decides alone: an address is 0 whatever a server would say', async () => {
+    expect((await run(['resolve', 'v4only.netnote.test'])).code).toBe(0);
+  }, 10_000);
 });
 
 describe('resolve --all-servers', needs(netnsUnavailable, dnsmasqUnavailable), () => {

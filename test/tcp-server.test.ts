@@ -526,7 +526,7 @@ describe('tcp-server options', () => {
     expect(await disconnectReason(server, localPort)).toBe('closed by peer');
 
     const { code, stdout } = await server.stop('SIGTERM');
-    expect(code).toBe(0);
+    expect(code).toBe(143);
     expect(loggedBytes(stdout, localPort).equals(payload)).toBe(true);
     expect(summaryOf(stdout, `127.0.0.1:${server.port}`)).toEqual([
       `[server] --- tcp 127.0.0.1:${server.port} summary ---`,
@@ -556,13 +556,13 @@ describe('tcp-server signals and summary', () => {
     expect(stderr.trim().split('\n')).toHaveLength(1); // one clear line
   }, 20_000);
 
-  it('on SIGTERM prints the summary and exits 0', async () => {
+  it('on SIGTERM prints the summary and exits 143 (128 + 15), saying so on stderr', async () => {
     const server = await serve();
     const a = await converse(server.port, Buffer.from('hello'));
     await disconnectReason(server, a.localPort);
     const { code, stdout, stderr } = await server.stop('SIGTERM');
-    expect(code).toBe(0);
-    expect(stderr).toBe('');
+    expect(code).toBe(143);
+    expect(stderr).toBe('netnote: terminated (SIGTERM)\n');
     const summary = summaryOf(stdout, `127.0.0.1:${server.port}`);
     expect(summary[1]).toMatch(/^\[server\] 1 client served, 0 rejected, 0 still connected; in 5 B, out 5 B; /);
     expect(summary[2]).toMatch(new RegExp(`^\\[server\\] \\[client addr: 127\\.0\\.0\\.1, ${a.localPort}\\] in 5 B, out 5 B, [\\d.]+ s, closed by peer$`));
@@ -590,9 +590,10 @@ describe('tcp-server signals and summary', () => {
   }, 20_000);
 
   it.each([
-    ['SIGINT', 130],
-    ['SIGTERM', 0],
-  ] as const)('with --json, %s ends with a summary event whose exitCode is %i', async (signal, exitCode) => {
+    ['SIGINT', 130, 'interrupted', 'interrupted'],
+    ['SIGTERM', 143, 'terminated', 'terminated (SIGTERM)'],
+    ['SIGHUP', 129, 'hangup', 'hung up (SIGHUP)'],
+  ] as const)('with --json, %s ends with a summary event whose exitCode is %i', async (signal, exitCode, errorCode, message) => {
     const server = await serveJson();
     const a = await converse(server.port, Buffer.from('1234567890'));
     await server.waitFor(/"event":"closed"/);
@@ -606,11 +607,11 @@ describe('tcp-server signals and summary', () => {
     expect(events.find((e) => e.event === 'recv')!.data).toEqual({ bytes: 10, base64: 'MTIzNDU2Nzg5MA==', text: "b'1234567890'" });
     const summary = events.find((e) => e.event === 'summary')!;
     expect(summary.exitCode).toBe(exitCode);
-    expect(summary.summary.clients).toEqual({ served: 1, rejected: 0, active: 0 });
+    expect(summary.summary.clients).toEqual({ served: 1, rejected: 0, active: 0, shed: 0 });
     expect(summary.summary.bytesIn).toBe(10);
     expect(summary.summary.bytesOut).toBe(10);
     expect(summary.summary.perClient).toEqual([expect.objectContaining({ remote: expect.objectContaining({ port: a.localPort }), reason: 'peer-closed' })]);
-    expect(summary.error).toEqual(exitCode === 0 ? null : { code: 'interrupted', message: 'interrupted' });
+    expect(summary.error).toEqual({ code: errorCode, message });
   }, 20_000);
 });
 
@@ -653,7 +654,7 @@ describe('tcp-server over IPv6', () => {
     expect(recvLiterals(server.stdout(), localPort, '::1')).toEqual(["b'hello over IPv6'"]);
     expect(await disconnectReason(server, localPort, '::1')).toBe('closed by peer');
     const { code, stdout } = await server.stop('SIGTERM');
-    expect(code).toBe(0);
+    expect(code).toBe(143);
     expect(stdout).toContain(`[server] --- tcp [::1]:${server.port} summary ---`);
   });
 });
@@ -685,7 +686,7 @@ describe('a stdout nobody reads', () => {
     server.proc.stdout.resume();
     await server.waitFor(/"event":"closed","role":"server"/, 20_000);
     const { code, stdout } = await server.stop('SIGTERM');
-    expect(code).toBe(0);
+    expect(code).toBe(143);
     const events = stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; data?: { bytes: number }; summary?: { bytesIn: number } });
     const logged = events.filter((e) => e.event === 'recv').reduce((total, e) => total + e.data!.bytes, 0);
     expect(events.at(-1)!.summary!.bytesIn, report).toBe(offered);

@@ -278,7 +278,7 @@ describe('tcp-server --tls against openssl s_client', needs(opensslMissing), () 
     await verifyingClient(server.port);
     await server.waitFor(/"event":"tls-failed"/);
     const finished = await server.stop('SIGTERM');
-    expect(finished.code).toBe(0);
+    expect(finished.code).toBe(143);
     const events = jsonEvents(finished.stdout);
     expect(events.filter((e) => e.event === 'certificate')).toEqual([expect.objectContaining({
       role: 'server', subject: 'CN=broker', issuer: 'CN=netnote test CA', san: ['DNS:localhost', 'IP:127.0.0.1'], keyType: 'ECDSA P-256', selfSigned: false, savedTo: null, keySavedTo: null,
@@ -288,7 +288,7 @@ describe('tcp-server --tls against openssl s_client', needs(opensslMissing), () 
     });
     expect(events.find((e) => e.event === 'tls-failed')).toMatchObject({ role: 'server', remote: { address: '127.0.0.1' }, code: 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE' });
     expect(events.filter((e) => e.event === 'closed').map((e) => e.reason)).toEqual(['peer-closed', 'tls-failed']);
-    expect(events.at(-1)).toMatchObject({ event: 'summary', exitCode: 0, summary: { tls: { handshakes: 1, failed: 1, resumed: 0 } } });
+    expect(events.at(-1)).toMatchObject({ event: 'summary', exitCode: 143, summary: { tls: { handshakes: 1, failed: 1, resumed: 0 } } });
   }, 15_000);
 
   it('a client that does not speak TLS is logged and closed; the server serves the next one', async () => {

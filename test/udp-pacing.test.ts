@@ -106,7 +106,7 @@ describe('udp-client --rate / --bitrate: what udp-server --sink received, when',
     const cases: Array<[string[], string]> = [
       [['--rate', '0'], "netnote: invalid --rate '0': use datagrams per second above 0, e.g. 100 or 0.5"],
       [['--bitrate', '10Q'], "netnote: invalid --bitrate '10Q': use bits per second as iperf3 -b does: 512k, 10M, 1G"],
-      [['--burst', '5'], 'netnote: --burst paces bursts: it needs --rate or --bitrate'],
+      [['--burst', '5'], 'netnote: --burst needs --rate or --bitrate: without it, --burst does nothing'],
       [['--rate', '10', '-i', '1s'], "netnote: option '--rate <per-second>' cannot be used with option '-i, --interval <duration>'"],
     ];
     for (const [args, line] of cases) {

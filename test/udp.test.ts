@@ -561,7 +561,7 @@ describe('bad input: one stderr line, the documented exit code', () => {
     expect(max.code).toBe(0);
     expect(max.stdout).toContain('[client] sent 1 (63.97 KiB), received 1 (63.97 KiB), 0 without reply');
     const { code, stdout } = await server.stop('SIGTERM');
-    expect(code).toBe(0);
+    expect(code).toBe(143);
     // Only the 65507-byte datagram ever reached the server.
     expect(stdout).toMatch(/\[server\] 1 datagram in \(63\.97 KiB\), 1 out \(63\.97 KiB\), largest 63\.97 KiB, 0 truncated, 0 send errors;/);
   });
@@ -646,7 +646,7 @@ describe('udp-server robustness', () => {
     server.proc.stdout.resume();
     const warning = await server.waitFor(/"event":"warning","role":"server","message":"(\d+) received datagrams were not logged while the output was full \(still handled and counted\)"/, 10_000);
     const { code, stdout } = await server.stop('SIGTERM');
-    expect(code).toBe(0);
+    expect(code).toBe(143);
     const events = stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; summary?: { datagrams: { in: number; out: number } } });
     const logged = events.filter((e) => e.event === 'recv').length;
     const skipped = Number(warning[1]);
@@ -687,8 +687,8 @@ describe('udp-server robustness', () => {
     expect((await exchange(server.port, Buffer.from('still there?')))?.toString()).toBe('still there?');
     expect(server.proc.exitCode).toBeNull();
     const { code, stdout, stderr } = await server.stop('SIGTERM');
-    expect(code).toBe(0);
-    expect(stderr).toBe('');
+    expect(code).toBe(143);
+    expect(stderr).toBe('netnote: terminated (SIGTERM)\n');
     expect(stdout).toMatch(/\[server\] 61 datagrams in \(.*\), 61 out .* 0 send errors;/);
     expect(stdout).toContain('[server] 61 peers seen\n');
   });
@@ -711,7 +711,7 @@ describe('udp-server robustness', () => {
     expect(stdout).toMatch(/\[server\] 1 datagram in \(13 B\), 0 out \(0 B\),/);
   });
 
-  it('Ctrl-C → summary and 130; SIGTERM → summary and 0', async () => {
+  it('Ctrl-C → summary and 130; SIGTERM → summary and 143', async () => {
     const interrupted = await serve();
     await exchange(interrupted.port, Buffer.from('x'));
     const int = await interrupted.stop('SIGINT');
@@ -720,10 +720,10 @@ describe('udp-server robustness', () => {
     expect(int.stdout).toMatch(/\[server\] --- udp 127\.0\.0\.1:\d+ summary ---\n\[server\] 1 datagram in \(1 B\), 1 out \(1 B\),.*\n\[server\] 1 peer seen\n\[server\] \[client addr: \('127\.0\.0\.1', \d+\)\] 1 datagram, in 1 B, out 1 B\n$/);
     const terminated = await serve([], '127.0.0.1', ['--json']);
     const term = await terminated.stop('SIGTERM');
-    expect(term.code).toBe(0);
-    expect(term.stderr).toBe('');
+    expect(term.code).toBe(143);
+    expect(term.stderr).toBe('netnote: terminated (SIGTERM)\n');
     const summary = lastSummary(term.stdout, 'server');
-    expect(summary).toMatchObject({ exitCode: 0, error: null });
+    expect(summary).toMatchObject({ exitCode: 143, error: { code: 'terminated', message: 'terminated (SIGTERM)' } });
     expect(summary.summary.datagrams).toEqual({ in: 0, out: 0, truncated: 0, sendErrors: 0 });
   });
 

@@ -4,6 +4,7 @@ import type { ServerPlan } from '../core/message/answer.js';
 import { parseHex } from '../core/message/payload.js';
 import { compileTemplate, literal, type Template } from '../core/message/template.js';
 import type { FrameSpec } from '../core/message/frame.js';
+import { needs } from '../shell/usage.js';
 import { durationArg, loadScriptFile } from './options.js';
 
 // The options that make a server answer instead of echoing, the same on tcp-server and udp-server.
@@ -31,16 +32,17 @@ export function addAnswerOptions(command: Command, proto: 'tcp' | 'udp'): Comman
       .addOption(new Option('--greeting-hex <hex>', 'send these bytes to each client on accept'));
   }
   return command
-    .addOption(new Option('--push <text>', `send this to every ${proto === 'tcp' ? 'connected client' : 'peer heard within --peer-ttl'} every --every`).conflicts(['pushHex']))
-    .addOption(new Option('--push-hex <hex>', 'the same, as bytes'))
-    .addOption(new Option('--every <duration>', 'how often --push is sent').argParser(durationArg))
-    .addOption(new Option('--template', `expand placeholders such as {seq}, {seq:u16be}, {crc16-modbus} in --reply${proto === 'tcp' ? ', --greeting' : ''} and --push (docs/scripts.md)`))
+    .addOption(needs(new Option('--push <text>', `send this to every ${proto === 'tcp' ? 'connected client' : 'peer heard within --peer-ttl'} every --every`).conflicts(['pushHex']), '--every'))
+    .addOption(needs(new Option('--push-hex <hex>', 'the same, as bytes'), '--every'))
+    .addOption(needs(new Option('--every <duration>', 'how often --push is sent').argParser(durationArg), '--push', '--push-hex'))
+    .addOption(needs(new Option('--template', `expand placeholders such as {seq}, {seq:u16be}, {crc16-modbus} in --reply${proto === 'tcp' ? ', --greeting' : ''} and --push (docs/scripts.md)`),
+      ...['--reply', '--reply-hex', ...(proto === 'tcp' ? ['--greeting', '--greeting-hex'] : []), '--push', '--push-hex']))
     .addOption(new Option('--script <file>', 'answer by the rules of this YAML file (docs/scripts.md)').conflicts([...scripted, 'sink']));
 }
 
 /** How the server answers, from its options; null: the note's echo (or --sink). */
-export async function answerPlan(options: AnswerOptions): Promise<{ plan: ServerPlan | null; frame: FrameSpec | null }> {
-  if (options.script !== undefined) return (await loadScriptFile()).loadServerScript(options.script);
+export async function answerPlan(options: AnswerOptions, signal: AbortSignal): Promise<{ plan: ServerPlan | null; frame: FrameSpec | null }> {
+  if (options.script !== undefined) return (await loadScriptFile()).loadServerScript(options.script, signal);
   const payload = (text: string | undefined, hex: string | undefined, name: string): Template[] => {
     if (hex !== undefined) return [options.template ? compileTemplate(hex, 'hex', `--${name}-hex`) : literal(parseHex(hex))];
     if (text !== undefined) return [options.template ? compileTemplate(text, 'text', `--${name}`) : literal(Buffer.from(text, 'utf8'))];
@@ -49,13 +51,8 @@ export async function answerPlan(options: AnswerOptions): Promise<{ plan: Server
   const reply = payload(options.reply, options.replyHex, 'reply');
   const greeting = payload(options.greeting, options.greetingHex, 'greeting');
   const push = payload(options.push, options.pushHex, 'push');
-  if (push.length > 0 && options.every === undefined) throw new NetnoteError('usage', '--push needs --every DURATION: how often to send it');
-  if (push.length === 0 && options.every !== undefined) throw new NetnoteError('usage', '--every needs --push or --push-hex: what to send');
   if (options.every === 0) throw new NetnoteError('usage', '--every must be more than 0');
-  if (reply.length === 0 && greeting.length === 0 && push.length === 0) {
-    if (options.template) throw new NetnoteError('usage', '--template applies to --reply, --greeting and --push: give one of them');
-    return { plan: null, frame: null };
-  }
+  if (reply.length === 0 && greeting.length === 0 && push.length === 0) return { plan: null, frame: null };
   return {
     plan: {
       greeting, rules: [], fallback: reply.length > 0 ? reply : 'echo',

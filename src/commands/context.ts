@@ -7,14 +7,17 @@ import type { UdpServerSummary } from '../core/udp/server.js';
 import type { Check } from '../report/junit/checks.js';
 import type { OutputOptions, Reporter } from '../report/reporter.js';
 
-/** What a command's action gets from the CLI: where events go, and the Ctrl-C / SIGTERM signal. */
+/** What a command's action gets from the CLI: where events go, and the signal that stops the run. */
 export interface RunContext {
   reporter: Reporter;
-  /** Aborted on SIGINT or SIGTERM; `signal.reason` is the signal's name. */
+  /**
+   * Aborted when the run must stop: SIGINT, SIGTERM or SIGHUP, or stdout failing. The core ends
+   * its run as `interrupted`; the CLI says which of them it was (`signal.reason`, a NetnoteError).
+   */
   signal: AbortSignal;
   /**
-   * Emits the run's summaries, the last events of a run, carrying the exit code and the error;
-   * then throws the error, if any, for the exit code.
+   * The run's summaries and its error (null: it went well). The CLI emits them as the run's last
+   * events, with the exit code, once the action returns: call it last.
    */
   finish(summaries: Summary[], error: NetnoteError | null): void;
 }
@@ -46,6 +49,6 @@ export async function serveUntilStopped(
 ): Promise<void> {
   await interrupted(signal);
   await server.close();
-  // SIGTERM is how services are stopped: a clean end. Ctrl-C is an interruption.
-  finish([{ role: 'server', summary: server.summary() }], signal.reason === 'SIGTERM' ? null : new NetnoteError('interrupted', 'interrupted'));
+  // The CLI says which signal it was (every signal has its exit code: README, Signals).
+  finish([{ role: 'server', summary: server.summary() }], new NetnoteError('interrupted', 'interrupted'));
 }

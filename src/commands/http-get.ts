@@ -1,12 +1,14 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { parseHost, parseRemotePort } from '../core/socket/address.js';
-import { InvalidValueError, NetnoteError } from '../core/errors.js';
+import { InvalidValueError, NetnoteError, outputError } from '../core/errors.js';
+import { openOutput } from '../core/files.js';
 import { runHttpGet } from '../core/http/get.js';
 import { TlsClient } from '../core/socket/tls.js';
 import type { Execute } from './context.js';
 import { addReconnectOptions, addWaitForOption, reconnectPolicy, type ReconnectOptions } from './link-options.js';
 import { addLocalOptions, countArg, durationArg, localSpec, type LocalOptions } from './options.js';
+import { notWith, repeatable } from '../shell/usage.js';
 import { addTlsClientOptions, terminalPassphrase, tlsClientSpec, type TlsClientOptions } from './tls-options.js';
 
 interface HttpGetOptions extends LocalOptions, TlsClientOptions, ReconnectOptions {
@@ -53,9 +55,19 @@ function parseTarget(target: string, port: string | undefined): Target {
   };
 }
 
+// What goes into the request line and the headers as typed: a CR or LF there would end the line
+// early and start another (request splitting), so they are refused before anything connects.
+
 function parseHeader(input: string, previous: string[] = []): string[] {
   if (!/^[!#$%&'*+.^_`|~\w-]+:/.test(input)) throw new InvalidValueError('header', input, "expected 'Name: value'");
+  // RFC 9110 field values: visible characters, spaces and tabs (latin1, as node:http allows).
+  if (/[^\t\x20-\x7e\x80-\xff]/.test(input)) throw new InvalidValueError('header', input, 'a header holds no control characters (CR, LF…) and only latin1');
   return [...previous, input];
+}
+
+function parsePath(input: string): string {
+  if (!/^[\x21-\x7e]+$/.test(input)) throw new InvalidValueError('path', input, 'a request path holds visible ASCII only: percent-encode the rest (%20 for a space, %0D%0A for CR LF)');
+  return input;
 }
 
 export function registerHttpGet(program: Command, execute: Execute): void {
@@ -66,12 +78,12 @@ export function registerHttpGet(program: Command, execute: Execute): void {
     .argument('[port]', 'port when a host is given (default 80)');
   addLocalOptions(command);
   command
-    .addOption(new Option('--path <path>', 'request path (default /, or the URL path)'))
-    .addOption(new Option('-H, --header <header>', "extra request header 'Name: value' (repeatable)").argParser(parseHeader).default([]))
+    .addOption(new Option('--path <path>', 'request path (default /, or the URL path)').argParser(parsePath))
+    .addOption(repeatable(new Option('-H, --header <header>', "extra request header 'Name: value' (repeatable)").argParser(parseHeader).default([])))
     .addOption(new Option('--method <method>', 'request method').choices(['GET', 'HEAD']).default('GET'))
     .addOption(new Option('--keep-alive', 'no Connection: close; the response ends by Content-Length or chunked encoding'))
-    .addOption(new Option('-o, --output <file>', 'write the body (chunked encoding undone) to a file'))
-    .addOption(new Option('--body-only', 'print only the body on stdout, as curl does'))
+    .addOption(new Option('-o, --output <file>', 'write the body (chunked encoding undone) to a file').conflicts('bodyOnly'))
+    .addOption(notWith(new Option('--body-only', 'print only the body on stdout, as curl does'), '--json'))
     .addOption(new Option('--fail', 'exit 1 when the status is 400 or more'))
     .addOption(new Option('-m, --max-time <duration>', 'bound on the whole exchange (exit 5)').argParser(durationArg))
     .addOption(new Option('--chunk-size <bytes>', "show received bytes in pieces of at most this size (the note's recv(1024))").argParser(countArg).default(1024));
@@ -92,8 +104,8 @@ Examples:
         const where = parseTarget(target, port);
         // -k on an http:// URL has always been accepted and ignored, as curl does.
         const tlsSpec = tlsClientSpec(where.tls ? options : { ...options, insecure: undefined }, where.tls, 'an https:// URL', ['http/1.1']);
-        const tls = tlsSpec ? await TlsClient.create(tlsSpec, terminalPassphrase()) : null;
-        const output = options.output === undefined ? null : await openOutput(options.output);
+        const tls = tlsSpec ? await TlsClient.create(tlsSpec, terminalPassphrase(), signal) : null;
+        const output = options.output === undefined ? null : await openBodyFile(options.output, signal);
         const body = output ? { to: output, name: `--output ${options.output}` } : options.bodyOnly ? { to: process.stdout, name: 'stdout' } : null;
         const result = await runHttpGet({
           ...where,
@@ -110,21 +122,26 @@ Examples:
           maxTimeMs: options.maxTime ?? null,
           body,
           waitForMs: options.waitFor ?? null,
-          reconnect: reconnectPolicy(options, cmd.getOptionValueSource('backoff') !== 'default'),
+          reconnect: reconnectPolicy(options),
         }, reporter, signal);
-        if (output) await new Promise((resolve) => output.end(resolve));
+        // The last writes may fail after the download settled (a full disk): the body is not whole.
+        const unwritten = output ? await closeOutput(output, options.output!) : null;
         const status = result.summary.status;
         const failed = !result.error && options.fail && status && status.code >= 400
           ? new NetnoteError('assertion', `the server answered ${status.code} ${status.message} (--fail)`)
           : null;
-        finish([{ role: 'client', summary: result.summary }], result.error ?? failed);
+        finish([{ role: 'client', summary: result.summary }], result.error ?? unwritten ?? failed);
       }, { style: 'note-http', silent: options.bodyOnly === true, checks: options.fail ? [{ name: '--fail', decidedBy: 'status' }] : [] }));
 }
 
-function openOutput(path: string): Promise<WriteStream> {
-  return new Promise((resolve, reject) => {
-    const stream = createWriteStream(path);
-    stream.once('open', () => resolve(stream));
-    stream.once('error', (err: NodeJS.ErrnoException) => reject(new NetnoteError('usage', `cannot write --output ${path}: ${err.code ?? err.message}`)));
+async function openBodyFile(path: string, signal: AbortSignal): Promise<WriteStream> {
+  return createWriteStream('', { fd: await openOutput(path, `--output ${path}`, signal) });
+}
+
+/** Flushes and closes --output: the error of a write that failed, if one did. */
+function closeOutput(stream: WriteStream, path: string): Promise<NetnoteError | null> {
+  return new Promise((resolve) => {
+    if (stream.errored) return resolve(outputError(`--output ${path}`, stream.errored));
+    stream.end((err?: Error | null) => resolve(err ? outputError(`--output ${path}`, err) : null));
   });
 }

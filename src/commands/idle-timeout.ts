@@ -1,8 +1,10 @@
 import { Option, type Command } from 'commander';
-import { parseDuration } from '../core/clock.js';
+import { MAX_DURATION_MS, parseDuration } from '../core/clock.js';
 import { InvalidValueError, NetnoteError } from '../core/errors.js';
+import { MAX_DELAY_MS } from '../core/measure/delayed-answers.js';
 import { runIdleTimeout } from '../core/measure/idle-timeout.js';
 import { parseHost, parseRemotePort } from '../core/socket/address.js';
+import { needs } from '../shell/usage.js';
 import type { Execute } from './context.js';
 import { addLocalOptions, countArg, durationArg, localSpec, type LocalOptions } from './options.js';
 
@@ -45,8 +47,9 @@ export function registerIdleTimeout(program: Command, execute: Execute): void {
     .addOption(new Option('--resolution <share,duration>', 'stop when the bracket is this fine: a share of the idle time, a duration, or both (the larger)').argParser(resolutionArg).default(RESOLUTION, '5%,1s'))
     .addOption(new Option('--parallel <n>', 'connections per direction and round, each idle for its own time').argParser(countArg).default(32))
     .addOption(new Option('-w, --timeout <duration>', 'how long an echo or an answer may take beyond its idle time').argParser(durationArg).default(3000, '3s'))
-    .addOption(new Option('--verify <duration>', 'instead of the search: hold one connection with a heartbeat every DURATION, for --hold, and check it survives (exit 1 if not)').argParser(durationArg))
-    .addOption(new Option('--hold <duration>', 'how long --verify holds the connection (default: 5 heartbeats)').argParser(durationArg));
+    .addOption(new Option('--verify <duration>', 'instead of the search: hold one connection with a heartbeat every DURATION, for --hold, and check it survives (exit 1 if not)')
+      .argParser(durationArg).conflicts(['max', 'resolution', 'parallel']))
+    .addOption(needs(new Option('--hold <duration>', 'how long --verify holds the connection (default: 5 heartbeats)').argParser(durationArg), '--verify'));
   addLocalOptions(command)
     .addHelpText('after', `
 Each trial is a connection of its own, left idle for its time, then tested. Uplink: the client
@@ -63,12 +66,16 @@ Examples:
     .action((host: string, port: number, options: IdleTimeoutOptions, cmd: Command) =>
       execute(cmd, 'client', async ({ reporter, signal, finish }) => {
         if (options.max < 1000) throw new NetnoteError('usage', '--max must be at least 1s');
-        if (options.hold !== undefined && options.verify === undefined) throw new NetnoteError('usage', '--hold needs --verify DURATION: the heartbeat to hold the connection with');
+        // The longest idle time asked (or a heartbeat's interval): a netnote server holds a downlink
+        // answer that long at most, and a trial waits it and then --timeout, in one timer.
+        const [flag, idleMs] = options.verify === undefined ? ['--max', options.max] : ['--verify', options.verify];
+        if (idleMs > MAX_DELAY_MS) throw new NetnoteError('usage', `${flag} must be at most 24h: the longest a netnote server holds a downlink answer`);
+        if (idleMs + options.timeout > MAX_DURATION_MS) throw new NetnoteError('usage', `${flag} and --timeout add up to more than 596h31m23s, the longest a timer can wait`);
         if (options.verify !== undefined && options.verify < 1) throw new NetnoteError('usage', '--verify must be more than 0');
         const result = await runIdleTimeout({
           host, port, proto: options.proto, local: localSpec(options),
           maxMs: options.max, resolution: options.resolution, parallel: options.parallel, graceMs: options.timeout,
-          verify: options.verify === undefined ? null : { everyMs: options.verify, holdMs: options.hold ?? options.verify * 5 },
+          verify: options.verify === undefined ? null : { everyMs: options.verify, holdMs: options.hold ?? Math.min(options.verify * 5, MAX_DURATION_MS) },
         }, reporter, signal);
         finish([{ role: 'client', summary: result.summary }], result.error);
       }, { checks: options.verify === undefined ? [] : [{ name: `--verify ${options.verify / 1000}s`, decidedBy: 'reply' }] }));

@@ -6,6 +6,7 @@ import { parseHex } from '../core/message/payload.js';
 import { compileTemplate, literal } from '../core/message/template.js';
 import { DEFAULT_BACKOFF, parseBackoff, type Backoff } from '../core/run/backoff.js';
 import type { ReconnectPolicy } from '../core/run/reconnect.js';
+import { needs } from '../shell/usage.js';
 import { countArg, durationArg } from './options.js';
 
 // The options of a link kept up for days (docs/long-lived.md): heartbeats, reconnects, waiting
@@ -24,19 +25,15 @@ export function addHeartbeatOptions(command: Command): Command {
   const modes = ['stream', 'connections', 'script'];
   return command
     .addOption(new Option('--heartbeat <duration>', 'send a heartbeat whenever nothing was sent for this long (counted apart from the messages)').argParser(durationArg).conflicts(modes))
-    .addOption(new Option('--heartbeat-data <text>', 'what a heartbeat says (placeholders such as {seq} with --template)').conflicts(['heartbeatHex']))
-    .addOption(new Option('--heartbeat-hex <hex>', 'what a heartbeat says, as hex bytes'))
-    .addOption(new Option('--heartbeat-expect <text>', "each heartbeat's answer must be this text, within --timeout (else the heartbeat interval): a missing answer ends the connection").conflicts(['heartbeatExpectHex']))
-    .addOption(new Option('--heartbeat-expect-hex <hex>', "each heartbeat's answer must be these bytes").argParser(parseHex));
+    .addOption(needs(new Option('--heartbeat-data <text>', 'what a heartbeat says (placeholders such as {seq} with --template)').conflicts(['heartbeatHex']), '--heartbeat'))
+    .addOption(needs(new Option('--heartbeat-hex <hex>', 'what a heartbeat says, as hex bytes'), '--heartbeat'))
+    .addOption(needs(new Option('--heartbeat-expect <text>', "each heartbeat's answer must be this text, within --timeout (else the heartbeat interval): a missing answer ends the connection").conflicts(['heartbeatExpectHex']), '--heartbeat'))
+    .addOption(needs(new Option('--heartbeat-expect-hex <hex>', "each heartbeat's answer must be these bytes").argParser(parseHex), '--heartbeat'));
 }
 
 /** --heartbeat as the core takes it; null without it. `timeoutMs`: -w, how long an answer may take. */
 export function heartbeatSpec(options: HeartbeatOptions, timeoutMs: number | null, proto: 'tcp' | 'udp'): HeartbeatSpec | null {
-  const given = options.heartbeatData ?? options.heartbeatHex ?? options.heartbeatExpect ?? options.heartbeatExpectHex;
-  if (options.heartbeat === undefined) {
-    if (given !== undefined) throw new NetnoteError('usage', '--heartbeat-data, --heartbeat-hex and --heartbeat-expect need --heartbeat DURATION: how often');
-    return null;
-  }
+  if (options.heartbeat === undefined) return null;
   if (options.heartbeat <= 0) throw new NetnoteError('usage', '--heartbeat must be more than 0');
   if (options.heartbeatData === undefined && options.heartbeatHex === undefined) {
     throw new NetnoteError('usage', '--heartbeat needs --heartbeat-data TEXT or --heartbeat-hex HEX: what a heartbeat says');
@@ -59,18 +56,15 @@ export function addReconnectOptions(command: Command, when = 'after a lost conne
   const modes = ['stream', 'connections'];
   return command
     .addOption(new Option('--reconnect [attempts]', `${when}; at most this many attempts in all (default: no limit)`).argParser(countArg).conflicts(modes))
-    .addOption(new Option('--backoff <min[,max]>', 'wait before each attempt: doubling from MIN up to MAX, up to 25 % longer at random').argParser(backoffArg).default(DEFAULT_BACKOFF, '1s,30s'));
+    .addOption(needs(new Option('--backoff <min[,max]>', 'wait before each attempt: doubling from MIN up to MAX, up to 25 % longer at random').argParser(backoffArg).default(DEFAULT_BACKOFF, '1s,30s'), '--reconnect'));
 }
 
 function backoffArg(input: string): Backoff {
   return parseBackoff(input, parseDuration);
 }
 
-export function reconnectPolicy(options: ReconnectOptions, backoffGiven: boolean): ReconnectPolicy | null {
-  if (options.reconnect === undefined) {
-    if (backoffGiven) throw new NetnoteError('usage', '--backoff needs --reconnect: it paces the attempts to connect again');
-    return null;
-  }
+export function reconnectPolicy(options: ReconnectOptions): ReconnectPolicy | null {
+  if (options.reconnect === undefined) return null;
   return { attempts: options.reconnect === true ? null : options.reconnect, backoff: options.backoff ?? DEFAULT_BACKOFF };
 }
 

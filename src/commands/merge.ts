@@ -20,8 +20,8 @@ Examples:
   $ netnote --json merge a.ndjson b.ndjson > fleet.ndjson
   $ netnote --report fleet.html merge run-*.ndjson`)
     .action((files: string[], _options: unknown, cmd: Command) =>
-      execute(cmd, 'client', async ({ reporter, finish }) => {
-        const records = await Promise.all(files.map((file) => readRunFile(file)));
+      execute(cmd, 'client', async ({ reporter, signal, finish }) => {
+        const records = await Promise.all(files.map((file) => readRunFile(file, signal)));
         const inputs = mergeInputs(records);
         const merged = await mergeRuns(inputs).catch((err: unknown) => {
           // A histogram that does not decode: the file was edited or damaged.

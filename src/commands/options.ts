@@ -10,6 +10,7 @@ import type { ReplyRule } from '../core/message/reply.js';
 import { compileTemplate, type Template } from '../core/message/template.js';
 import type { Check } from '../report/junit/checks.js';
 import { pythonBytes } from '../report/bytes.js';
+import { either, needs, notWith } from '../shell/usage.js';
 
 // Options are parsed once, here, into typed values. A parser throws InvalidValueError; the command
 // line names the option it came from (shell/usage.ts) and exits 2.
@@ -34,6 +35,11 @@ export function countArg(input: string): number {
 
 export const frameArg = parseFrame;
 
+/** The payload options, as commander's keys (for conflicts()). */
+export const PAYLOAD_OPTIONS = ['data', 'hex', 'file', 'size'];
+/** The checks on each reply, as commander's keys. */
+export const REPLY_OPTIONS = ['expect', 'expectHex', 'expectRegex', 'verifyEcho'];
+
 export interface PayloadOptions {
   data?: string;
   /** As typed: parsed as hex, or compiled as a hex template with --template. */
@@ -43,7 +49,7 @@ export interface PayloadOptions {
 }
 
 export function addPayloadOptions(command: Command): Command {
-  const others = (self: string) => ['data', 'hex', 'file', 'size'].filter((name) => name !== self);
+  const others = (self: string) => PAYLOAD_OPTIONS.filter((name) => name !== self);
   return command
     .addOption(new Option('--data <text>', `payload as text (default: the note's ${NOTE_PAYLOAD})`).conflicts(others('data')))
     .addOption(new Option('--hex <hex>', "payload as hex bytes, e.g. '01 03 00 00'").argParser(hexArg).conflicts(others('hex')))
@@ -68,14 +74,14 @@ export function payloadSpec(options: PayloadOptions): PayloadSpec {
 }
 
 /** --template: placeholders in --data or --hex, expanded per message (docs/scripts.md). */
-export function addTemplateOption(command: Command, applies: string): Command {
-  return command.addOption(new Option('--template', `expand placeholders such as {seq}, {seq:u16be}, {crc16-modbus} in ${applies} (docs/scripts.md)`));
+/** --template, for the payload options it expands (`--data`, `--hex`, `--heartbeat-data`…): it does nothing without one. */
+export function addTemplateOption(command: Command, ...payloads: string[]): Command {
+  return command.addOption(needs(new Option('--template', `expand placeholders such as {seq}, {seq:u16be}, {crc16-modbus} in ${either(payloads)} (docs/scripts.md)`), ...payloads));
 }
 
 /** The payload as a template, with --template; null without it (today's literal payloads). */
 export function payloadTemplate(options: PayloadOptions & { template?: boolean }): Template | null {
   if (!options.template) return null;
-  if (options.file !== undefined || options.size !== undefined) throw new NetnoteError('usage', '--template applies to --data and --hex, not to --file or --size');
   if (options.hex !== undefined) return compileTemplate(options.hex, 'hex', '--hex');
   return compileTemplate(options.data ?? NOTE_PAYLOAD, 'text', '--data');
 }
@@ -90,7 +96,7 @@ export function loadScriptFile(): Promise<typeof import('../core/message/script-
 
 /** --script on a client: the steps of a YAML file instead of the note's loop. */
 export function addScriptOption(command: Command): Command {
-  const loop = ['data', 'hex', 'file', 'size', 'template', 'count', 'wait', 'expect', 'expectHex', 'expectRegex', 'verifyEcho'];
+  const loop = [...PAYLOAD_OPTIONS, 'template', 'count', 'interval', 'wait', ...REPLY_OPTIONS];
   return command.addOption(new Option('--script <file>', 'run the send/expect/sleep/repeat steps of this YAML file (docs/scripts.md)').conflicts(loop));
 }
 
@@ -107,7 +113,7 @@ export interface ExchangeOptions {
 }
 
 export function addExchangeOptions(command: Command, help: { count: string; timeout: string }): Command {
-  const checks = (self: string) => ['expect', 'expectHex', 'expectRegex', 'verifyEcho'].filter((name) => name !== self);
+  const checks = (self: string) => REPLY_OPTIONS.filter((name) => name !== self);
   return command
     .addOption(new Option('-c, --count <n>', help.count).argParser(countArg))
     .addOption(new Option('-i, --interval <duration>', 'pause before each next message; 0 = back to back').argParser(durationArg).default(1000, '1s'))
@@ -117,7 +123,7 @@ export function addExchangeOptions(command: Command, help: { count: string; time
     .addOption(new Option('--expect-hex <hex>', 'each reply must be exactly these bytes').argParser(parseHex).conflicts(checks('expectHex')))
     .addOption(new Option('--expect-regex <re>', 'each reply must match this regular expression').argParser(parseRegex).conflicts(checks('expectRegex')))
     .addOption(new Option('--verify-echo', 'each reply must equal what was sent').conflicts(checks('verifyEcho')))
-    .addOption(new Option('--chart', 'draw the round-trip time distribution in the summary, also into a file or a pipe'));
+    .addOption(notWith(new Option('--chart', 'draw the round-trip time distribution in the summary, also into a file or a pipe'), '--json'));
 }
 
 function parseRegex(input: string): RegExp {

@@ -1,6 +1,8 @@
-import { writeFile } from 'node:fs/promises';
+import { closeSync, writeFile } from 'node:fs';
+import { promisify } from 'node:util';
 import { Option, type Command } from 'commander';
-import { NetnoteError } from '../core/errors.js';
+import { outputError } from '../core/errors.js';
+import { openOutput } from '../core/files.js';
 import { loadHdr } from '../core/measure/rtt.js';
 import { renderHtml } from '../report/html/page.js';
 import { readRunFile } from '../report/run/file.js';
@@ -20,12 +22,15 @@ Examples:
   $ netnote --json tcp-client 127.0.0.1 8080 --ping -c 1000 > device-a.ndjson
   $ netnote report device-a.ndjson device-b.ndjson -o compare.html`)
     .action((files: string[], options: { output: string }, cmd: Command) =>
-      execute(cmd, 'client', async () => {
-        const [records, hdr] = await Promise.all([Promise.all(files.map((file) => readRunFile(file))), loadHdr()]);
+      execute(cmd, 'client', async ({ signal }) => {
+        const [records, hdr] = await Promise.all([Promise.all(files.map((file) => readRunFile(file, signal))), loadHdr()]);
+        const fd = await openOutput(options.output, `--output ${options.output}`, signal);
         try {
-          await writeFile(options.output, renderHtml(records, hdr));
+          await promisify(writeFile)(fd, renderHtml(records, hdr));
         } catch (err) {
-          throw new NetnoteError('usage', `cannot write --output ${options.output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+          throw outputError(`--output ${options.output}`, err);
+        } finally {
+          closeSync(fd);
         }
       }, { silent: true }));
 }

@@ -14,9 +14,10 @@ import type { Execute } from './context.js';
 import {
   addExchangeOptions, addLocalOptions, addPayloadOptions, addScriptOption, addTemplateOption, loadScriptFile, countArg, durationArg, frameArg, keepaliveArg, localSpec, payloadSpec,
   KEEPALIVE_HELP,
-  payloadTemplate, replyChecks, replyRule, scriptChecks,
+  payloadTemplate, replyChecks, replyRule, scriptChecks, PAYLOAD_OPTIONS, REPLY_OPTIONS,
   type ExchangeOptions, type LocalOptions, type PayloadOptions,
 } from './options.js';
+import { needs } from '../shell/usage.js';
 import {
   addHeartbeatOptions, addReconnectOptions, addReportEveryOption, addWaitForOption, heartbeatSpec, reconnectPolicy, type HeartbeatOptions, type ReconnectOptions,
 } from './link-options.js';
@@ -59,7 +60,7 @@ export function registerTcpClient(program: Command, execute: Execute): void {
     .argument('<host>', 'server name or address (IPv6 as ::1 or [::1])', parseHost)
     .argument('<port>', 'port number or service name (http, echo…)', parseRemotePort);
   addPayloadOptions(command);
-  addTemplateOption(command, '--data, --hex, --heartbeat-data or --heartbeat-hex');
+  addTemplateOption(command, '--data', '--hex', '--heartbeat-data', '--heartbeat-hex');
   addScriptOption(command);
   addLocalOptions(command);
   addExchangeOptions(command, {
@@ -69,18 +70,21 @@ export function registerTcpClient(program: Command, execute: Execute): void {
   addTlsClientOptions(command, { tlsFlag: true });
   command
     .addOption(new Option('--frame <mode>', 'what a reply is: raw, line, delimiter:HEX, fixed:N, length:u16be[@OFF][+ADJ], mqtt (default: as many bytes as expected)').argParser(frameArg))
-    .addOption(new Option('--max-in-flight <n>', 'with --no-wait: at most this many messages awaiting their reply; then each send waits for one').argParser(countArg).default(MAX_IN_FLIGHT))
-    .addOption(new Option('--ping', `latency: one message in flight, back to back (-i 0), ${PING_COUNT} messages unless -c`).conflicts(['stream', 'connections', 'wait']))
-    .addOption(new Option('--stream', 'throughput: send as fast as TCP allows for --duration, report each second').conflicts(['connections']))
-    .addOption(new Option('--duration <duration>', 'how long --stream runs; 0 = until Ctrl-C (iperf3 -t 0)').argParser(durationArg).default(10_000, '10s'))
-    .addOption(new Option('--parallel <n>', '--stream over this many connections at once').argParser(countArg).default(1))
-    .addOption(new Option('--reverse', '--stream: receive what the peer sends instead').conflicts(['bidir', 'bitrate']))
-    .addOption(new Option('--bidir', '--stream: send and receive at once on each connection, each way reported apart'))
-    .addOption(new Option('--bitrate <rate>', '--stream: send at most this many bits a second per connection, as iperf3 -b: 512k, 10M').argParser(parseBitrate))
-    .addOption(new Option('--burst <n>', '--stream --bitrate: write n blocks back to back, then wait for the schedule').argParser(countArg))
-    .addOption(new Option('--connections <n>', 'capacity: open this many connections, count how many are held').argParser(countArg))
-    .addOption(new Option('--rate <per-second>', '--connections: open this many a second (default: all at once)').argParser(countArg))
-    .addOption(new Option('--hold <duration>', '--connections: keep them this long, then count the ones alive').argParser(durationArg).default(1000, '1s'))
+    .addOption(needs(new Option('--max-in-flight <n>', 'with --no-wait: at most this many messages awaiting their reply; then each send waits for one').argParser(countArg).default(MAX_IN_FLIGHT), '--no-wait'))
+    // The modes: each takes the options of its own kind of run, and no option of another.
+    .addOption(new Option('--ping', `latency: one message in flight, back to back (-i 0), ${PING_COUNT} messages unless -c`).conflicts(['stream', 'connections', 'wait', 'script']))
+    .addOption(new Option('--stream', 'throughput: send as fast as TCP allows for --duration, report each second')
+      .conflicts(['connections', 'script', 'count', 'interval', 'wait', ...REPLY_OPTIONS, 'template', 'frame', 'chart']))
+    .addOption(needs(new Option('--duration <duration>', 'how long --stream runs; 0 = until Ctrl-C (iperf3 -t 0)').argParser(durationArg).default(10_000, '10s'), '--stream'))
+    .addOption(needs(new Option('--parallel <n>', '--stream over this many connections at once').argParser(countArg).default(1), '--stream'))
+    .addOption(needs(new Option('--reverse', '--stream: receive what the peer sends instead').conflicts([...PAYLOAD_OPTIONS, 'bidir', 'bitrate']), '--stream'))
+    .addOption(needs(new Option('--bidir', '--stream: send and receive at once on each connection, each way reported apart'), '--stream'))
+    .addOption(needs(new Option('--bitrate <rate>', '--stream: send at most this many bits a second per connection, as iperf3 -b: 512k, 10M').argParser(parseBitrate), '--stream'))
+    .addOption(needs(new Option('--burst <n>', '--stream --bitrate: write n blocks back to back, then wait for the schedule').argParser(countArg), '--bitrate'))
+    .addOption(new Option('--connections <n>', 'capacity: open this many connections, count how many are held').argParser(countArg)
+      .conflicts(['script', ...PAYLOAD_OPTIONS, 'template', 'count', 'interval', 'wait', ...REPLY_OPTIONS, 'frame', 'chart']))
+    .addOption(needs(new Option('--rate <per-second>', '--connections: open this many a second (default: all at once)').argParser(countArg), '--connections'))
+    .addOption(needs(new Option('--hold <duration>', '--connections: keep them this long, then count the ones alive').argParser(durationArg).default(1000, '1s'), '--connections'))
     .addOption(new Option('--keepalive <duration>', KEEPALIVE_HELP).argParser(keepaliveArg).conflicts(['stream', 'connections']));
   addHeartbeatOptions(command);
   addReconnectOptions(command);
@@ -112,11 +116,11 @@ Examples:
     .action((host: string, port: number, options: TcpClientOptions, cmd: Command) =>
       execute(cmd, 'client', async ({ reporter, signal, finish }) => {
         const local = localSpec(options);
-        const reconnect = reconnectPolicy(options, cmd.getOptionValueSource('backoff') !== 'default');
+        const reconnect = reconnectPolicy(options);
         const heartbeat = heartbeatSpec(options, options.timeout ?? null, 'tcp');
         const waitForMs = options.waitFor ?? null;
         const tlsSpec = tlsClientSpec(options, options.tls === true, '--tls');
-        const tls = tlsSpec ? await TlsClient.create(tlsSpec, terminalPassphrase()) : null;
+        const tls = tlsSpec ? await TlsClient.create(tlsSpec, terminalPassphrase(), signal) : null;
         if (options.connections !== undefined) {
           const result = await runCapacity({
             host, port, local, tls, connections: options.connections, ratePerSecond: options.rate ?? null,
@@ -125,20 +129,17 @@ Examples:
           return finish([{ role: 'client', summary: result.summary }], result.error);
         }
         if (options.script !== undefined) {
-          if (options.ping || options.stream) throw new NetnoteError('usage', '--script runs its own steps: it does not go with --ping or --stream');
-          const script = (await loadScriptFile()).loadClientScript(options.script);
+          const script = await (await loadScriptFile()).loadClientScript(options.script, signal);
           const result = await runTcpScript({
             host, port, local, tls, timeoutMs: options.timeout ?? null, script: { ...script, frame: options.frame ?? script.frame }, keepalive: options.keepalive ?? null,
             reconnect, waitForMs, reportEveryMs: options.reportEvery ?? null,
           }, reporter, signal);
           return finish([{ role: 'client', summary: result.summary }], result.error);
         }
-        if (!options.stream && (options.bidir || options.bitrate !== undefined)) throw new NetnoteError('usage', `${options.bidir ? '--bidir' : '--bitrate'} is for --stream`);
-        if (options.burst !== undefined && options.bitrate === undefined) throw new NetnoteError('usage', '--burst paces bursts: it needs --bitrate');
         if (options.stream) {
           const given = options.size !== undefined || options.data !== undefined || options.hex !== undefined || options.file !== undefined;
           const paced = options.bitrate === undefined ? STREAM_BLOCK : Math.min(STREAM_BLOCK, Math.max(1024, Math.round(options.bitrate / 8 / PACED_WRITES_PER_SECOND)));
-          const blockSize = given ? (await loadPayload(payloadSpec(options))).length || STREAM_BLOCK : paced;
+          const blockSize = given ? (await loadPayload(payloadSpec(options), signal)).length || STREAM_BLOCK : paced;
           const result = await runStream({
             host, port, local, tls, timeoutMs: options.timeout ?? null, durationMs: options.duration, parallel: options.parallel,
             reverse: options.reverse === true, bidir: options.bidir === true, blockSize,
@@ -151,7 +152,7 @@ Examples:
         // A stream has no message boundaries: only a reply in flight can be matched to a regex.
         if (reply.kind === 'regex' && !options.wait && !options.frame) throw new NetnoteError('usage', '--expect-regex needs each reply matched to its message: drop --no-wait');
         const template = payloadTemplate(options);
-        const payload = template ? template.expand({ seq: 1, captures: [] }) : await loadPayload(payloadSpec(options));
+        const payload = template ? template.expand({ seq: 1, captures: [] }) : await loadPayload(payloadSpec(options), signal);
         if (payload.length === 0) throw new NetnoteError('usage', 'the payload is empty: TCP cannot send 0 bytes');
         const result = await runTcpClient({
           host, port, payload, template, reply, local, tls,

@@ -9,6 +9,7 @@ import { TlsServer } from '../core/socket/tls-server.js';
 import { TcpServer } from '../core/tcp/server.js';
 import { addAnswerOptions, answerPlan, type AnswerOptions } from './answer-options.js';
 import { serveUntilStopped, type Execute } from './context.js';
+import { needs } from '../shell/usage.js';
 import { addReportEveryOption } from './link-options.js';
 import { KEEPALIVE_HELP, countArg, durationArg, frameArg, keepaliveArg } from './options.js';
 import { addTlsServerOptions, terminalPassphrase, tlsServerSpec, type TlsServerOptions } from './tls-options.js';
@@ -39,15 +40,15 @@ export function registerTcpServer(program: Command, execute: Execute): void {
     .addOption(new Option('--keepalive <duration>', `on every client: ${KEEPALIVE_HELP}`).argParser(keepaliveArg))
     .addOption(new Option('--drop-after <duration>', 'drop each client this long after its accept, to prove it reconnects (--drop-mode)').argParser(durationArg).conflicts(['dropEvery']))
     .addOption(new Option('--drop-every <duration>', 'drop every connected client each time this much time has passed (--drop-mode)').argParser(durationArg))
-    .addOption(new Option('--drop-mode <mode>', 'how: fin (close), reset (RST), silence (read and drop, never answer: a dead path, as the application sees one)').choices(['fin', 'reset', 'silence']).default('fin'))
+    .addOption(needs(new Option('--drop-mode <mode>', 'how: fin (close), reset (RST), silence (read and drop, never answer: a dead path, as the application sees one)').choices(['fin', 'reset', 'silence']).default('fin'), '--drop-after', '--drop-every'))
     .addOption(new Option('--sink', 'read and count, echo nothing'))
     .addOption(new Option('--frame <mode>', 'cut each client\'s stream into messages: raw, line, delimiter:HEX, fixed:N, length:u16be[@OFF][+ADJ], mqtt').argParser(frameArg))
-    .addOption(new Option('-w, --timeout <duration>', 'with --frame: close a client whose message stays incomplete this long').argParser(durationArg));
+    .addOption(needs(new Option('-w, --timeout <duration>', 'with --frame: close a client whose message stays incomplete this long').argParser(durationArg), '--frame', '--script'));
   addReportEveryOption(command);
   addAnswerOptions(command, 'tcp');
   addTlsServerOptions(command)
     .addHelpText('after', `
-Runs until Ctrl-C (exit 130) or SIGTERM (exit 0), then prints a summary.
+Runs until a signal, then prints a summary: Ctrl-C (exit 130), SIGTERM (143), SIGHUP (129).
 
 Examples:
   $ netnote tcp-server                          127.0.0.1, port 8080
@@ -64,10 +65,10 @@ Examples:
   $ netnote tcp-server 0.0.0.0 8080 --keepalive 60s --idle-timeout 10m`)
     .action((host: string, port: number, options: ServerOptions, cmd: Command) =>
       execute(cmd, 'server', async (context) => {
-        const { plan, frame } = await answerPlan(options);
-        const drop = dropPlan(options, cmd.getOptionValueSource('dropMode') !== 'default');
+        const { plan, frame } = await answerPlan(options, context.signal);
+        const drop = dropPlan(options);
         const tlsSpec = tlsServerSpec(options, cmd.getOptionValueSource('keyType') !== 'default');
-        const tls = tlsSpec ? await TlsServer.create(tlsSpec, host, terminalPassphrase()) : null;
+        const tls = tlsSpec ? await TlsServer.create(tlsSpec, host, terminalPassphrase(), context.signal) : null;
         const server = await TcpServer.start({
           host, port,
           backlog: options.backlog,
@@ -86,11 +87,8 @@ Examples:
       }));
 }
 
-function dropPlan(options: ServerOptions, modeGiven: boolean): DropPlan | null {
-  if (options.dropAfter === undefined && options.dropEvery === undefined) {
-    if (modeGiven) throw new NetnoteError('usage', '--drop-mode needs --drop-after or --drop-every: when to drop');
-    return null;
-  }
+function dropPlan(options: ServerOptions): DropPlan | null {
+  if (options.dropAfter === undefined && options.dropEvery === undefined) return null;
   if (options.dropAfter === 0 || options.dropEvery === 0) throw new NetnoteError('usage', '--drop-after and --drop-every must be more than 0');
   return { mode: options.dropMode, afterMs: options.dropAfter ?? null, everyMs: options.dropEvery ?? null };
 }

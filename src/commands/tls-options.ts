@@ -4,6 +4,7 @@ import { NetnoteError } from '../core/errors.js';
 import type { TlsClientSpec } from '../core/socket/tls.js';
 import type { AskPassphrase, TlsVersion } from '../core/socket/tls-files.js';
 import type { TlsServerSpec } from '../core/socket/tls-server.js';
+import { repeatable } from '../shell/usage.js';
 
 // The TLS options of the TCP commands, parsed into the core's specs. Files are read by the core
 // when the run starts; here only their names and the values' shapes are checked.
@@ -106,7 +107,7 @@ export function addTlsClientOptions(command: Command, own: { tlsFlag: boolean })
   return command
     .addOption(versionOption('--tls-min <version>', 'lowest TLS version allowed'))
     .addOption(versionOption('--tls-max <version>', 'highest TLS version allowed'))
-    .addOption(new Option('--pin <sha256//base64>', "the server's public key must hash to this (curl --pinnedpubkey form; ';' or repeat for several)").argParser(parsePins));
+    .addOption(repeatable(new Option('--pin <sha256//base64>', "the server's public key must hash to this (curl --pinnedpubkey form; ';' or repeat for several)").argParser(parsePins)));
 }
 
 export function addTlsServerOptions(command: Command): Command {

@@ -8,6 +8,7 @@ import { runUdpClient } from '../core/udp/client.js';
 import { UDP_DEFAULT_TIMEOUT_MS, type UdpClientConfig } from '../core/udp/client-config.js';
 import { runOneWay } from '../core/udp/one-way.js';
 import type { Execute } from './context.js';
+import { needs } from '../shell/usage.js';
 import { addHeartbeatOptions, addReportEveryOption, heartbeatSpec, type HeartbeatOptions } from './link-options.js';
 import {
   addExchangeOptions, addLocalOptions, addPayloadOptions, addScriptOption, addTemplateOption, countArg, durationArg, loadScriptFile, localSpec, payloadSpec, payloadTemplate, percentArg,
@@ -47,7 +48,7 @@ export function registerUdpClient(program: Command, execute: Execute): void {
     .argument('<host>', 'server name or address (IPv6 as ::1 or [::1]); a broadcast address or a multicast group collects every answer', parseHost)
     .argument('<port>', 'port number or service name (echo, dns, ntp…)', parseRemotePort);
   addPayloadOptions(command);
-  addTemplateOption(command, '--data, --hex, --heartbeat-data or --heartbeat-hex');
+  addTemplateOption(command, '--data', '--hex', '--heartbeat-data', '--heartbeat-hex');
   addScriptOption(command);
   addLocalOptions(command);
   addExchangeOptions(command, {
@@ -55,16 +56,16 @@ export function registerUdpClient(program: Command, execute: Execute): void {
     timeout: 'how long each datagram waits for its reply before it counts as lost (default 1s)',
   });
   command
-    .addOption(new Option('--probe', 'carry a sequence number and send time in each datagram: exact loss, duplicates, reordering, jitter against any echo peer'))
-    .addOption(new Option('--max-loss <percent>', 'exit 1 when more datagrams than this go unanswered').argParser(percentArg))
+    .addOption(new Option('--probe', 'carry a sequence number and send time in each datagram: exact loss, duplicates, reordering, jitter against any echo peer').conflicts('script'))
+    .addOption(new Option('--max-loss <percent>', 'exit 1 when more datagrams than this go unanswered').argParser(percentArg).conflicts('script'))
     .addOption(new Option('--strict-source', 'a reply from any address but the destination\'s counts as foreign, not as an answer'))
     .addOption(new Option('--broadcast', 'SO_BROADCAST: send to a broadcast address and list every device that answers'))
     .addOption(new Option('--ttl <hops>', 'IP TTL of each datagram (to a group: how many routers it may cross; the kernel\'s default there is 1)').argParser(ttlArg))
     .addOption(new Option('--multicast-interface <nic>', 'to a group: the NIC it leaves by, as a name or one of its addresses'))
     .addOption(new Option('--loopback <on|off>', 'to a group: whether this host receives its own datagrams (default on)').choices(['on', 'off']))
-    .addOption(new Option('--rate <per-second>', 'send this many datagrams a second, on a schedule kept against the clock (no waiting for replies)').argParser(parseRate).conflicts(['bitrate', 'interval']))
-    .addOption(new Option('--bitrate <rate>', 'send this many bits a second, as iperf3 -b: 512k, 10M (the datagrams\' bytes)').argParser(parseBitrate).conflicts(['interval']))
-    .addOption(new Option('--burst <n>', 'with --rate/--bitrate: send n datagrams back to back, then wait for the schedule (iperf3 -b RATE/N)').argParser(countArg))
+    .addOption(new Option('--rate <per-second>', 'send this many datagrams a second, on a schedule kept against the clock (no waiting for replies)').argParser(parseRate).conflicts(['bitrate', 'interval', 'script']))
+    .addOption(new Option('--bitrate <rate>', 'send this many bits a second, as iperf3 -b: 512k, 10M (the datagrams\' bytes)').argParser(parseBitrate).conflicts(['interval', 'script']))
+    .addOption(needs(new Option('--burst <n>', 'with --rate/--bitrate: send n datagrams back to back, then wait for the schedule (iperf3 -b RATE/N)').argParser(countArg), '--rate', '--bitrate'))
     .addOption(new Option('--duration <duration>', 'stop sending after this long (with a rate: after that many datagrams; --one-way, --reverse: default 10s, 0 = until Ctrl-C)').argParser(durationArg))
     .addOption(new Option('--one-way', 'probes to a netnote udp-server (--sink), then its report: loss, duplicates, reordering and jitter as the server received them').conflicts(['reverse', 'script', 'probe', 'expect', 'expectHex', 'expectRegex', 'verifyEcho']))
     .addOption(new Option('--reverse', 'the netnote udp-server sends the probe stream to this client (the way down, through a NAT): counted here').conflicts(['script', 'probe', 'expect', 'expectHex', 'expectRegex', 'verifyEcho']));
@@ -95,21 +96,16 @@ Examples:
           broadcast: options.broadcast === true, ttl: options.ttl ?? null, multicastInterface: options.multicastInterface ?? null,
           loopback: options.loopback === undefined ? null : options.loopback === 'on',
         };
-        if (options.burst !== undefined && options.rate === undefined && options.bitrate === undefined) {
-          throw new NetnoteError('usage', '--burst paces bursts: it needs --rate or --bitrate');
-        }
         if (options.script !== undefined) {
-          const script = (await loadScriptFile()).loadClientScript(options.script);
+          const script = await (await loadScriptFile()).loadClientScript(options.script, signal);
           if (script.frame) throw new NetnoteError('usage', `frame: is for TCP: a UDP datagram is one message (--script ${options.script})`);
-          if (options.probe) throw new NetnoteError('usage', '--script runs its own steps: it does not go with --probe');
-          if (options.rate !== undefined || options.bitrate !== undefined) throw new NetnoteError('usage', '--script runs its own steps: it does not go with --rate or --bitrate');
           const result = await runUdpScript({ host, port, local: localSpec(options), timeoutMs: options.timeout ?? null, script, ...cast }, reporter, signal);
           return finish([{ role: 'client', summary: result.summary }], result.error);
         }
         const reply = replyRule(options);
         const template = payloadTemplate(options);
         // An empty datagram is legal UDP.
-        const payload = template ? template.expand({ seq: 1, captures: [] }) : await loadPayload(payloadSpec(options));
+        const payload = template ? template.expand({ seq: 1, captures: [] }) : await loadPayload(payloadSpec(options), signal);
         const pace = options.rate !== undefined || options.bitrate !== undefined
           ? { perSecond: options.rate ?? null, bitsPerSecond: options.bitrate ?? null, burst: options.burst ?? 1 }
           : null;

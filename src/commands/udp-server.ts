@@ -5,6 +5,7 @@ import { parseGroupJoin, type GroupJoin } from '../core/socket/multicast.js';
 import { UdpServer } from '../core/udp/server.js';
 import { addAnswerOptions, answerPlan, type AnswerOptions } from './answer-options.js';
 import { serveUntilStopped, type Execute } from './context.js';
+import { needs, repeatable } from '../shell/usage.js';
 import { addReportEveryOption } from './link-options.js';
 import { countArg, durationArg } from './options.js';
 
@@ -31,15 +32,15 @@ export function registerUdpServer(program: Command, execute: Execute): void {
     .addOption(new Option('--sink', 'receive and count, echo nothing'))
     .addOption(new Option('--reuse-address', 'SO_REUSEADDR: share the port with other sockets that set it too'))
     .addOption(new Option('--max-size <bytes>', "cut longer datagrams to this size, as the note's recvfrom(1024) does").argParser(countArg))
-    .addOption(new Option('--join <group>', 'receive a multicast group: GROUP[@NIC][,source=ADDR] (IPv4 or IPv6, repeatable; source: source-specific)').argParser(joinArg).default([]));
+    .addOption(repeatable(new Option('--join <group>', 'receive a multicast group: GROUP[@NIC][,source=ADDR] (IPv4 or IPv6, repeatable; source: source-specific)').argParser(joinArg).default([])));
   addReportEveryOption(command);
   addAnswerOptions(command, 'udp')
-    .addOption(new Option('--peer-ttl <duration>', '--push goes to the peers heard from within this long').argParser(durationArg).default(60_000, '60s'))
+    .addOption(needs(new Option('--peer-ttl <duration>', '--push goes to the peers heard from within this long').argParser(durationArg).default(60_000, '60s'), '--push', '--push-hex', '--script'))
     .addHelpText('after', `
-Runs until Ctrl-C (exit 130) or SIGTERM (exit 0), then prints a summary. On 0.0.0.0 or :: it
-binds every address of this host (and each IPv4 broadcast address), so each answer leaves from
-the address its datagram was sent to; addresses that appear later are bound as they come. It
-also answers udp-client --one-way and --reverse (docs/udp-lan.md).
+Runs until a signal, then prints a summary: Ctrl-C (exit 130), SIGTERM (143), SIGHUP (129). On
+0.0.0.0 or :: it binds every address of this host (and each IPv4 broadcast address), so each
+answer leaves from the address its datagram was sent to; addresses that appear later are bound as
+they come. It also answers udp-client --one-way and --reverse (docs/udp-lan.md).
 
 Examples:
   $ netnote udp-server                          127.0.0.1, port 8080
@@ -55,7 +56,7 @@ Examples:
   $ netnote udp-server 0.0.0.0 5683 --report-every 1h --quiet      a soak: the figures every hour`)
     .action((host: string, port: number, options: UdpServerOptions, cmd: Command) =>
       execute(cmd, 'server', async (context) => {
-        const { plan, frame } = await answerPlan(options);
+        const { plan, frame } = await answerPlan(options, context.signal);
         if (frame) throw new NetnoteError('usage', `frame: is for TCP: a UDP datagram is one message (--script ${options.script})`);
         const server = await UdpServer.start({
           host, port,

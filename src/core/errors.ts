@@ -13,7 +13,12 @@ const EXIT_CODES = {
   timeout: 5,
   lost: 6,
   bind: 7,
+  /** Output that cannot be written: stdout (but EPIPE), a file named on the command line. */
+  output: 8,
+  // A signal ended the run: 128 + the signal's number, as a shell reports it.
+  hangup: 129,
   interrupted: 130,
+  terminated: 143,
   /** A bug in netnote: not a network outcome, so outside the 0-7 range scripts branch on. */
   internal: 70,
 } as const;
@@ -55,6 +60,33 @@ export class InvalidValueError extends NetnoteError {
   constructor(what: string, readonly input: string, readonly reason: string) {
     super('usage', `invalid ${what} '${input}': ${reason}`);
   }
+}
+
+const OUTPUT_REASONS: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'the file is too large',
+  EIO: 'input/output error',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOENT: 'no such directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  EISDIR: 'it is a directory',
+  EBADF: 'it is closed',
+  EPIPE: 'nobody reads it any more',
+};
+
+/**
+ * Output that cannot be written (stdout, `--output`, `--report`…): `cannot write WHAT: REASON
+ * (CODE)`. One code for every output, so a script tells a lost log from a failed test.
+ */
+export function outputError(what: string, err: unknown): NetnoteError {
+  if (err instanceof NetnoteError) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const reason = (code && OUTPUT_REASONS[code]) ?? (err instanceof Error ? err.message : String(err));
+  return new NetnoteError('output', `cannot write ${what}: ${reason}${code ? ` (${code})` : ''}`,
+    code === 'ENOSPC' || code === 'EDQUOT' ? 'free some space, or write somewhere else' : undefined);
 }
 
 /**

@@ -114,6 +114,8 @@ export type NetEvent =
   | {
       event: 'mismatch'; role: Role; seq: number; check: 'echo' | 'expect' | 'expect-regex' | 'expect-prefix' | 'expect-regex-hex' | 'heartbeat-expect';
       expected: Buffer | RegExp; got: Buffer;
+      /** TCP: the last this many bytes of `got` came beyond the reply, when no message awaited them. */
+      surplus?: number;
       /** --script: the expect step that failed, its label, and its pass inside a repeat (as its `step` events say them). */
       step?: string; label?: string; pass?: number;
     }

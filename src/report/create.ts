@@ -4,6 +4,8 @@ import { HumanReporter, type HumanOptions } from './human.js';
 import { JsonReporter } from './json.js';
 import { LogFile } from './log-file.js';
 import { NoteHttpReporter } from './note-http.js';
+import { printableStrings } from './printable.js';
+import type { ReportEvent } from '../core/summary.js';
 import type { OutputOptions, Reporter } from './reporter.js';
 import { stamped, timestamp, type TimestampFormat } from './stamp.js';
 import { symbolsFor } from './symbols.js';
@@ -17,11 +19,12 @@ const SILENT: Reporter = { messages: false, emit() {}, room: () => null, close()
 /**
  * The reporter a run writes to: human lines or NDJSON on stdout (or nothing: http-get
  * --body-only), each human line stamped with --timestamps, and with --log the human lines also
- * appended to a file, whatever stdout shows. Opening the log fails at once (exit 2), before the run.
+ * appended to a file, whatever stdout shows. Opening the log fails at once (exit 8), before the run.
  */
 export function createReporter(options: OutputOptions): Reporter {
   const stamp = options.timestamps ?? null;
-  const main = options.silent ? SILENT : options.json ? new JsonReporter(new LineWriter(process.stdout), options.quiet) : human(options, {
+  // --json always says how a run ended: a command silent on a terminal (report) still has its error event.
+  const main = options.silent && !options.json ? SILENT : options.json ? new JsonReporter(new LineWriter(process.stdout), options.quiet) : human(options, {
     out: withStamp(new LineWriter(process.stdout), stamp),
     err: withStamp(new LineWriter(process.stderr), stamp),
     // chalk's own detection (a terminal, FORCE_COLOR for CI logs, none for TERM=dumb), and the
@@ -43,6 +46,7 @@ export function createReporter(options: OutputOptions): Reporter {
       log?.emit(e);
     },
     room: () => main.room(),
+    // Called again if a run's output is flushed before its summary: the log stays open until the exit.
     close(failure = '') {
       main.close();
       log?.close();
@@ -51,7 +55,6 @@ export function createReporter(options: OutputOptions): Reporter {
         process.stderr.write(`${stamp ? `${timestamp(stamp)} ` : ''}${line}\n`);
         file?.write(`${timestamp(stamp ?? 'iso')} ${line}`);
       }
-      file?.close();
     },
     unwritable: (): NetnoteError | null => file?.failure ?? null,
   };
@@ -61,7 +64,24 @@ function withStamp(sink: LineSink, format: TimestampFormat | null): LineSink {
   return format ? stamped(sink, format) : sink;
 }
 
-function human(options: OutputOptions, where: Pick<HumanOptions, 'out' | 'err' | 'color' | 'spinner' | 'chart' | 'width'>): HumanReporter {
+function human(options: OutputOptions, where: Pick<HumanOptions, 'out' | 'err' | 'color' | 'spinner' | 'chart' | 'width'>): Reporter {
   const Human = options.style === 'note-http' ? NoteHttpReporter : HumanReporter;
-  return new Human({ ...where, quiet: options.quiet, hexDump: options.hexDump, symbols: symbolsFor(process.env) });
+  return printableLines(new Human({ ...where, quiet: options.quiet, hexDump: options.hexDump, symbols: symbolsFor(process.env) }));
+}
+
+/**
+ * Events whose strings are all netnote's own or the kernel's (addresses, names of events and
+ * reasons): the per-message ones among them are the hot path, which pays for no walk. Any other
+ * event, a new one too, is walked.
+ */
+const OWN_STRINGS = new Set<ReportEvent['event']>(['created', 'bound', 'listening', 'connecting', 'connected', 'accepted', 'rejected', 'send', 'recv', 'no-reply', 'round', 'closed', 'interval']);
+
+/** Every string an event carries, shown with its control characters escaped (printable.ts). */
+function printableLines(human: Reporter): Reporter {
+  return {
+    messages: human.messages,
+    emit: (e) => human.emit(OWN_STRINGS.has(e.event) ? e : printableStrings(e)),
+    room: () => human.room(),
+    close: () => human.close(),
+  };
 }

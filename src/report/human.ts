@@ -13,6 +13,7 @@ import { idleStartLine, idleSummaryLines, roundLine, trialLine } from './idle-li
 import { dropSummaryLines, droppedLine, interimLine, keepaliveLine, linkSummaryLines, reconnectsLine, lostLine, reconnectedLine, reconnectingLine, waitedLine, waitingLine } from './link-lines.js';
 import { capacityLines, intervalLine, projectionLine, streamLines, wireLine } from './measure-lines.js';
 import { interfacesLines, routeLines } from './nic-lines.js';
+import { printable } from './printable.js';
 import { resolveLines } from './resolve-lines.js';
 import { certificateLine, tlsLine, tlsStatsLine } from './tls-lines.js';
 import { boundDetail, destination, oneWayEventText, oneWayText, responderLines } from './udp-lines.js';
@@ -143,9 +144,10 @@ export class HumanReporter implements Reporter {
       case 'no-reply': return this.line(e.role, this.c.yellow(`no reply to datagram ${e.seq} within ${seconds(e.waitedMs)}`));
       case 'round': return this.line(e.role, '-------------------------');
       case 'mismatch': {
-        const expected = e.expected instanceof RegExp ? `/${e.expected.source}/` : shownBytes(e.expected, this.options.symbols.ellipsis);
+        const expected = e.expected instanceof RegExp ? printable(`/${e.expected.source}/`) : shownBytes(e.expected, this.options.symbols.ellipsis);
         const at = e.step !== undefined ? `at step ${e.step}` : e.check === 'heartbeat-expect' ? `on heartbeat ${e.seq}` : `on reply ${e.seq}`;
-        return this.line(e.role, this.c.red(`mismatch ${at}: expected ${expected} (${e.check}), got ${shownBytes(e.got, this.options.symbols.ellipsis)}`));
+        const surplus = e.surplus === undefined ? '' : this.extra(`the last ${plural(e.surplus, 'byte')} came when no message awaited a reply`);
+        return this.line(e.role, `${this.c.red(`mismatch ${at}: expected ${expected} (${e.check}), got ${shownBytes(e.got, this.options.symbols.ellipsis)}`)}${surplus}`);
       }
       case 'lost': {
         const { text, extra } = lostLine(e);
@@ -218,7 +220,12 @@ export class HumanReporter implements Reporter {
   }
 
   private clientSummary(s: ClientSummary): void {
-    if (!s.connected) return;
+    if (!s.connected) {
+      // A run that never connected has its error line; one stopped while connecting says so too.
+      if (s.ended !== 'interrupted') return;
+      this.line('client', this.c.bold(`--- ${s.proto} summary ---`));
+      return this.line('client', `not connected; ended: ${REASONS[s.ended]} after ${seconds(s.durationMs)}`);
+    }
     const missing = s.sent.messages - s.received.messages;
     this.line('client', this.c.bold(`--- ${s.proto} ${s.remote ? hostPort(s.remote.address, s.remote.port) : ''} summary ---`));
     if (s.script) {
@@ -345,8 +352,9 @@ export class HumanReporter implements Reporter {
   private serverSummary(s: ServerSummary): void {
     const where = s.local ? ` ${hostPort(s.local.address, s.local.port)}` : '';
     this.line('server', this.c.bold(`--- ${s.proto}${where} summary ---`));
-    const { served, rejected, active } = s.clients;
-    this.line('server', `${plural(served, 'client')} served, ${rejected} rejected, ${active} still connected; in ${bytes(s.bytesIn)}, out ${bytes(s.bytesOut)}; up ${seconds(s.durationMs)}`);
+    const { served, rejected, active, shed } = s.clients;
+    const lost = shed > 0 ? `, ${shed} shed (out of file descriptors)` : '';
+    this.line('server', `${plural(served, 'client')} served, ${rejected} rejected${lost}, ${active} still connected; in ${bytes(s.bytesIn)}, out ${bytes(s.bytesOut)}; up ${seconds(s.durationMs)}`);
     if (s.tls) this.line('server', tlsStatsLine(s.tls));
     if (s.drops) for (const text of dropSummaryLines(s.drops)) this.line('server', text);
     if (s.olderClients > 0) this.line('server', `(${s.olderClients} earlier clients not listed)`);

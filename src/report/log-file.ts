@@ -1,11 +1,11 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
-import { NetnoteError } from '../core/errors.js';
+import { openSync, writeSync } from 'node:fs';
+import { outputError, type NetnoteError } from '../core/errors.js';
 import type { LineSink } from './writer.js';
 
 /**
  * --log FILE: human lines appended to a file, each written to the kernel as it comes (no buffer of
  * ours), so that a soak's log holds every line up to the moment it was stopped, by Ctrl-C, by
- * SIGTERM, or by a kill nothing can catch.
+ * SIGTERM, or by a kill nothing can catch. The file stays open until the process exits.
  */
 export class LogFile implements LineSink {
   private readonly fd: number;
@@ -36,15 +36,7 @@ export class LogFile implements LineSink {
 
   flush(): void {}
 
-  close(): void {
-    try {
-      closeSync(this.fd);
-    } catch {
-      // Closing a file already written to cannot lose a line.
-    }
-  }
-
   private error(err: unknown): NetnoteError {
-    return new NetnoteError('usage', `cannot write --log ${this.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    return outputError(`--log ${this.path}`, err);
   }
 }

@@ -23,7 +23,7 @@ export interface OutputOptions {
   hexDump: boolean;
   /** 'note-http': the untagged lines of the note's raw HTTP experiment. */
   style?: 'note-http';
-  /** Nothing on stdout from the reporter (http-get --body-only puts the body there). */
+  /** No human lines on stdout (http-get --body-only puts the body there; report has none). */
   silent?: boolean;
   /** The RTT chart in the summary: asked for (--chart), on a terminal only (--ping), or not. */
   chart?: 'always' | 'terminal';

@@ -23,11 +23,13 @@ export function resolveLines(s: ResolveSummary): string[] {
     lines.push(`server ${server}, ${q.type}: ${a.rcode}${count} in ${a.ms.toFixed(2)} ms${a.overTcp ? ' (truncated over UDP, asked again over TCP)' : ''}`);
     for (const r of a.records) lines.push(`  ${r.name}  ${r.ttl}  ${r.type}  ${r.data}`);
   }
-  // Only views that returned something can agree or differ: a failed query is not a view.
-  if (s.queries.some((q) => q.answer && (q.type === 'A' || q.type === 'AAAA')) && !s.system.error) {
+  // Only views that returned something can agree or differ: a failed query is not a view. The
+  // system resolver failing is a view with no address: where a server has one, that is a difference.
+  if (s.queries.some((q) => q.answer && (q.type === 'A' || q.type === 'AAAA'))) {
+    const failed = s.system.error ? ` (the system resolver has none: ${s.system.error.message})` : '';
     lines.push(s.differences.length === 0
-      ? 'the system resolver and every server that answered agree on the addresses'
-      : `differences (address: seen by): ${s.differences.map((d) => `${d.address}: ${d.seenBy.join(', ')}`).join('; ')}`);
+      ? `the system resolver and every server that answered agree on the addresses${s.system.error ? ': none' : ''}`
+      : `differences (address: seen by): ${s.differences.map((d) => `${d.address}: ${d.seenBy.join(', ')}`).join('; ')}${failed}`);
   }
   return lines;
 }

@@ -1,4 +1,4 @@
-import type { Argument, Command, Option } from 'commander';
+import type { Argument, Command, CommanderError, Option } from 'commander';
 import { InvalidValueError, NetnoteError } from '../core/errors.js';
 
 // The command line's conventions, applied to the whole commander tree once every command is
@@ -23,10 +23,93 @@ export function applyConventions(program: Command): void {
     command
       .configureHelp({ ...command.configureHelp(), showGlobalOptions: true })
       .showHelpAfterError(false)
-      .configureOutput({ outputError: (text, write) => write(commanderError(text, command)) });
-    for (const option of command.options) nameValueErrors(option, option.long ?? option.short ?? option.flags, command);
+      // Said by the CLI, from the error thrown below: on stderr, and under --json as an error event too.
+      .configureOutput({ outputError: () => {} })
+      .exitOverride((err) => {
+        // --help and --version end here as well (exit 0): they are not errors.
+        if (err.exitCode === 0) throw err;
+        throw commanderError(err, command);
+      });
+    for (const option of command.options) {
+      nameValueErrors(option, option.long ?? option.short ?? option.flags, command);
+      refuseRepeats(option, command);
+    }
     for (const argument of command.registeredArguments) nameValueErrors(argument, argument.name(), command);
   }
+  // Once the whole command line is read, before the command runs.
+  program.hook('preAction', (_program, command) => checkRelations(command));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options that would do nothing. An option given twice keeps only its last value in commander,
+// and an option of one mode (--duration of --stream) is ignored in another: both are refused, so
+// a command line means what it says. Declared where the option is made, checked here for all.
+
+/** Options whose values add up when repeated (-H, --type, --pin). */
+const REPEATABLE = new WeakSet<Option>();
+
+interface Relations {
+  /** Flags as typed (`--stream`): the option means something only with one of them. */
+  needs: string[];
+  /** Flags (global ones too, such as `--json`) it means nothing with. */
+  notWith: string[];
+}
+
+const RELATIONS = new WeakMap<Option, Relations>();
+
+/** An option that may be given again, each value added to the others. */
+export function repeatable(option: Option): Option {
+  REPEATABLE.add(option);
+  return option;
+}
+
+/** An option that means something only together with one of `flags` (`--duration` with `--stream`). */
+export function needs(option: Option, ...flags: string[]): Option {
+  RELATIONS.set(option, { needs: flags, notWith: RELATIONS.get(option)?.notWith ?? [] });
+  return option;
+}
+
+/**
+ * An option that means nothing with any of `flags`, which may be global options (`--chart` with
+ * `--json`); between options of one command, commander's own conflicts() says the same.
+ */
+export function notWith(option: Option, ...flags: string[]): Option {
+  RELATIONS.set(option, { needs: RELATIONS.get(option)?.needs ?? [], notWith: flags });
+  return option;
+}
+
+/** The option a flag names on the command or above it, and whether it was typed. */
+function typed(command: Command, flag: string): boolean {
+  for (let c: Command | null = command; c; c = c.parent) {
+    const option = c.options.find((o) => o.long === flag || o.short === flag);
+    if (option) return c.getOptionValueSource(option.attributeName()) === 'cli';
+  }
+  throw new Error(`no option ${flag} on ${commandPath(command)}`);
+}
+
+/** `--a, --b or --c`. */
+export const either = (flags: string[]) => flags.join(', ').replace(/, ([^,]*)$/, ' or $1');
+
+function checkRelations(command: Command): void {
+  for (const option of command.options) {
+    const relations = RELATIONS.get(option);
+    if (!relations || command.getOptionValueSource(option.attributeName()) !== 'cli') continue;
+    const flag = option.long ?? option.short!;
+    if (relations.needs.length > 0 && !relations.needs.some((other) => typed(command, other))) {
+      throw new NetnoteError('usage', `${flag} needs ${either(relations.needs)}: without it, ${flag} does nothing`, helpHint(command));
+    }
+    const clash = relations.notWith.find((other) => typed(command, other));
+    if (clash) throw new NetnoteError('usage', `${flag} does nothing with ${clash}: drop one of them`, helpHint(command));
+  }
+}
+
+/** A second value for an option that takes one is refused: commander would keep only the last. */
+function refuseRepeats(option: Option, command: Command): void {
+  if (!(option.required || option.optional) || option.variadic || REPEATABLE.has(option)) return;
+  let seen = 0;
+  command.on(`option:${option.name()}`, () => {
+    if (++seen === 2) throw new NetnoteError('usage', `${option.long ?? option.short} given twice: give it once`, helpHint(command));
+  });
 }
 
 /** `try 'netnote tcp-client --help'`. */
@@ -66,7 +149,8 @@ function nameValueErrors(target: Option | Argument, label: string, command: Comm
 export function optionalValuesFirst(program: Command, args: string[]): string[] {
   const optional = new Map<string, Option>();
   for (const command of commandTree(program)) {
-    for (const option of command.options) if (option.optional && option.long) optional.set(option.long, option);
+    // `<ip[:port]>` is a required value that commander also calls optional, for its brackets.
+    for (const option of command.options) if (option.optional && !option.required && option.long) optional.set(option.long, option);
   }
   const end = args.indexOf('--');
   const words = end < 0 ? args : args.slice(0, end);
@@ -94,11 +178,12 @@ function accepts(option: Option, word: string): boolean {
 
 const DID_YOU_MEAN = /\n\(Did you mean (?:one of )?(.+)\?\)$/;
 
-/** Commander's own errors (unknown option, missing argument…) as netnote's two lines. */
-function commanderError(text: string, command: Command): string {
-  let message = text.trimEnd().replace(/^error: /, '');
+/** Commander's own errors (unknown option, missing argument…) in netnote's words: a usage error and its hint. */
+function commanderError(err: CommanderError, command: Command): NetnoteError {
+  // Commander printed the help instead of running nothing (`netnote` alone).
+  if (err.code === 'commander.help') return new NetnoteError('usage', 'no command given', helpHint(command));
+  let message = err.message.trimEnd().replace(/^error: /, '');
   const suggestion = DID_YOU_MEAN.exec(message);
   if (suggestion) message = message.slice(0, suggestion.index);
-  const hint = `${suggestion ? `did you mean ${suggestion[1]}? ` : ''}${helpHint(command)}`;
-  return `${message.split('\n').map((line) => `netnote: ${line}`).join('\n')}\nnetnote: hint: ${hint}\n`;
+  return new NetnoteError('usage', message.replace(/\n/g, ' '), `${suggestion ? `did you mean ${suggestion[1]}? ` : ''}${helpHint(command)}`);
 }

@@ -21,6 +21,8 @@ export interface RunOptions {
   prefix?: string[];
   /** An installed netnote executable to run instead of the checkout's (npm package, standalone). */
   netnote?: string;
+  /** The working directory, where relative paths on the command line land. */
+  cwd?: string;
 }
 
 /** Runs `netnote ARGS` to completion. */
@@ -50,6 +52,7 @@ export function startCli(args: string[], options: RunOptions = {}): Running {
     // A UTF-8 locale, whatever the machine's: lines are asserted with their ≈ and … (symbols.ts).
     env: { ...process.env, NO_COLOR: '1', LC_ALL: 'C.UTF-8', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
+    cwd: options.cwd,
   });
   let out = '';
   let err = '';

@@ -167,5 +167,6 @@ function describeData(type: string, data: unknown): string {
 export function parseServer(input: string): Endpoint {
   const parsed = parseAddressPort(input, 53);
   if (!parsed) throw new InvalidValueError('DNS server', input, 'expected IP or IP:PORT, e.g. 127.0.0.1:5353 or [::1]:53');
+  if (parsed.port === 0) throw new InvalidValueError('DNS server', input, 'port 0 cannot be asked: give the port the server listens on (53 when none is given)');
   return { ...parsed, family: familyOf(parsed.address) };
 }

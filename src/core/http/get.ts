@@ -2,7 +2,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import { elapsedMs } from '../clock.js';
 import { hostPort, type Endpoint } from '../endpoint.js';
-import { NetnoteError, fromSystemError, isTransient } from '../errors.js';
+import { NetnoteError, fromSystemError, isTransient, outputError } from '../errors.js';
 import type { EndReason, EventSink, NetEvent, TlsInfo } from '../events.js';
 import { pauseForOutput } from '../run/backpressure.js';
 import { Reconnector, type ReconnectPolicy, type ReconnectSummary } from '../run/reconnect.js';
@@ -197,7 +197,7 @@ function exchange(
       stop.removeEventListener('abort', onAbort);
       // `| head`: the reader took what it wanted; stop quietly, as for the log (report/writer).
       if (err.code === 'EPIPE') resolve();
-      else reject(new NetnoteError('usage', `cannot write the body to ${body.name}: ${err.code ?? err.message}`));
+      else reject(outputError(body.name, err));
     });
 
     const req = http.request({

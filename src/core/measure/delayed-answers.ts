@@ -3,7 +3,7 @@ import { answerTo, decodeAnswerAfter } from './probe.js';
 /** Requests held at once by one server: a flood of them must not grow its memory without bound. */
 const MAX_HELD = 10_000;
 /** The longest delay honoured: longer than any idle timeout worth measuring (idle-timeout --max). */
-const MAX_DELAY_MS = 24 * 3_600_000;
+export const MAX_DELAY_MS = 24 * 3_600_000;
 
 /**
  * A netnote server's side of idle-timeout's downlink trials (measure/probe.ts): a request is

@@ -90,7 +90,11 @@ export async function runStream(config: StreamConfig, sink: EventSink, signal: A
   const onAbort = () => stop.abort();
   signal.addEventListener('abort', onAbort, { once: true });
   // 0 runs until Ctrl-C or the peer ends it, as iperf3 -t 0 does.
-  const timer = config.durationMs > 0 ? setTimeout(() => stop.abort(), config.durationMs) : undefined;
+  let timeUp = false;
+  const timer = config.durationMs > 0 ? setTimeout(() => {
+    timeUp = true;
+    stop.abort();
+  }, config.durationMs) : undefined;
 
   // Bytes handed to the kernel (sending) or taken from it (receiving), per connection.
   const sentSoFar = (i: number) => sockets[i]!.bytesWritten - sockets[i]!.writableLength;
@@ -145,9 +149,19 @@ export async function runStream(config: StreamConfig, sink: EventSink, signal: A
   summary.bytes = summary.connections.reduce((total, c) => total + c.bytes, 0);
   summary.bitsPerSecond = rate(summary.bytes, summary.durationMs);
   summary.wire = sumWire(...[...summary.connections, ...summary.received?.connections ?? []].map((c) => tcpStreamWire(c.bytes, local.family, mtuOf(local.address))));
-  const error = signal.aborted ? new NetnoteError('interrupted', 'interrupted') : failures[0] ?? null;
-  summary.ended = error === null ? 'completed' : error.code === 'interrupted' ? 'interrupted' : error.code === 'lost' ? 'reset' : error.code === 'tls' ? 'tls-failed' : 'failed';
+  const empty = !signal.aborted && failures.length === 0 && summary.bytes === 0;
+  const error = signal.aborted ? new NetnoteError('interrupted', 'interrupted') : failures[0] ?? (empty ? nothingCame(config, timeUp) : null);
+  summary.ended = error === null ? 'completed' : empty ? (timeUp ? 'timeout' : 'peer-closed')
+    : error.code === 'interrupted' ? 'interrupted' : error.code === 'lost' ? 'reset' : error.code === 'tls' ? 'tls-failed' : 'failed';
   return { summary, error };
+}
+
+/** A measurement of nothing is no measurement: --reverse from a peer that sent nothing fails. */
+function nothingCame(config: StreamConfig, timeUp: boolean): NetnoteError {
+  const where = hostPort(config.host, config.port);
+  return timeUp
+    ? new NetnoteError('timeout', `${where} sent nothing in ${config.durationMs} ms (--stream --reverse)`, 'the peer must send on its own: a source such as socat -u OPEN:/dev/zero TCP-LISTEN:PORT, not an echo server')
+    : new NetnoteError('lost', `${where} closed the connection without sending anything (--stream --reverse)`, 'the peer must send on its own: a source such as socat -u OPEN:/dev/zero TCP-LISTEN:PORT, not an echo server');
 }
 
 /** Bits per second of `bytes` moved in `ms`. */

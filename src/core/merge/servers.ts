@@ -23,6 +23,8 @@ export function mergeTcpServers(parts: Array<RunPart<ServerSummary>>): ServerSum
       served: sum(summaries.map((s) => s.clients.served)),
       rejected: sum(summaries.map((s) => s.clients.rejected)),
       active: sum(summaries.map((s) => s.clients.active)),
+      // Runs saved before the count existed have none.
+      shed: sum(summaries.map((s) => s.clients.shed ?? 0)),
     },
     bytesIn: sum(summaries.map((s) => s.bytesIn)),
     bytesOut: sum(summaries.map((s) => s.bytesOut)),

@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
 import { InvalidValueError, NetnoteError } from '../errors.js';
+import { readInput } from '../files.js';
 
 /** The note's test message. */
 export const NOTE_PAYLOAD = '1234567890';
@@ -26,32 +26,20 @@ function generatePayload(size: number): Buffer {
   return Buffer.alloc(size, NOTE_PAYLOAD);
 }
 
-export async function loadPayload(spec: PayloadSpec): Promise<Buffer> {
+/** The payload; `signal` stops reading a --file that is slow to come (a FIFO, stdin). */
+export async function loadPayload(spec: PayloadSpec, signal: AbortSignal): Promise<Buffer> {
   switch (spec.kind) {
     case 'bytes': return spec.bytes;
     case 'size':
       if (spec.size > MAX_PAYLOAD) throw tooLarge(`--size ${spec.size}`);
       return generatePayload(spec.size);
-    case 'file': return readPayload(spec.path);
-  }
-}
-
-/** A file or stdin (`-`), read up to MAX_PAYLOAD: /dev/zero or an endless pipe must not fill memory. */
-async function readPayload(path: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  const input = path === '-' ? process.stdin : createReadStream(path);
-  try {
-    for await (const chunk of input) {
-      total += (chunk as Buffer).length;
-      if (total > MAX_PAYLOAD) break;
-      chunks.push(chunk as Buffer);
+    case 'file': {
+      // Read up to MAX_PAYLOAD: /dev/zero or an endless pipe must not fill memory.
+      const payload = await readInput({ path: spec.path, option: '--file' }, MAX_PAYLOAD, signal);
+      if (!payload) throw tooLarge(spec.path === '-' ? 'stdin' : `--file ${spec.path}`);
+      return payload;
     }
-  } catch (err) {
-    throw new NetnoteError('usage', `cannot read --file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
-  if (total > MAX_PAYLOAD) throw tooLarge(path === '-' ? 'stdin' : `--file ${path}`);
-  return Buffer.concat(chunks, total);
 }
 
 function tooLarge(what: string): NetnoteError {

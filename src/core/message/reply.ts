@@ -41,12 +41,19 @@ export function replyPasses(rule: ReplyRule, reply: Buffer, sent: Buffer): boole
   }
 }
 
-/** Reports a reply that fails its check (the `mismatch` event) and returns the error that ends the run. */
-export function mismatch(sink: EventSink, rule: ReplyRule, sent: Buffer, seq: number, got: Buffer, unit: 'message' | 'datagram'): NetnoteError {
+/**
+ * Reports a reply that fails its check (the `mismatch` event) and returns the error that ends the
+ * run. `surplus`: the last `surplus` bytes of `got` came beyond the reply (TCP), or before any.
+ */
+export function mismatch(sink: EventSink, rule: ReplyRule, sent: Buffer, seq: number, got: Buffer, unit: 'message' | 'datagram', surplus?: number): NetnoteError {
   const described = rule.kind === 'echo'
     ? { check: 'echo' as const, expected: sent as Buffer | RegExp }
     : rule.kind === 'bytes' ? { check: 'expect' as const, expected: rule.expected } : { check: 'expect-regex' as const, expected: rule.pattern };
-  sink.emit({ event: 'mismatch', role: 'client', seq, ...described, got });
+  sink.emit({ event: 'mismatch', role: 'client', seq, ...described, got, ...(surplus === undefined ? {} : { surplus }) });
+  if (surplus !== undefined) {
+    const after = seq === 0 ? 'before the first message was sent' : `beyond the reply to ${unit} ${seq}`;
+    return new NetnoteError('assertion', `${surplus} more ${surplus === 1 ? 'byte' : 'bytes'} arrived ${after}: no message awaited them`);
+  }
   const what = described.check === 'echo' ? 'is not the echo of what was sent' : `does not match --${described.check}`;
   return new NetnoteError('assertion', `reply to ${unit} ${seq} ${what}`);
 }

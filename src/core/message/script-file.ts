@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, isMap, isNode, parseDocument, type Document } from 'yaml';
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
-import { parseDuration } from '../clock.js';
+import { checkDuration, parseDuration } from '../clock.js';
 import { NetnoteError } from '../errors.js';
+import { readInput } from '../files.js';
 import type { Action, Rule, ServerPlan } from './answer.js';
 import type { ClientScript, Step } from './conversation.js';
 import { parseFrame, type FrameSpec } from './frame.js';
@@ -185,14 +186,14 @@ function pathText(path: Path): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
-function read(path: string): ScriptSource {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new NetnoteError('usage', `cannot read --script ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  return new ScriptSource(path, text);
+/** A script is a page or two of YAML: far less than this. */
+const MAX_SCRIPT = 16 * 1024 * 1024;
+
+/** The script, from a file, a FIFO or `<(…)`, read so that a signal stops the wait. */
+async function read(path: string, signal: AbortSignal): Promise<ScriptSource> {
+  const text = await readInput({ path, option: '--script' }, MAX_SCRIPT, signal);
+  if (!text) throw new NetnoteError('usage', `--script ${path} is more than ${MAX_SCRIPT / 1024 / 1024} MiB: not a script`);
+  return new ScriptSource(path, text.toString('utf8'));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -203,11 +204,16 @@ function compilePayload(source: ScriptSource, path: Path, value: z.infer<typeof 
     if (value.hex !== undefined) return compileTemplate(value.hex, 'hex', what);
     if (value.text !== undefined) return compileTemplate(value.text, 'text', what);
     const file = resolve(dirname(source.path), value.file!);
+    let bytes: Buffer;
     try {
-      return literal(readFileSync(file));
+      // Read at once, as the script compiles: a FIFO or a device, which could wait for ever, is refused.
+      if (!statSync(file).isFile()) throw new NetnoteError('usage', `cannot read file ${file}: not a regular file`);
+      bytes = readFileSync(file);
     } catch (err) {
+      if (err instanceof NetnoteError) throw err;
       throw new NetnoteError('usage', `cannot read file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
+    return literal(bytes);
   });
 }
 
@@ -239,7 +245,7 @@ function regex(text: string, flags: string): RegExp {
 }
 
 function compileDuration(source: ScriptSource, path: Path, value: string | number): number {
-  return source.compile(path, () => (typeof value === 'number' ? Math.round(value * 1000) : parseDuration(value)));
+  return source.compile(path, () => (typeof value === 'number' ? checkDuration(value * 1000, String(value)) : parseDuration(value)));
 }
 
 function compileFrame(source: ScriptSource, value: string | undefined): FrameSpec | null {
@@ -247,8 +253,8 @@ function compileFrame(source: ScriptSource, value: string | undefined): FrameSpe
 }
 
 /** A client script: the steps of tcp-client / udp-client --script. */
-export function loadClientScript(path: string): ClientScript {
-  const source = read(path);
+export async function loadClientScript(path: string, signal: AbortSignal): Promise<ClientScript> {
+  const source = await read(path, signal);
   const file = source.check(clientFile, 'client');
   const steps = (inputs: StepInput[], at: Path, prefix: string): Step[] => inputs.map((input, i): Step => {
     const where = [...at, i];
@@ -275,8 +281,8 @@ export function loadClientScript(path: string): ClientScript {
 }
 
 /** A server script: the rules, greeting and pushes of tcp-server / udp-server --script. */
-export function loadServerScript(path: string): { plan: ServerPlan; frame: FrameSpec | null } {
-  const source = read(path);
+export async function loadServerScript(path: string, signal: AbortSignal): Promise<{ plan: ServerPlan; frame: FrameSpec | null }> {
+  const source = await read(path, signal);
   const file = source.check(serverFile, 'server');
   const rules = (file.rules ?? []).map((input, i): Rule => {
     const at: Path = ['rules', i];

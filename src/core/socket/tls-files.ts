@@ -1,6 +1,6 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { NetnoteError } from '../errors.js';
+import { readInput } from '../files.js';
 
 // The PEM files a person gives the TLS options, read once before anything connects: a file that
 // is missing, holds no certificate, or a key that does not open is a usage error (exit 2).
@@ -24,17 +24,19 @@ export interface KeyPair {
   leaf: X509Certificate;
 }
 
-function readText(path: string, option: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new NetnoteError('usage', `cannot read ${option} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+/** A CA bundle holds a few hundred certificates: far less than this. */
+const MAX_PEM = 16 * 1024 * 1024;
+
+/** A PEM file: a FIFO or `<(vault read …)` too, read so that a signal stops the wait. */
+async function readText(path: string, option: string, signal?: AbortSignal): Promise<string> {
+  const text = await readInput({ path, option }, MAX_PEM, signal);
+  if (!text) throw new NetnoteError('usage', `${option} ${path} is more than ${MAX_PEM / 1024 / 1024} MiB: not a PEM file`);
+  return text.toString('utf8');
 }
 
 /** Every certificate in a PEM file (a CA bundle, a chain); at least one. */
-export function readCertificates(path: string, option: string): X509Certificate[] {
-  const blocks = readText(path, option).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+export async function readCertificates(path: string, option: string, signal?: AbortSignal): Promise<X509Certificate[]> {
+  const blocks = (await readText(path, option, signal)).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   if (blocks.length === 0) throw new NetnoteError('usage', `no PEM certificate in ${option} ${path}`);
   return blocks.map((block) => {
     try {
@@ -49,9 +51,9 @@ export function readCertificates(path: string, option: string): X509Certificate[
  * The certificate chain and the key, the key decrypted with --pass or, on a terminal, a
  * passphrase asked for (OpenSSL would ask too).
  */
-export async function readKeyPair(files: KeyPairFiles, ask: AskPassphrase): Promise<KeyPair> {
-  const chain = readCertificates(files.cert, '--cert');
-  const pem = readText(files.key, '--key');
+export async function readKeyPair(files: KeyPairFiles, ask: AskPassphrase, signal?: AbortSignal): Promise<KeyPair> {
+  const chain = await readCertificates(files.cert, '--cert', signal);
+  const pem = await readText(files.key, '--key', signal);
   let passphrase = files.passphrase ?? undefined;
   for (;;) {
     try {

@@ -53,7 +53,7 @@ export class TlsServer {
   ) {}
 
   /** Reads or makes the key and certificate; `host` is the bound address, for --self-signed's default names. */
-  static async create(spec: TlsServerSpec, host: string, ask: AskPassphrase): Promise<TlsServer> {
+  static async create(spec: TlsServerSpec, host: string, ask: AskPassphrase, signal?: AbortSignal): Promise<TlsServer> {
     // Only TLS runs pay for loading these.
     const [{ default: tls }, certificates, { readCertificates, readKeyPair }] = await Promise.all([
       import('node:tls'), import('./tls-certificate.js'), import('./tls-files.js'),
@@ -64,11 +64,11 @@ export class TlsServer {
       const { selfSignedPair } = await import('./self-signed.js');
       pair = await selfSignedPair(spec.selfSigned.san ?? defaultNames(host), spec.selfSigned.keyType);
     } else {
-      pair = await readKeyPair(spec.credentials!, ask);
+      pair = await readKeyPair(spec.credentials!, ask, signal);
     }
     save(spec.saveCert, pair.cert, '--save-cert', 0o644);
     save(spec.saveKey, pair.key, '--save-key', 0o600);
-    const clientCa = spec.clientCa === null ? undefined : readCertificates(spec.clientCa, '--client-ca').map((c) => c.toString());
+    const clientCa = spec.clientCa === null ? undefined : (await readCertificates(spec.clientCa, '--client-ca', signal)).map((c) => c.toString());
     const context = tls.createSecureContext({
       cert: pair.cert,
       key: pair.key,

@@ -58,13 +58,14 @@ export class TlsClient {
     private readonly context: tls.SecureContext,
   ) {}
 
-  static async create(spec: TlsClientSpec, ask: AskPassphrase): Promise<TlsClient> {
+  /** `signal` stops reading the PEM files (a FIFO nobody writes to). */
+  static async create(spec: TlsClientSpec, ask: AskPassphrase, signal?: AbortSignal): Promise<TlsClient> {
     // Only TLS runs pay for loading these.
     const [{ default: tls }, certificates, { readCertificates, readKeyPair }] = await Promise.all([
       import('node:tls'), import('./tls-certificate.js'), import('./tls-files.js'),
     ]);
-    const ca = spec.ca === null ? undefined : readCertificates(spec.ca, '--ca').map((c) => c.toString());
-    const credentials = spec.credentials ? await readKeyPair(spec.credentials, ask) : null;
+    const ca = spec.ca === null ? undefined : (await readCertificates(spec.ca, '--ca', signal)).map((c) => c.toString());
+    const credentials = spec.credentials ? await readKeyPair(spec.credentials, ask, signal) : null;
     const context = tls.createSecureContext({
       // Node's `ca` replaces its roots: --ca adds to them unless --ca-only.
       ...(ca ? { ca: spec.caOnly ? ca : [...tls.rootCertificates, ...ca] } : {}),

@@ -61,8 +61,10 @@ export class UdpClientSocket {
     if (cast === 'unicast') {
       const [sender, listener] = await bindPair(type, binding, remote);
       await new Promise<void>((resolve, reject) => {
-        sender.once('error', (err: NodeJS.ErrnoException) => reject(connectError(err, remote, binding)));
-        sender.connect(remote.port, remote.address, () => resolve());
+        const fail = (err: NodeJS.ErrnoException) => reject(connectError(err, remote, binding));
+        sender.once('error', fail);
+        // connect() calls back with its error (no route: ENETUNREACH), not with an 'error' event.
+        sender.connect(remote.port, remote.address, (err?: Error) => (err ? fail(err) : resolve()));
       }).catch((err: unknown) => {
         sender.close();
         listener.close();

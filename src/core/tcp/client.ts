@@ -35,6 +35,13 @@ export interface TcpClientConfig extends ExchangeConfig {
 
 /** How long --no-wait lingers for outstanding replies after the last send when no --timeout is given. */
 const NO_WAIT_LINGER_MS = 1000;
+/**
+ * With a check on the replies, bytes the peer sends with or just after its last reply fail it too:
+ * the client listens this many round trips more (within these bounds) before it closes.
+ */
+const SURPLUS_ROUND_TRIPS = 2;
+const SURPLUS_MIN_MS = 50;
+const SURPLUS_MAX_MS = 1000;
 /** A reply timeout after at least this much quiet is blamed on the path's idle timeout before the peer. */
 const IDLE_GAP_MS = 1000;
 
@@ -56,12 +63,16 @@ interface Outstanding {
   timer?: NodeJS.Timeout;
 }
 
-/** A reply (or a heartbeat's answer) that did not pass its check; `sent`: what it was checked against. */
+/**
+ * A reply (or a heartbeat's answer) that did not pass its check; `sent`: what it was checked
+ * against; `surplus`: that many bytes came beyond what it should be.
+ */
 interface Failure {
   seq: number;
   sent: Buffer;
   reply: Buffer;
   heartbeat?: true;
+  surplus?: number;
 }
 
 /** The note's TCP client loop: connect, then send, wait for the reply, sleep, again. */
@@ -89,6 +100,9 @@ class TcpClientRun {
   /** Data messages in `pending` (heartbeats are not waited for by the loop). */
   private awaiting = 0;
   private readonly keepReplies: boolean;
+  /** With a check on: the last reply completed, for bytes that come after it (a surplus). */
+  private lastReply: Failure | null = null;
+  private lastRttMs: number | null = null;
   private readonly control = new RunControl();
   private blocked = false;
   private windowFull = false;
@@ -126,6 +140,7 @@ class TcpClientRun {
     try {
       do await this.loop();
       while (await this.carryOn(signal));
+      await this.listenForSurplus();
     } finally {
       stopListening();
       clearInterval(reporter);
@@ -277,6 +292,12 @@ class TcpClientRun {
       if (this.sink.messages) this.sink.emit({ event: 'round', role: 'client', seq });
     }
     if (!wait) await this.replies(timeoutMs ?? NO_WAIT_LINGER_MS);
+  }
+
+  /** After the last reply of a checked run, a moment more: what comes then is beyond every reply. */
+  private async listenForSurplus(): Promise<void> {
+    if (this.control.ended || !this.keepReplies || this.lastRttMs === null) return;
+    await this.control.until(() => false, Math.min(SURPLUS_MAX_MS, this.config.timeoutMs ?? SURPLUS_MAX_MS, Math.max(SURPLUS_MIN_MS, this.lastRttMs * SURPLUS_ROUND_TRIPS)));
   }
 
   /**
@@ -469,11 +490,23 @@ class TcpClientRun {
       const now = performance.now();
       this.rtt.record((now - head.sentAt) * 1e6);
       rttMs = Math.round((now - head.sentAt) * 1000) / 1000;
+      this.lastRttMs = rttMs;
       this.received.messages++;
-      if (reply && !failed && !replyPasses(this.config.reply, reply, head.sent)) failed = { seq: head.seq, sent: head.sent, reply };
+      if (reply) {
+        this.lastReply = { seq: head.seq, sent: head.sent, reply };
+        if (!failed && !replyPasses(this.config.reply, reply, head.sent)) failed = this.lastReply;
+      }
     }
+    // Bytes no message awaits: more than the reply, or a reply to nothing. A check is on: fail.
+    if (offset < chunk.length && this.keepReplies) failed ??= this.surplus(chunk.subarray(offset));
     this.reportChunk(chunk, rttMs, heartbeat, failed);
   };
+
+  /** Bytes beyond every reply, reported with the last reply they followed (or alone, before any). */
+  private surplus(bytes: Buffer): Failure {
+    const last = this.lastReply ?? { seq: this.sent.messages, sent: messageFor(this.config, Math.max(1, this.sent.messages)), reply: Buffer.alloc(0) };
+    return { ...last, reply: Buffer.concat([last.reply, bytes]), surplus: bytes.length };
+  }
 
   /** With --frame: each message the framer completes is the reply to the oldest message (or heartbeat) waiting. */
   private onFramed(chunk: Buffer, framer: Framer): void {
@@ -493,7 +526,11 @@ class TcpClientRun {
     let failed: Failure | undefined;
     for (const frame of frames) {
       const head = this.pending.shift();
-      if (!head) continue; // a message nobody asked for: counted in the bytes received
+      if (!head) {
+        // A message nobody asked for: counted in the bytes received, and a failure when replies are checked.
+        if (this.keepReplies) failed ??= this.surplus(frame.data);
+        continue;
+      }
       if (head.heartbeat) {
         heartbeat = head.seq;
         failed ??= this.heartbeatAnswered(head, frame.data);
@@ -503,13 +540,17 @@ class TcpClientRun {
       const now = performance.now();
       this.rtt.record((now - head.sentAt) * 1e6);
       rttMs = Math.round((now - head.sentAt) * 1000) / 1000;
+      this.lastRttMs = rttMs;
       this.received.messages++;
       if (failed || !this.keepReplies) continue;
       // A line's terminator is part of an echo; --expect may give the line with or without it.
       const passes = replyPasses(this.config.reply, frame.data, head.sent) ||
         (frame.body !== frame.data && replyPasses(this.config.reply, frame.body, head.sent));
-      if (!passes) failed = { seq: head.seq, sent: head.sent, reply: frame.data };
+      this.lastReply = { seq: head.seq, sent: head.sent, reply: frame.data };
+      if (!passes) failed = this.lastReply;
     }
+    // The start of a message no one awaits, held by the framer after the last reply.
+    if (!failed && this.keepReplies && this.pending.length === 0 && framer.holding > 0) failed = this.surplus(framer.buffered);
     this.reportChunk(chunk, rttMs, heartbeat, failed);
   }
 
@@ -523,8 +564,9 @@ class TcpClientRun {
       this.sink.emit({ event: 'mismatch', role: 'client', seq: failed.seq, check: 'heartbeat-expect', expected: failed.sent, got: failed.reply });
       this.control.end('mismatch', new NetnoteError('assertion', `the answer to heartbeat ${failed.seq} does not match --heartbeat-expect`));
     } else if (failed) {
-      this.control.end('mismatch', mismatch(this.sink, this.config.reply, failed.sent, failed.seq, failed.reply, 'message'));
+      this.control.end('mismatch', mismatch(this.sink, this.config.reply, failed.sent, failed.seq, failed.reply, 'message', failed.surplus));
     }
+
     this.control.wake();
   }
 

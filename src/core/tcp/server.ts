@@ -6,6 +6,7 @@ import type { EndReason, EventSink, LossCause } from '../events.js';
 import { Responder, echoOf, type Answer, type ServerPlan } from '../message/answer.js';
 import { FrameError, Framer, frameName, type FrameSpec } from '../message/frame.js';
 import { pauseForOutput } from '../run/backpressure.js';
+import { descriptorBudget, type DescriptorBudget } from '../socket/descriptors.js';
 import { DelayedAnswers } from '../measure/delayed-answers.js';
 import type { Keepalive } from '../socket/keepalive.js';
 import { DropLedger, type DropPlan, type DropSummary } from './drops.js';
@@ -52,7 +53,8 @@ export interface ClientRecord {
 export interface ServerSummary {
   proto: 'tcp';
   local: Endpoint | null;
-  clients: { served: number; rejected: number; active: number };
+  /** `shed`: closed at once, or lost by accept(), because the process was out of file descriptors (ulimit -n). */
+  clients: { served: number; rejected: number; active: number; shed: number };
   bytesIn: number;
   bytesOut: number;
   durationMs: number;
@@ -64,6 +66,9 @@ export interface ServerSummary {
   /** --drop-* runs only: the drops, and per client address how soon it came back. */
   drops?: DropSummary;
 }
+
+/** Clients shed for want of file descriptors are said at most this often (a flood would bury the log). */
+const SHED_WARNING_MS = 1000;
 
 /** Per-client lines kept for the summary; older clients are only counted. */
 export const SUMMARY_CLIENTS = 100;
@@ -101,6 +106,14 @@ export class TcpServer {
   private olderClients = 0;
   private served = 0;
   private rejected = 0;
+  private shed = 0;
+  /** Shed since the last warning, and when that warning was. */
+  private shedUnsaid = 0;
+  private shedCode: 'EMFILE' | 'ENFILE' = 'EMFILE';
+  private lastShedWarning = -Infinity;
+  private shedWarning: NodeJS.Timeout | undefined;
+  /** Set once listening: the clients this process can hold at once. */
+  private descriptors: DescriptorBudget | null = null;
   private bytesIn = 0;
   private bytesOut = 0;
   private readonly started = performance.now();
@@ -127,6 +140,7 @@ export class TcpServer {
     const { listener, local } = await listenTcp(config, sink, (socket) => server.accept(socket));
     server.server = listener;
     server.local = local;
+    server.descriptors = descriptorBudget();
     if (config.mode === 'sink') server.reportEverySecond();
     if (config.plan?.push) server.pushEvery(config.plan.push.intervalMs);
     if (config.reportEveryMs) {
@@ -142,7 +156,9 @@ export class TcpServer {
       }, everyMs);
     }
     listener.on('error', (err: NodeJS.ErrnoException) => {
-      // accept() failures (EMFILE when out of file descriptors) must not end the server.
+      // accept() failures must not end the server. Out of descriptors anyway (another part of the
+      // process took them, or ENFILE: the whole system), at least one client was lost.
+      if (err.code === 'EMFILE' || err.code === 'ENFILE') return server.shedClient(null, err.code);
       sink.emit({ event: 'warning', role: 'server', message: `accept failed: ${err.code ?? err.message}` });
     });
     return server;
@@ -155,6 +171,7 @@ export class TcpServer {
       socket.destroy();
       return;
     }
+    if (this.descriptors && this.clients.size >= this.descriptors.sockets) return this.shedClient(socket, 'EMFILE');
     const remote = remoteEndpoint(socket);
     const { maxClients, idleTimeoutMs, mode } = this.config;
     if (maxClients !== null && this.clients.size >= maxClients) {
@@ -213,6 +230,33 @@ export class TcpServer {
     }
     if (mode === 'echo') socket.pipe(socket);
     else socket.resume();
+  }
+
+  /**
+   * A client the process has no descriptor left for: closed at once (`socket` null: accept()
+   * itself failed), counted, and said in a warning at most once a second.
+   */
+  private shedClient(socket: net.Socket | null, code: 'EMFILE' | 'ENFILE'): void {
+    socket?.destroy();
+    this.shed++;
+    this.shedUnsaid++;
+    this.shedCode = code;
+    const wait = this.lastShedWarning + SHED_WARNING_MS - performance.now();
+    if (wait <= 0) this.sayShed();
+    else this.shedWarning ??= setTimeout(() => this.sayShed(), wait);
+  }
+
+  private sayShed(): void {
+    clearTimeout(this.shedWarning);
+    this.shedWarning = undefined;
+    if (this.shedUnsaid === 0) return;
+    const why = this.shedCode === 'ENFILE'
+      ? 'the system is out of file descriptors (ENFILE)'
+      : `out of file descriptors (EMFILE): ulimit -n ${this.descriptors ? `${this.descriptors.limit} holds about ${this.descriptors.sockets} clients at once` : 'is reached'}`;
+    const count = this.shedUnsaid === 1 ? '1 client' : `${this.shedUnsaid} clients`;
+    this.sink.emit({ event: 'warning', role: 'server', message: `${count} closed at once, ${why}` });
+    this.shedUnsaid = 0;
+    this.lastShedWarning = performance.now();
   }
 
   /**
@@ -420,6 +464,7 @@ export class TcpServer {
 
   /** Stops accepting and closes every client (their reason: interrupted). */
   async close(): Promise<void> {
+    this.sayShed(); // the last ones, not said yet
     clearInterval(this.ticker);
     clearInterval(this.pusher);
     clearInterval(this.dropper);
@@ -440,7 +485,7 @@ export class TcpServer {
     const bytesIn = this.totalIn();
     return {
       proto: 'tcp', local: this.local,
-      clients: { served: this.served, rejected: this.rejected, active: this.clients.size },
+      clients: { served: this.served, rejected: this.rejected, active: this.clients.size, shed: this.shed },
       bytesIn, bytesOut, durationMs: elapsedMs(this.started),
       perClient: [...this.records], olderClients: this.olderClients,
       tls: this.config.tls?.stats() ?? null,

@@ -15,7 +15,8 @@ export function summaryRows(s: RecordedSummary): Row[] {
   const f = s.summary as Fields;
   const rows: Row[] = [];
   if (s.role === 'server' && f.proto === 'tcp') {
-    rows.push(['clients served', count(f.clients?.served)], ['clients rejected', count(f.clients?.rejected)], ['still connected', count(f.clients?.active)],
+    rows.push(['clients served', count(f.clients?.served)], ['clients rejected', count(f.clients?.rejected)],
+      ['clients shed (out of file descriptors)', count(f.clients?.shed)], ['still connected', count(f.clients?.active)],
       ['bytes in', size(f.bytesIn)], ['bytes out', size(f.bytesOut)], ['up', seconds(f.durationMs ?? 0)]);
     const d = f.drops as Fields | undefined;
     if (d) {

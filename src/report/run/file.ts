@@ -1,7 +1,7 @@
-import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { NetnoteError, type ErrorCode, type ErrorInfo } from '../../core/errors.js';
+import { openInput } from '../../core/files.js';
 import { RunRecorder, type RecordedEvent, type RunRecord } from './record.js';
 
 /** The --json schema this netnote reads back (docs/json.md). */
@@ -18,15 +18,14 @@ const HINT = 'give files written by netnote --json (one JSON object per line)';
  * Reads a run back from its NDJSON (netnote --json …  > RUN.ndjson). Anything that is not such
  * a file, whole, is a usage error naming the file and the line.
  */
-export async function readRunFile(path: string): Promise<RunRecord> {
+export async function readRunFile(path: string, signal: AbortSignal): Promise<RunRecord> {
   const name = basename(path);
   const recorder = new RunRecorder(name);
-  const stream = createReadStream(path, { encoding: 'utf8' });
-  const opened = new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', (err: NodeJS.ErrnoException) => reject(usage(`cannot read ${path}: ${err.code ?? err.message}`)));
-  });
-  await opened;
+  // A FIFO or `<(ssh host cat run.ndjson)` too: opened so that a signal can stop the wait.
+  const stream = (await openInput({ path, option: '' })).setEncoding('utf8');
+  const onAbort = () => stream.destroy(new NetnoteError('interrupted', `interrupted while reading ${path}`));
+  if (signal.aborted) onAbort();
+  signal.addEventListener('abort', onAbort, { once: true });
   let lineNo = 0;
   let last = '';
   let endsWithNewline = true;
@@ -55,6 +54,9 @@ export async function readRunFile(path: string): Promise<RunRecord> {
     }
     if (err instanceof NetnoteError) throw err;
     throw usage(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    stream.destroy();
   }
   if (events === 0) throw usage(`${name} is empty: no events`, HINT);
   const run = recorder.run;

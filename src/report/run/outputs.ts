@@ -1,5 +1,6 @@
-import { closeSync, openSync, writeFileSync } from 'node:fs';
-import { NetnoteError } from '../../core/errors.js';
+import { closeSync, writeFileSync } from 'node:fs';
+import { outputError, type NetnoteError } from '../../core/errors.js';
+import { openOutput } from '../../core/files.js';
 import { loadHdr, type Hdr } from '../../core/measure/rtt.js';
 import type { Role } from '../../core/events.js';
 import type { ReportEvent, Summary } from '../../core/summary.js';
@@ -25,8 +26,8 @@ interface Target {
 
 /**
  * The files a run writes beside its output (--report FILE.html, --junit FILE.xml). They are
- * opened before the run, so a path that cannot be written fails at once (exit 2) instead of
- * after an hour's soak, and written when the run has its summaries.
+ * opened before the run, so a path that cannot be written fails at once (exit 8) instead of
+ * after an hour's soak (a FIFO waits for its reader then), and written when the run has its summaries.
  */
 export class RunFiles {
   private readonly recorder: RunRecorder;
@@ -35,12 +36,15 @@ export class RunFiles {
     this.recorder = new RunRecorder(label);
   }
 
-  /** Opens the files asked for (null when none is); the report's histogram library is loaded now, while nothing runs. */
-  static async open(command: string, paths: { report?: string | undefined; junit?: string | undefined }): Promise<RunFiles | null> {
+  /**
+   * Opens the files asked for (null when none is); the report's histogram library is loaded now,
+   * while nothing runs. `signal` stops the wait for the reader of a FIFO.
+   */
+  static async open(command: string, paths: { report?: string | undefined; junit?: string | undefined }, signal: AbortSignal): Promise<RunFiles | null> {
     const targets: Target[] = [];
     try {
-      if (paths.report !== undefined) targets.push(open('--report', paths.report));
-      if (paths.junit !== undefined) targets.push(open('--junit', paths.junit));
+      if (paths.report !== undefined) targets.push(await open('--report', paths.report, signal));
+      if (paths.junit !== undefined) targets.push(await open('--junit', paths.junit, signal));
     } catch (err) {
       for (const target of targets) closeSync(target.fd);
       throw err;
@@ -89,19 +93,15 @@ export class RunFiles {
           closeSync(target.fd);
         }
       } catch (err) {
-        failure ??= new NetnoteError('usage', `cannot write ${target.option} ${target.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        failure ??= outputError(`${target.option} ${target.path}`, err);
       }
     }
     return failure;
   }
 }
 
-function open(option: Target['option'], path: string): Target {
-  try {
-    return { option, path, fd: openSync(path, 'w') };
-  } catch (err) {
-    throw new NetnoteError('usage', `cannot write ${option} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+async function open(option: Target['option'], path: string, signal: AbortSignal): Promise<Target> {
+  return { option, path, fd: await openOutput(path, `${option} ${path}`, signal) };
 }
 
 /** This process's command line as a person would type it again: `netnote tcp-client … --hex '01 03'`. */

@@ -33,6 +33,8 @@ const STOP_MS = 5000;
 const AT_ONCE = 4;
 
 const DOCUMENTED = new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 129, 130, 143]);
+/** A line's --timestamps stamp: iso or elapsed (report/stamp.ts). */
+const STAMP = /^(\d{4}-\d\d-\d\dT[\d:.]+Z|\+\d+\.\d{3}s) /;
 
 /** How the runs ended, per command: printed after a long budget, for the campaign's report. */
 const tally = new Map<string, Map<string, number>>();
@@ -96,10 +98,12 @@ function check(name: string, argv: string[], finished: Finished & { interrupted:
   expect(finished.signal, `ended by a signal, not on its own: ${label}`).toBeNull();
   expect(DOCUMENTED.has(finished.code!), `undocumented exit code: ${label}`).toBe(true);
   expect(finished.stderr, `internal error: ${label}`).not.toMatch(/internal error|^\s+at |TimeoutOverflowWarning|\(node:\d+\)/m);
-  const errors = finished.stderr.split('\n').filter((line) => line.startsWith('netnote: ') && !line.startsWith('netnote: hint: '));
+  // --timestamps stamps the final lines too: the line is what follows the stamp.
+  const stderr = finished.stderr.split('\n').map((line) => line.replace(STAMP, ''));
+  const errors = stderr.filter((line) => line.startsWith('netnote: ') && !line.startsWith('netnote: hint: '));
   // A file that could not be written while the run had failed anyway is said too (README: Exit codes).
   expect(errors.filter((line) => !/^netnote: cannot write --(report|junit) /.test(line)).length, `more than one error line: ${label}`).toBeLessThanOrEqual(1);
-  expect(finished.stderr.split('\n').filter((line) => line.startsWith('netnote: hint: ')).length, `more than one hint: ${label}`).toBeLessThanOrEqual(errors.length);
+  expect(stderr.filter((line) => line.startsWith('netnote: hint: ')).length, `more than one hint: ${label}`).toBeLessThanOrEqual(errors.length);
   if (finished.code !== 0 && !finished.stderr.startsWith('Usage:')) expect(errors.length, `no error line for exit ${finished.code}: ${label}`).toBeGreaterThanOrEqual(1);
   // --json is asked for among the global options, before the command's name; help and completion are not runs.
   const json = argv.slice(0, argv.indexOf(name)).includes('--json') && name !== 'help' && name !== 'completion' && !finished.stdout.startsWith('Usage:');

@@ -32,14 +32,7 @@ function mergeReceived(summaries: StreamSummary[], durationMs: number): StreamDi
 }
 
 /** One second of the merged run (an `interval` event's fields). */
-export interface MergedInterval {
-  fromS: number;
-  toS: number;
-  bytes: number;
-  perConnection?: number[];
-  perClient?: Array<{ client: number; bytes: number }>;
-  direction?: 'send' | 'receive';
-}
+export type MergedInterval = Omit<IntervalPart, 'endedAt'>;
 
 /**
  * Per-second series of several runs on one clock: each run's second goes to the merged second

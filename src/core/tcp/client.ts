@@ -486,12 +486,7 @@ class TcpClientRun {
         failed ??= this.heartbeatAnswered(head, reply!);
         continue;
       }
-      this.awaiting--;
-      const now = performance.now();
-      this.rtt.record((now - head.sentAt) * 1e6);
-      rttMs = Math.round((now - head.sentAt) * 1000) / 1000;
-      this.lastRttMs = rttMs;
-      this.received.messages++;
+      rttMs = this.replied(head);
       if (reply) {
         this.lastReply = { seq: head.seq, sent: head.sent, reply };
         if (!failed && !replyPasses(this.config.reply, reply, head.sent)) failed = this.lastReply;
@@ -501,6 +496,16 @@ class TcpClientRun {
     if (offset < chunk.length && this.keepReplies) failed ??= this.surplus(chunk.subarray(offset));
     this.reportChunk(chunk, rttMs, heartbeat, failed);
   };
+
+  /** A message's reply is complete: counted, its round trip recorded; returns that in ms. */
+  private replied(head: Outstanding): number {
+    this.awaiting--;
+    const now = performance.now();
+    this.rtt.record((now - head.sentAt) * 1e6);
+    this.lastRttMs = Math.round((now - head.sentAt) * 1000) / 1000;
+    this.received.messages++;
+    return this.lastRttMs;
+  }
 
   /** Bytes beyond every reply, reported with the last reply they followed (or alone, before any). */
   private surplus(bytes: Buffer): Failure {
@@ -536,12 +541,7 @@ class TcpClientRun {
         failed ??= this.heartbeatAnswered(head, frame.data);
         continue;
       }
-      this.awaiting--;
-      const now = performance.now();
-      this.rtt.record((now - head.sentAt) * 1e6);
-      rttMs = Math.round((now - head.sentAt) * 1000) / 1000;
-      this.lastRttMs = rttMs;
-      this.received.messages++;
+      rttMs = this.replied(head);
       if (failed || !this.keepReplies) continue;
       // A line's terminator is part of an echo; --expect may give the line with or without it.
       const passes = replyPasses(this.config.reply, frame.data, head.sent) ||

@@ -60,7 +60,7 @@ describe('tcp-server under ulimit -n 64 with 100 clients at once', () => {
     expect(warnings.length).toBeLessThanOrEqual(3);
   });
 
-  it('the human summary names the drops', async () => {
+  it('the human summary names the clients shed', async () => {
     const server = startCli(['--quiet', 'tcp-server', '127.0.0.1', '0', '--backlog', '128'], LOW_LIMIT);
     servers.add(server);
     const port = Number((await server.waitFor(/bind address: \S+, (\d+)\n/))[1]);

@@ -4,6 +4,7 @@
 // connect whose SYNs are dropped, a peer that never answers, a DNS server that never answers, a
 // FIFO nobody writes to.
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,12 +32,17 @@ const events = (stdout: string): Json[] => stdout.trim().split('\n').filter(Bool
 let dir: string;
 let echoPort: number;
 let silentPort: number;
+let closedPort: number;
 let silentUdp: dgram.Socket;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'netnote-signals-'));
   execFileSync('mkfifo', [join(dir, 'fifo')]);
   echoPort = await rawServer(peers, (socket) => socket.pipe(socket));
   silentPort = await rawServer(peers, () => {}); // accepts, reads nothing, answers nothing
+  const closed = net.createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  closedPort = (closed.address() as net.AddressInfo).port;
+  await new Promise((resolve) => closed.close(resolve));
   silentUdp = dgram.createSocket('udp4');
   await new Promise<void>((resolve) => silentUdp.bind(0, '127.0.0.1', resolve));
 });
@@ -95,6 +101,8 @@ const SCENARIOS: Record<string, Scenario> = {
   // An address literal: the system view asks no resolver, only the test's silent socket is asked.
   'resolve, a DNS server that never answers': { args: (dns) => ['resolve', '192.0.2.1', '-t', 'PTR', '-s', `127.0.0.1:${dns.port}`, '-w', '60s'], ready: (_, dns) => dns.asked, started: true },
   'demo': { args: () => ['demo', '-c', '100'], ready: /"recv"/, started: true },
+  'idle-timeout, its trials idle': { args: () => ['idle-timeout', '127.0.0.1', String(echoPort), '--max', '60s'], ready: /"idle-round"/, started: true },
+  'tcp-client --wait-for, nothing listening yet': { args: () => ['tcp-client', '127.0.0.1', String(closedPort), '--wait-for', '60s'], ready: /"waiting"/, started: true },
   'tcp-client --file FIFO nobody writes to': { args: () => ['tcp-client', '127.0.0.1', String(echoPort), '--file', join(dir, 'fifo')], ready: (pid) => holds(pid, join(dir, 'fifo')), started: false },
   'merge FIFO nobody writes to': { args: () => ['merge', join(dir, 'fifo')], ready: (pid) => holds(pid, join(dir, 'fifo')), started: false },
 };

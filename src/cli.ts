@@ -8,7 +8,8 @@ import { optionalValuesFirst } from './shell/usage.js';
 import { createReporter } from './report/create.js';
 import { printable } from './report/printable.js';
 import { RunFiles } from './report/run/outputs.js';
-import type { OutputOptions, Reporter } from './report/reporter.js';
+import { LogFile } from './report/log-file.js';
+import type { OutputOptions } from './report/reporter.js';
 import type { TimestampFormat } from './report/stamp.js';
 
 /** The error's line on stderr, and its hint's: one line each, whatever the message quotes. */
@@ -88,14 +89,8 @@ const execute: Execute = async (command, role, action, { checks = [], ...style }
   };
   const output: OutputOptions = {
     json: globals.json === true, quiet: globals.quiet === true, color: globals.color, hexDump: globals.hexDump === true,
-    ...(globals.timestamps ? { timestamps: globals.timestamps } : {}), ...(globals.log === undefined ? {} : { log: globals.log }), ...style,
+    ...(globals.timestamps ? { timestamps: globals.timestamps } : {}), ...style,
   };
-  let screen: Reporter;
-  try {
-    screen = createReporter(output); // opens --log
-  } catch (err) {
-    return cannotRun(asNetnoteError(err), role, output.json);
-  }
   const controller = new AbortController();
   stopRun = (error) => {
     if (!controller.signal.aborted) controller.abort(error);
@@ -112,6 +107,14 @@ const execute: Execute = async (command, role, action, { checks = [], ...style }
     if (!stop || error.code !== 'interrupted') return error;
     return stop.code === 'output' ? stop : new NetnoteError(stop.code, error.message.replace(/^interrupted/, stop.message), error.hint);
   };
+
+  // --log first: the reporter writes there from its first line. A FIFO waits for its reader.
+  try {
+    if (globals.log !== undefined) output.log = await LogFile.open(globals.log, controller.signal);
+  } catch (err) {
+    return cannotRun(stoppedAs(asNetnoteError(err)), role, output.json);
+  }
+  const screen = createReporter(output);
 
   let files: RunFiles | null;
   try {

@@ -5,7 +5,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, saveRun, startCli } from './support/cli.js';
 import { trackResources } from './support/cleanup.js';
@@ -108,6 +109,28 @@ describe('files named on the command line: exit 8, the file and the reason named
     expect(stopped.stderr).toBe(`netnote: terminated (SIGTERM) while waiting for a reader of --report ${fifo}\n`);
     expect(stopped.code).toBe(143);
     expect(JSON.parse(stopped.stdout)).toMatchObject({ event: 'error', code: 'terminated', exitCode: 143 });
+  });
+
+  it('--log FIFO: the run waits for its reader too, then the log gets every line (appended, as --log does)', async () => {
+    const fifo = join(dir, 'log-fifo');
+    execFileSync('mkfifo', [fifo]);
+    const waiting = startCli(['--log', fifo, 'demo', '-c', '1', '-i', '0'], { timeoutMs: 10_000 });
+    servers.add(waiting);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(waiting.stdout()).toBe('');
+    // cat opens the FIFO: the run starts, and what it logs comes out of cat.
+    const { stdout: reader } = await promisify(execFile)('cat', [fifo], { encoding: 'utf8', timeout: 10_000 });
+    const finished = await waiting.finished;
+    expect(finished.code).toBe(0);
+    expect(reader).toMatch(/^\S+Z \[server\] socket object created\.\n/);
+    expect(reader).toContain('[client] ended: completed');
+
+    const stopped = startCli(['--log', fifo, 'demo', '-c', '1', '-i', '0'], { timeoutMs: 10_000 });
+    servers.add(stopped);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const interrupted = await stopped.stop('SIGINT');
+    expect(interrupted.stderr).toBe(`netnote: interrupted while waiting for a reader of --log ${fifo}\n`);
+    expect(interrupted.code).toBe(130);
   });
 
   it('report -o /dev/full', async () => {

@@ -74,15 +74,16 @@ export async function readInput(name: InputName, limit: number, signal?: AbortSi
 const READER_POLL_MS = 50;
 
 /**
- * Opens an output for writing (created or truncated) and returns its descriptor. A FIFO waits for
- * its reader, as the shell's `> fifo` does, but without blocking a thread: `signal` stops the wait.
+ * Opens an output for writing (created, then truncated or appended to: `flags` 'w' or 'a') and
+ * returns its descriptor. A FIFO waits for its reader, as the shell's `> fifo` does, but without
+ * blocking a thread: `signal` stops the wait.
  */
-export async function openOutput(path: string, what: string, signal?: AbortSignal): Promise<number> {
+export async function openOutput(path: string, what: string, signal?: AbortSignal, flags: 'w' | 'a' = 'w'): Promise<number> {
   for (;;) {
     try {
       // Non-blocking, a FIFO without a reader is ENXIO at once; with one, the real open cannot block.
       closeSync(openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NONBLOCK, 0o666));
-      return openSync(path, 'w');
+      return openSync(path, flags);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENXIO') throw outputError(what, err);
     }

@@ -2,7 +2,6 @@ import { supportsColor } from 'chalk';
 import type { NetnoteError } from '../core/errors.js';
 import { HumanReporter, type HumanOptions } from './human.js';
 import { JsonReporter } from './json.js';
-import { LogFile } from './log-file.js';
 import { NoteHttpReporter } from './note-http.js';
 import { printableStrings } from './printable.js';
 import type { ReportEvent } from '../core/summary.js';
@@ -19,7 +18,7 @@ const SILENT: Reporter = { messages: false, emit() {}, room: () => null, close()
 /**
  * The reporter a run writes to: human lines or NDJSON on stdout (or nothing: http-get
  * --body-only), each human line stamped with --timestamps, and with --log the human lines also
- * appended to a file, whatever stdout shows. Opening the log fails at once (exit 8), before the run.
+ * appended to a file (opened by the CLI before the run), whatever stdout shows.
  */
 export function createReporter(options: OutputOptions): Reporter {
   const stamp = options.timestamps ?? null;
@@ -34,7 +33,7 @@ export function createReporter(options: OutputOptions): Reporter {
     chart: options.chart === 'always' || (options.chart === 'terminal' && process.stdout.isTTY === true),
     width: process.stdout.columns || Number(process.env.COLUMNS) || DEFAULT_WIDTH,
   });
-  const file = options.log === undefined ? null : new LogFile(options.log);
+  const file = options.log ?? null;
   const log = file && human(options, {
     out: stamped(file, stamp ?? 'iso'), err: stamped(file, stamp ?? 'iso'), color: false, spinner: false,
     chart: options.chart === 'always', width: DEFAULT_WIDTH,

@@ -1,5 +1,6 @@
-import { openSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { outputError, type NetnoteError } from '../core/errors.js';
+import { openOutput } from '../core/files.js';
 import type { LineSink } from './writer.js';
 
 /**
@@ -8,16 +9,14 @@ import type { LineSink } from './writer.js';
  * SIGTERM, or by a kill nothing can catch. The file stays open until the process exits.
  */
 export class LogFile implements LineSink {
-  private readonly fd: number;
   /** The first write that failed (a full disk): the run's error when it has none. */
   failure: NetnoteError | null = null;
 
-  constructor(private readonly path: string) {
-    try {
-      this.fd = openSync(path, 'a');
-    } catch (err) {
-      throw this.error(err);
-    }
+  private constructor(private readonly path: string, private readonly fd: number) {}
+
+  /** Opens FILE to append to (a FIFO waits for its reader until `signal`); exit 8 when it cannot be. */
+  static async open(path: string, signal: AbortSignal): Promise<LogFile> {
+    return new LogFile(path, await openOutput(path, `--log ${path}`, signal, 'a'));
   }
 
   write(line: string): void {

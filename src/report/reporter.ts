@@ -1,6 +1,7 @@
 import type { NetnoteError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import type { ReportEvent } from '../core/summary.js';
+import type { LogFile } from './log-file.js';
 import type { TimestampFormat } from './stamp.js';
 
 /** A sink for core events that also owns the output streams. */
@@ -29,6 +30,6 @@ export interface OutputOptions {
   chart?: 'always' | 'terminal';
   /** --timestamps: every human line starts with one. */
   timestamps?: TimestampFormat;
-  /** --log FILE: the human lines, stamped, also appended there. */
-  log?: string;
+  /** --log FILE, opened: the human lines, stamped, also appended there. */
+  log?: LogFile;
 }

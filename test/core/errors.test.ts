@@ -5,15 +5,17 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import {
-  InvalidValueError, NetnoteError, fromSystemError, isTlsFailure, tlsFailure, type ErrorCode, type ErrorPlace,
+  InvalidValueError, NetnoteError, fromSystemError, isTlsFailure, isTransient, outputError, tlsFailure, type ErrorCode, type ErrorPlace,
 } from '../../src/core/errors.js';
 import { trackResources } from '../support/cleanup.js';
 
 const tracked = trackResources();
 
-// README "Exit codes"; `tls` is 4 as its TLS table says ("like unreachable"), `internal` the 70 of a bug.
+// README "Exit codes"; `tls` is 4 as its TLS table says ("like unreachable"), `internal` the 70 of a
+// bug, and a signal's 128 + its number, as a shell reports it.
 const README_EXIT_CODES: Record<ErrorCode, number> = {
-  assertion: 1, usage: 2, resolve: 3, unreachable: 4, tls: 4, timeout: 5, lost: 6, bind: 7, interrupted: 130, internal: 70,
+  assertion: 1, usage: 2, resolve: 3, unreachable: 4, tls: 4, timeout: 5, lost: 6, bind: 7, output: 8,
+  hangup: 129, interrupted: 130, terminated: 143, internal: 70,
 };
 
 function systemError(code: string, message = `${code} from the kernel`): NodeJS.ErrnoException {
@@ -103,6 +105,44 @@ describe('fromSystemError: errno → exit code, message and hint', () => {
 function openSslError(reason: string): NodeJS.ErrnoException & { reason: string } {
   return Object.assign(new Error(`error:0A000000:SSL routines::${reason}`), { code: `ERR_SSL_${reason.toUpperCase().replaceAll(' ', '_')}`, reason });
 }
+
+describe('outputError: output that cannot be written, exit 8', () => {
+  it.each([
+    ['ENOSPC', 'no space left on the device', 'free some space, or write somewhere else'],
+    ['EDQUOT', 'disk quota exceeded', 'free some space, or write somewhere else'],
+    ['EFBIG', 'the file is too large', undefined],
+    ['EIO', 'input/output error', undefined],
+    ['EACCES', 'permission denied', undefined],
+    ['EPERM', 'operation not permitted', undefined],
+    ['EROFS', 'read-only file system', undefined],
+    ['ENOENT', 'no such directory', undefined],
+    ['ENOTDIR', 'a part of the path is not a directory', undefined],
+    ['EISDIR', 'it is a directory', undefined],
+    ['EBADF', 'it is closed', undefined],
+    ['EPIPE', 'nobody reads it any more', undefined],
+  ])('%s: cannot write WHAT: %s (%s)', (code, reason, hint) => {
+    const error = outputError('--report r.html', systemError(code));
+    expect(error.exitCode).toBe(8);
+    expect(error.info).toStrictEqual({ code: 'output', message: `cannot write --report r.html: ${reason} (${code})`, ...(hint ? { hint } : {}) });
+  });
+
+  it("an errno the table does not know reads as Node's message with its code; an error without a code, as its message", () => {
+    expect(outputError('stdout', systemError('ENXIO', 'no such device or address')).message).toBe('cannot write stdout: no such device or address (ENXIO)');
+    expect(outputError('stdout', new Error('stream destroyed')).message).toBe('cannot write stdout: stream destroyed');
+    expect(outputError('stdout', 'odd').message).toBe('cannot write stdout: odd');
+  });
+
+  it('a NetnoteError passes through unchanged (a signal that stopped the wait for a FIFO reader)', () => {
+    const stop = new NetnoteError('interrupted', 'interrupted while waiting for a reader of --log x');
+    expect(outputError('--log x', stop)).toBe(stop);
+  });
+});
+
+describe('isTransient: what --reconnect and --wait-for try again', () => {
+  it.each(Object.keys(README_EXIT_CODES))('%s', (code) => {
+    expect(isTransient(new NetnoteError(code as ErrorCode, 'x'))).toBe(['unreachable', 'timeout', 'lost', 'resolve'].includes(code));
+  });
+});
 
 describe('TLS failures in words', () => {
   const noTls = ['the peer does not speak TLS on this port', 'check the port, or talk to it without --tls'];

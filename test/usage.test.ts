@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startServer } from './support/cli.js';
+import { runCli, startCli, startServer } from './support/cli.js';
 import { trackResources } from './support/cleanup.js';
 import { rawServer } from './support/peers.js';
 import { schemaErrors } from './support/schema.js';
@@ -64,6 +64,10 @@ describe('options that would do nothing are refused', () => {
     [['--stream', '--reverse', '--data', 'x'], "netnote: option '--reverse' cannot be used with option '--data <text>'"],
     [['--connections', '3', '--verify-echo'], "netnote: option '--connections <n>' cannot be used with option '--verify-echo'"],
     [['--chart', '-c', '1'], 'netnote: --chart does nothing with --json: drop one of them', ['--json']],
+    [['--bidir'], 'netnote: --bidir needs --stream: without it, --bidir does nothing'],
+    [['--stream', '--burst', '4'], 'netnote: --burst needs --bitrate: without it, --burst does nothing'],
+    [['--heartbeat-data', 'PING'], 'netnote: --heartbeat-data needs --heartbeat: without it, --heartbeat-data does nothing'],
+    [['--backoff', '1s,5s'], 'netnote: --backoff needs --reconnect: without it, --backoff does nothing'],
   ])('tcp-client %j', async (extra, message, globals: string[] = []) => {
     expect(await refused([...globals, 'tcp-client', '127.0.0.1', port(), ...extra])).toBe(message);
   });
@@ -79,8 +83,23 @@ describe('options that would do nothing are refused', () => {
     [['http-get', '127.0.0.1', '9', '-o', 'x', '--body-only'], "netnote: option '-o, --output <file>' cannot be used with option '--body-only'"],
     [['--hex-dump', '--json', 'demo'], "netnote: option '--hex-dump' cannot be used with option '--json'"],
     [['--report', 'a.html', '--report', 'b.html', 'demo'], 'netnote: --report given twice: give it once'],
+    [['tcp-server', '127.0.0.1', '0', '--drop-mode', 'reset'], 'netnote: --drop-mode needs --drop-after or --drop-every: without it, --drop-mode does nothing'],
+    [['udp-client', '127.0.0.1', '9', '--burst', '3'], 'netnote: --burst needs --rate or --bitrate: without it, --burst does nothing'],
+    [['idle-timeout', '127.0.0.1', '9', '--hold', '1m'], 'netnote: --hold needs --verify: without it, --hold does nothing'],
+    [['idle-timeout', '127.0.0.1', '9', '--verify', '1s', '--max', '10s'], "netnote: option '--verify <duration>' cannot be used with option '--max <duration>'"],
+    [['idle-timeout', '127.0.0.1', '9', '--max', '25h'], 'netnote: --max must be at most 24h: the longest a netnote server holds a downlink answer'],
+    [['idle-timeout', '127.0.0.1', '9', '--max', '24h', '-w', '580h'], 'netnote: --max and --timeout add up to more than 596h31m23s, the longest a timer can wait'],
   ])('%j', async (args, message) => {
     expect(await refused(args)).toBe(message);
+  });
+
+  it('--join is repeatable: udp-server joins both groups', async () => {
+    const server = startCli(['--json', 'udp-server', '0.0.0.0', '0', '--join', '239.255.7.1@lo', '--join', '239.255.7.2@lo'], { timeoutMs: 20_000 });
+    servers.add(server);
+    await server.waitFor(/"joined":"239\.255\.7\.2"/);
+    const stopped = await server.stop('SIGINT');
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stdout).toContain('"joined":"239.255.7.1"');
   });
 
   it('repeatable options add up: -H twice sends both headers', async () => {

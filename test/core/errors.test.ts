@@ -132,6 +132,11 @@ describe('outputError: output that cannot be written, exit 8', () => {
     expect(outputError('stdout', 'odd').message).toBe('cannot write stdout: odd');
   });
 
+  it('a stream that fails with no error at all (undefined or null) is still an output error, exit 8', () => {
+    expect(outputError('stdout', undefined).info).toStrictEqual({ code: 'output', message: 'cannot write stdout: undefined' });
+    expect(outputError('--output o.ndjson', null).info).toStrictEqual({ code: 'output', message: 'cannot write --output o.ndjson: null' });
+  });
+
   it('a NetnoteError passes through unchanged (a signal that stopped the wait for a FIFO reader)', () => {
     const stop = new NetnoteError('interrupted', 'interrupted while waiting for a reader of --log x');
     expect(outputError('--log x', stop)).toBe(stop);

@@ -87,6 +87,27 @@ describe('RttRecorder', () => {
     expect((await summarise([100_003, 100_003, 256_001])).p50).toBe(0.1);
   });
 
+  it('percentiles() (--report-every): none before the first sample, then the median and p99 a summary shows', async () => {
+    const recorder = await RttRecorder.create();
+    expect(recorder.percentiles()).toBeNull();
+    for (const ns of spread) recorder.record(ns);
+    const sorted = [...spread].sort((a, b) => a - b);
+    const { p50, p99 } = recorder.percentiles()!;
+    expectWithinHistogramPrecision(p50, nearestRank(sorted, 50), 'p50');
+    expectWithinHistogramPrecision(p99, nearestRank(sorted, 99), 'p99');
+    expect(recorder.percentiles()).toStrictEqual({ p50: recorder.summary()!.p50, p99: recorder.summary()!.p99 });
+  });
+
+  it('percentiles() stay within the samples too: the bucket of 256 400 ns reaches 256 511 ns, which would show as 0.257', async () => {
+    const recorder = await RttRecorder.create();
+    for (const ns of [100_003, 256_400, 256_400, 256_400]) recorder.record(ns);
+    expect(recorder.percentiles()).toStrictEqual({ p50: 0.256, p99: 0.256 });
+    recorder.record(100_003);
+    recorder.record(100_003);
+    // Nearest rank 3 of 6 is the third smallest: 100 003 ns.
+    expect(recorder.percentiles()).toStrictEqual({ p50: 0.1, p99: 0.256 });
+  });
+
   it('one value (or all equal): one bucket holding every sample', async () => {
     const summary = await summarise([42_000, 42_000, 42_000]);
     expect(summary).toMatchObject({ count: 3, min: 0.042, p50: 0.042, p90: 0.042, p99: 0.042, p999: 0.042, max: 0.042, mean: 0.042, stddev: 0, buckets: [{ toMs: 0.042, share: 1 }] });

@@ -102,4 +102,35 @@ describe('mismatch: the event and the error that end the run', () => {
     expect(error.message).toBe('reply to message 12 does not match --expect-regex');
     expect(error.hint).toBeUndefined();
   });
+
+  it('a mismatch without surplus bytes has no surplus field at all (not even an undefined one)', () => {
+    const sink = recordingSink();
+    mismatch(sink, verifiedEcho, sent, 3, Buffer.from('x'), 'message');
+    expect(Object.keys(sink.events[0]!)).toEqual(['event', 'role', 'seq', 'check', 'expected', 'got']);
+  });
+});
+
+describe('mismatch with surplus: bytes that came when no reply was awaited (TCP)', () => {
+  it('bytes beyond a reply: the event carries the count, the error says which message they followed', () => {
+    const sink = recordingSink();
+    const got = Buffer.from('AT+CSQ\r\nOK\r');
+    const error = mismatch(sink, verifiedEcho, sent, 4, got, 'message', 3);
+    expect(sink.events).toStrictEqual([{ event: 'mismatch', role: 'client', seq: 4, check: 'echo', expected: sent, got, surplus: 3 }]);
+    expect(error).toEqual(expect.objectContaining({ code: 'assertion', exitCode: 1, message: '3 more bytes arrived beyond the reply to message 4: no message awaited them' }));
+    expect(error.hint).toBeUndefined();
+  });
+
+  it('one byte is "byte"; the unit is the one given', () => {
+    const sink = recordingSink();
+    const error = mismatch(sink, expectBytes, sent, 2, Buffer.from([0x01, 0x03, 0x02, 0x00, 0x2a, 0x0a]), 'datagram', 1);
+    expect(sink.events).toStrictEqual([{ event: 'mismatch', role: 'client', seq: 2, check: 'expect', expected: Buffer.from([0x01, 0x03, 0x02, 0x00, 0x2a]), got: Buffer.from([0x01, 0x03, 0x02, 0x00, 0x2a, 0x0a]), surplus: 1 }]);
+    expect(error.message).toBe('1 more byte arrived beyond the reply to datagram 2: no message awaited them');
+  });
+
+  it('bytes before the first message (seq 0): "before the first message was sent"', () => {
+    const sink = recordingSink();
+    const error = mismatch(sink, expectRegex, sent, 0, Buffer.from('220 ready\r\n'), 'message', 11);
+    expect(sink.events).toStrictEqual([{ event: 'mismatch', role: 'client', seq: 0, check: 'expect-regex', expected: /^\+CSQ: \d+,\d+\r\nOK\r\n$/, got: Buffer.from('220 ready\r\n'), surplus: 11 }]);
+    expect(error).toEqual(expect.objectContaining({ code: 'assertion', message: '11 more bytes arrived before the first message was sent: no message awaited them' }));
+  });
 });

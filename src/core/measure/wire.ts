@@ -65,13 +65,13 @@ export function projectDay(p: ExchangePattern): WireProjection {
   let cycle = add(one(p.messageBytes), p.replyBytes > 0 && p.cycleMs >= DELAYED_ACK_MS ? lone(p.replyBytes) : one(p.replyBytes));
   // What is sent in a cycle: the message at 0, then a heartbeat each time nothing was sent for its interval.
   const beats = p.heartbeat ? Math.max(0, Math.ceil(p.cycleMs / p.heartbeat.intervalMs) - 1) : 0;
-  if (p.heartbeat && beats > 0) {
+  if (p.heartbeat) {
     const beat = p.heartbeat.answerBytes > 0 ? add(one(p.heartbeat.bytes), lone(p.heartbeat.answerBytes)) : lone(p.heartbeat.bytes);
     cycle = add(cycle, { packets: beat.packets * beats, bytes: beat.bytes * beats });
   }
   if (p.proto === 'tcp' && p.keepaliveIdleMs) {
     // The kernel probes once per idle time of quiet: in each gap between what is sent.
-    const gap = p.heartbeat && beats > 0 ? p.heartbeat.intervalMs : 0;
+    const gap = p.heartbeat?.intervalMs ?? 0;
     const last = p.cycleMs - beats * gap;
     const probes = beats * keepaliveProbes(gap, p.keepaliveIdleMs) + keepaliveProbes(last, p.keepaliveIdleMs);
     cycle = add(cycle, { packets: 2 * probes, bytes: 2 * probes * ack });

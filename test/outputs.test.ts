@@ -1,8 +1,9 @@
 // Output that cannot be written is an error of its own (exit 8), named, whatever the output:
 // stdout, --output, --report, --junit, --log. The failures are real: /dev/full (ENOSPC), a write to
-// /proc/version (EIO, even as root), a directory the user `nobody` may not write (EACCES). Only
-// EPIPE on stdout (`| head`) is a quiet stop; a FIFO waits for its reader, as long as no signal comes.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// /proc/version (EIO, even as root), a directory of nobody's that root without CAP_DAC_OVERRIDE
+// may not write (EACCES). Only EPIPE on stdout (`| head`) is a quiet stop; a FIFO waits for its
+// reader, as long as no signal comes.
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile, execFileSync } from 'node:child_process';
@@ -90,8 +91,10 @@ describe('files named on the command line: exit 8, the file and the reason named
   it('a directory the user may not write: EACCES, before the run starts, and an error event under --json', needs(commandMissing('setpriv', 'util-linux')), async () => {
     const locked = join(dir, 'locked');
     mkdirSync(locked, { mode: 0o755 });
-    // As nobody (the test runs as root, whom permissions do not stop).
-    const run = await runCli(['--json', '--junit', join(locked, 'run.xml'), 'demo', '-c', '1', '-i', '0'], { prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'] });
+    chownSync(locked, 65534, 65534);
+    // Root without the capabilities that let it ignore permissions: the directory is nobody's.
+    // (Running as nobody would need the checkout, which mktemp -d makes private, to be readable.)
+    const run = await runCli(['--json', '--junit', join(locked, 'run.xml'), 'demo', '-c', '1', '-i', '0'], { prefix: ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--'] });
     expect(run.stderr).toBe(`netnote: cannot write --junit ${locked}/run.xml: permission denied (EACCES)\n`);
     expect(run.code).toBe(8);
     expect(JSON.parse(run.stdout)).toMatchObject({ event: 'error', code: 'output', exitCode: 8 });

@@ -89,13 +89,6 @@ export async function runStream(config: StreamConfig, sink: EventSink, signal: A
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   signal.addEventListener('abort', onAbort, { once: true });
-  // 0 runs until Ctrl-C or the peer ends it, as iperf3 -t 0 does.
-  let timeUp = false;
-  const timer = config.durationMs > 0 ? setTimeout(() => {
-    timeUp = true;
-    stop.abort();
-  }, config.durationMs) : undefined;
-
   // Bytes handed to the kernel (sending) or taken from it (receiving), per connection.
   const sentSoFar = (i: number) => sockets[i]!.bytesWritten - sockets[i]!.writableLength;
   const progress = (i: number) => (config.reverse ? counted[i]! : sentSoFar(i));
@@ -111,7 +104,7 @@ export async function runStream(config: StreamConfig, sink: EventSink, signal: A
   let reported = sockets.map(() => 0);
   let reportedBack = sockets.map(() => 0);
   let second = 0;
-  const ticker = setInterval(() => {
+  const tick = () => {
     const now = sockets.map((_, i) => progress(i));
     const perConnection = now.map((value, i) => value - reported[i]!);
     reported = now;
@@ -123,7 +116,17 @@ export async function runStream(config: StreamConfig, sink: EventSink, signal: A
       sink.emit({ event: 'interval', role: 'client', fromS: second, toS: second + 1, bytes: perBack.reduce((a, b) => a + b, 0), perConnection: perBack, direction: 'receive' });
     }
     second++;
-  }, 1000);
+  };
+  const ticker = setInterval(tick, 1000);
+  // 0 runs until Ctrl-C or the peer ends it, as iperf3 -t 0 does.
+  let timeUp = false;
+  const timer = config.durationMs > 0 ? setTimeout(() => {
+    timeUp = true;
+    // The run's last whole second is reported even when this timer fires before the ticker's.
+    if (second < Math.floor(config.durationMs / 1000)) tick();
+    clearInterval(ticker);
+    stop.abort();
+  }, config.durationMs) : undefined;
 
   const ends = await Promise.all(sockets.map((socket, i) => (config.reverse
     ? receive(socket, stop.signal, (n) => (counted[i]! += n))

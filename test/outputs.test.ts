@@ -114,6 +114,24 @@ describe('files named on the command line: exit 8, the file and the reason named
     expect(JSON.parse(stopped.stdout)).toMatchObject({ event: 'error', code: 'terminated', exitCode: 143 });
   });
 
+  it('--log FIFO whose reader (cat) opened first: every run\'s lines reach it, 40 runs, 10 at a time', async () => {
+    // netnote tries the FIFO without blocking before it opens it: the reader must never see that
+    // try close (an end of stream for cat, then a run that blocks in open() or writes into EPIPE).
+    const failed: string[] = [];
+    for (let batch = 0; batch < 4; batch++) {
+      await Promise.all(Array.from({ length: 10 }, async (_, i) => {
+        const fifo = join(dir, `reader-first-${batch}-${i}`);
+        execFileSync('mkfifo', [fifo]);
+        const reader = promisify(execFile)('cat', [fifo], { encoding: 'utf8', timeout: 20_000 });
+        await new Promise((resolve) => setTimeout(resolve, 100)); // cat is in its open() by now
+        const run = await runCli(['--log', fifo, 'demo', '-c', '1', '-i', '0'], { timeoutMs: 15_000 });
+        const { stdout } = await reader.catch((err: { stdout: string }) => err);
+        if (run.code !== 0 || !stdout.includes('[client] ended: completed')) failed.push(`${fifo}: exit ${run.code}, ${run.stderr.trim()}, cat read ${stdout.length} bytes`);
+      }));
+    }
+    expect(failed).toEqual([]);
+  }, 120_000);
+
   it('--log FIFO: the run waits for its reader too, then the log gets every line (appended, as --log does)', async () => {
     const fifo = join(dir, 'log-fifo');
     execFileSync('mkfifo', [fifo]);

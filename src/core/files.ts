@@ -82,8 +82,13 @@ export async function openOutput(path: string, what: string, signal?: AbortSigna
   for (;;) {
     try {
       // Non-blocking, a FIFO without a reader is ENXIO at once; with one, the real open cannot block.
-      closeSync(openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NONBLOCK, 0o666));
-      return openSync(path, flags);
+      // The probe stays open until the real one is: a reader that saw no writer at all would read EOF.
+      const probe = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NONBLOCK, 0o666);
+      try {
+        return openSync(path, flags);
+      } finally {
+        closeSync(probe);
+      }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENXIO') throw outputError(what, err);
     }

@@ -5,6 +5,20 @@ export function elapsedMs(start: number): number {
   return Math.round((performance.now() - start) * 1000) / 1000;
 }
 
+/** Waits `ms`, or less when `signal` aborts first: it resolves then, at once (it never rejects). */
+export function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
+
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /**

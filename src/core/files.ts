@@ -3,13 +3,14 @@ import { promisify } from 'node:util';
 import net from 'node:net';
 import type { Readable } from 'node:stream';
 import tty from 'node:tty';
+import { pause } from './clock.js';
 import { NetnoteError, outputError } from './errors.js';
 
 // Files a person names on the command line (--file, --script, --cert, a run to merge, --output,
 // --report) may be a FIFO, a device or stdin, not only a regular file. A FIFO nobody writes to
 // (or reads from) blocks open() and read() forever, and a blocked call in Node's thread pool also
 // blocks the process's exit: an input is opened non-blocking and read by the event loop, so a
-// signal can always stop it; an output FIFO nobody reads fails at once.
+// signal can always stop it; an output FIFO waits for its reader on the event loop too.
 
 /** What was named, for messages: `--file /tmp/x`, `stdin`. */
 export interface InputName {
@@ -22,8 +23,22 @@ function describe({ path, option }: InputName): string {
   return path === '-' ? 'stdin' : option ? `${option} ${path}` : path;
 }
 
-/** The input as a stream the event loop reads (`-` is stdin). */
-export async function openInput(name: InputName): Promise<Readable> {
+/**
+ * The input as a stream the event loop reads (`-` is stdin); `signal` destroys it with the error
+ * `interrupted`, whatever it waits for.
+ */
+export async function openInput(name: InputName, signal?: AbortSignal): Promise<Readable> {
+  const input = await openStream(name);
+  const onAbort = () => input.destroy(new NetnoteError('interrupted', `interrupted while reading ${describe(name)}`));
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  // Read to its end, or closed: a signal later must not destroy it (stdin outlives the read).
+  const done = () => signal?.removeEventListener('abort', onAbort);
+  input.once('end', done).once('close', done);
+  return input;
+}
+
+async function openStream(name: InputName): Promise<Readable> {
   if (name.path === '-') return process.stdin;
   let fd: number;
   try {
@@ -48,12 +63,9 @@ export async function openInput(name: InputName): Promise<Readable> {
  * `signal` stops the read: the error is then `interrupted`.
  */
 export async function readInput(name: InputName, limit: number, signal?: AbortSignal): Promise<Buffer | null> {
-  const input = await openInput(name);
+  const input = await openInput(name, signal);
   const chunks: Buffer[] = [];
   let total = 0;
-  const onAbort = () => input.destroy(new NetnoteError('interrupted', `interrupted while reading ${describe(name)}`));
-  if (signal?.aborted) onAbort();
-  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for await (const chunk of input) {
       total += (chunk as Buffer).length;
@@ -63,7 +75,6 @@ export async function readInput(name: InputName, limit: number, signal?: AbortSi
   } catch (err) {
     throw cannotRead(name, err);
   } finally {
-    signal?.removeEventListener('abort', onAbort);
     // stdin stays open for Node to close; anything we opened is closed now, read to the end or not.
     if (input !== process.stdin) input.destroy();
   }
@@ -92,15 +103,7 @@ export async function openOutput(path: string, what: string, signal?: AbortSigna
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENXIO') throw outputError(what, err);
     }
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, READER_POLL_MS);
-      signal?.addEventListener('abort', done, { once: true });
-    });
+    await pause(READER_POLL_MS, signal);
     if (signal?.aborted) throw new NetnoteError('interrupted', `interrupted while waiting for a reader of ${what}`);
   }
 }

@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import { setMaxListeners } from 'node:events';
-import { elapsedMs } from '../clock.js';
+import { elapsedMs, pause } from '../clock.js';
 import { hostPort, type Endpoint } from '../endpoint.js';
 import { NetnoteError } from '../errors.js';
 import type { EventSink } from '../events.js';
@@ -127,15 +127,3 @@ export function thin(points: CapacityPoint[]): CapacityPoint[] {
   return points.filter((p, i) => i === 0 || i === points.length - 1 || slice(p) !== slice(points[i + 1]!));
 }
 
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
-}

@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type net from 'node:net';
+import { pause } from '../clock.js';
 import { hostPort, type Endpoint } from '../endpoint.js';
 import { NetnoteError, fromSystemError } from '../errors.js';
 import type { EndReason, EventSink, TlsInfo } from '../events.js';
@@ -162,9 +163,10 @@ export async function runStream(config: StreamConfig, sink: EventSink, signal: A
 /** A measurement of nothing is no measurement: --reverse from a peer that sent nothing fails. */
 function nothingCame(config: StreamConfig, timeUp: boolean): NetnoteError {
   const where = hostPort(config.host, config.port);
+  const hint = 'the peer must send on its own: a source such as socat -u OPEN:/dev/zero TCP-LISTEN:PORT, not an echo server';
   return timeUp
-    ? new NetnoteError('timeout', `${where} sent nothing in ${config.durationMs} ms (--stream --reverse)`, 'the peer must send on its own: a source such as socat -u OPEN:/dev/zero TCP-LISTEN:PORT, not an echo server')
-    : new NetnoteError('lost', `${where} closed the connection without sending anything (--stream --reverse)`, 'the peer must send on its own: a source such as socat -u OPEN:/dev/zero TCP-LISTEN:PORT, not an echo server');
+    ? new NetnoteError('timeout', `${where} sent nothing in ${config.durationMs} ms (--stream --reverse)`, hint)
+    : new NetnoteError('lost', `${where} closed the connection without sending anything (--stream --reverse)`, hint);
 }
 
 /** Bits per second of `bytes` moved in `ms`. */
@@ -187,7 +189,7 @@ async function send(socket: net.Socket, blockSize: number, stop: AbortSignal, pa
   for (let blocks = 0; !stop.aborted && !socket.destroyed; blocks++) {
     const wait = pacer?.waitMs(blocks) ?? 0;
     if (wait > 0) {
-      await Promise.race([failed, sleepOrStop(wait, stop)]);
+      await Promise.race([failed, pause(wait, stop)]);
       if (stop.aborted) break;
     }
     if (!socket.write(block)) await Promise.race([failed, drainOrStop(socket, stop)]);
@@ -228,18 +230,6 @@ function socketFailure(socket: net.Socket): Promise<never> {
   const failed = new Promise<never>((_, reject) => socket.once('error', reject));
   failed.catch(() => {});
   return failed;
-}
-
-function sleepOrStop(ms: number, stop: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      stop.removeEventListener('abort', done);
-      resolve();
-    }
-    stop.addEventListener('abort', done, { once: true });
-  });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -566,7 +566,6 @@ class TcpClientRun {
     } else if (failed) {
       this.control.end('mismatch', mismatch(this.sink, this.config.reply, failed.sent, failed.seq, failed.reply, 'message', failed.surplus));
     }
-
     this.control.wake();
   }
 

@@ -22,10 +22,7 @@ export async function readRunFile(path: string, signal: AbortSignal): Promise<Ru
   const name = basename(path);
   const recorder = new RunRecorder(name);
   // A FIFO or `<(ssh host cat run.ndjson)` too: opened so that a signal can stop the wait.
-  const stream = (await openInput({ path, option: '' })).setEncoding('utf8');
-  const onAbort = () => stream.destroy(new NetnoteError('interrupted', `interrupted while reading ${path}`));
-  if (signal.aborted) onAbort();
-  signal.addEventListener('abort', onAbort, { once: true });
+  const stream = (await openInput({ path, option: '' }, signal)).setEncoding('utf8');
   let lineNo = 0;
   let last = '';
   let endsWithNewline = true;
@@ -55,7 +52,6 @@ export async function readRunFile(path: string, signal: AbortSignal): Promise<Ru
     if (err instanceof NetnoteError) throw err;
     throw usage(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   } finally {
-    signal.removeEventListener('abort', onAbort);
     stream.destroy();
   }
   if (events === 0) throw usage(`${name} is empty: no events`, HINT);
